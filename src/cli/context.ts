@@ -1,0 +1,75 @@
+/**
+ * Builds what a CLI run needs from the environment and the working directory: the project (manifest
+ * or environment), the adapters, the ledger and the fingerprint key.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ConfigError, credentialsFor, loadEnvConfig, PROVIDER_CREDENTIALS } from '../config/env.ts';
+import type { EnvConfig } from '../config/env.ts';
+import { loadProject, MANIFEST_NAMES, projectFromEnv } from '../config/manifest.ts';
+import type { Project } from '../config/manifest.ts';
+import { fingerprinter } from '../core/fingerprint.ts';
+import type { Target } from '../core/model.ts';
+import { createAdapters } from '../providers/index.ts';
+import { fileLedgerStore } from '../store/ledger.ts';
+import type { SyncContext } from '../sync/run.ts';
+
+export interface CliEnvironment {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+}
+
+export async function findProject(config: EnvConfig, cwd: string, manifestFlag: string | undefined): Promise<Project> {
+  const explicit = manifestFlag ?? (config.manifestPath || undefined);
+  if (explicit) return loadProject(path.resolve(cwd, explicit), config);
+  const found = MANIFEST_NAMES.map((name) => path.join(cwd, name)).find((file) => existsSync(file));
+  return found ? loadProject(found, config) : projectFromEnv(config, cwd);
+}
+
+/** The key for value fingerprints: from the environment, else one kept (0600) beside the ledger. */
+async function fingerprintKey(config: EnvConfig, stateDir: string): Promise<string> {
+  if (config.fingerprintKey) return config.fingerprintKey;
+  const file = path.join(stateDir, 'fingerprint.key');
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch {
+    const key = randomBytes(32).toString('base64url');
+    await mkdir(stateDir, { recursive: true });
+    await writeFile(file, key, { mode: 0o600, flag: 'wx' }).catch(() => undefined);
+    return (await readFile(file, 'utf8')).trim();
+  }
+}
+
+/** Fails early, with the seed's "Not Configured" message, when a used provider has no credentials. */
+export function requireCredentials(config: EnvConfig, targets: Iterable<Target>): void {
+  for (const target of targets) {
+    if (target.provider in PROVIDER_CREDENTIALS) credentialsFor(target.provider as keyof typeof PROVIDER_CREDENTIALS, config);
+  }
+}
+
+export interface CliSession {
+  readonly config: EnvConfig;
+  readonly project: Project;
+  readonly ctx: SyncContext;
+}
+
+export async function openSession(environment: CliEnvironment, manifestFlag: string | undefined): Promise<CliSession> {
+  const config = loadEnvConfig(environment.env);
+  const project = await findProject(config, environment.cwd, manifestFlag);
+  const stateDir = path.join(project.root, '.envsync');
+  const ctx: SyncContext = {
+    adapters: createAdapters({
+      github: { baseUrl: config.github.apiUrl, token: config.github.token },
+      render: { baseUrl: config.render.apiUrl, token: config.render.apiKey },
+      netlify: { baseUrl: config.netlify.apiUrl, token: config.netlify.token },
+    }),
+    ledger: fileLedgerStore(path.join(stateDir, 'ledger.json')),
+    fingerprint: fingerprinter(await fingerprintKey(config, stateDir)),
+    now: () => new Date(),
+  };
+  return { config, project, ctx };
+}
+
+export { ConfigError };

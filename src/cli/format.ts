@@ -1,0 +1,119 @@
+/**
+ * How plans, reports and sync results look on a terminal and as `--json`. Values never reach this
+ * module: entries carry fingerprints, and a stray `Secret` prints as «redacted».
+ */
+import type { Plan, PlanEntry } from '../core/model.ts';
+import { targetLabel } from '../core/model.ts';
+import type { DriftReport } from '../core/report.ts';
+import type { SyncResult } from '../sync/run.ts';
+
+/** A plan entry as JSON: everything but the value. */
+export function entryJson(entry: PlanEntry): Record<string, unknown> {
+  return {
+    key: entry.key,
+    ...(entry.sourceKey !== undefined && entry.sourceKey !== entry.key ? { source_key: entry.sourceKey } : {}),
+    action: entry.action,
+    finding: entry.finding,
+    reason: entry.reason,
+    secret: entry.secret,
+    ...(entry.sourceFingerprint ? { source_fingerprint: entry.sourceFingerprint } : {}),
+    ...(entry.targetFingerprint ? { target_fingerprint: entry.targetFingerprint } : {}),
+    ...(entry.targetUpdatedAt ? { target_updated_at: entry.targetUpdatedAt } : {}),
+  };
+}
+
+export function planJson(plan: Plan): Record<string, unknown> {
+  return {
+    created_at: plan.createdAt,
+    source: plan.source.id,
+    policy: {
+      include: plan.policy.include,
+      exclude: plan.policy.exclude,
+      deletions: plan.policy.deletions,
+      mode: plan.policy.mode,
+      overwrite_unknown: plan.policy.overwriteUnknown,
+    },
+    targets: plan.targets.map((tp) => ({
+      id: tp.target.id,
+      provider: tp.target.provider,
+      label: targetLabel(tp.target),
+      entries: tp.entries.map(entryJson),
+    })),
+  };
+}
+
+function table(rows: readonly (readonly string[])[]): string {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ')).join('\n');
+}
+
+/** The plan table: target, key, action, reason. `noop` rows are folded into a count unless `all`. */
+export function planText(plan: Plan, options: { all?: boolean } = {}): string {
+  const rows: string[][] = [['TARGET', 'KEY', 'ACTION', 'REASON']];
+  let hidden = 0;
+  for (const tp of plan.targets) {
+    for (const e of tp.entries) {
+      if (e.action === 'noop' && e.finding === 'in-sync' && !options.all) {
+        hidden += 1;
+        continue;
+      }
+      rows.push([tp.target.id, e.key, e.action, e.reason]);
+    }
+  }
+  const counts = countActions(plan);
+  const summary = `Plan from ${plan.source.id}: ${counts.create} to create, ${counts.update} to update, ${counts.delete} to delete, ${counts.unknown} unknown, ${counts.skip} skipped, ${counts.noop} unchanged.`;
+  const body = rows.length > 1 ? table(rows) : 'Nothing to change.';
+  return `${body}\n${hidden > 0 ? `(${hidden} keys in sync not shown; --all shows them)\n` : ''}${summary}`;
+}
+
+export function countActions(plan: Plan): Record<PlanEntry['action'], number> {
+  const counts = { create: 0, update: 0, delete: 0, noop: 0, unknown: 0, skip: 0 };
+  for (const tp of plan.targets) for (const e of tp.entries) counts[e.action] += 1;
+  return counts;
+}
+
+export function reportText(report: DriftReport): string {
+  const lines = [`Drift report from ${report.source} at ${report.verified_at}`];
+  for (const t of report.targets) {
+    lines.push(`${t.has_drift ? '✗ drift' : '✓ in parity'}  ${t.id} (${t.label})`);
+    if (t.missing.length > 0) lines.push(`    missing:   ${t.missing.join(', ')}`);
+    if (t.conflicts.length > 0) lines.push(`    conflicts: ${t.conflicts.join(', ')}`);
+    if (t.extra.length > 0) lines.push(`    extra:     ${t.extra.join(', ')}`);
+    if (t.unknown.length > 0) lines.push(`    unknown:   ${t.unknown.join(', ')} (write-only, never synced by EnvSync)`);
+    for (const i of t.invalid) lines.push(`    invalid:   ${i.key}: ${i.reason}`);
+  }
+  for (const [key, row] of Object.entries(report.conflicts)) {
+    lines.push(`  ${key}: ${Object.entries(row).map(([where, fp]) => `${where}=${fp}`).join('  ')}`);
+  }
+  lines.push(
+    `${report.has_drift ? 'Drift found' : 'No drift'}: ${report.summary.synced}/${report.summary.total_keys} keys in parity across ${report.summary.targets} targets.`,
+  );
+  return lines.join('\n');
+}
+
+export function syncText(result: SyncResult): string {
+  const lines: string[] = [planText(result.plan)];
+  if (result.dryRun) {
+    lines.push('Dry run: nothing was written.');
+    return lines.join('\n');
+  }
+  for (const t of result.targets) {
+    const applied = t.applied.length;
+    lines.push(`${t.target}: ${applied} applied, ${t.failed.length} failed, ${t.skipped.length} skipped`);
+    for (const f of t.failed) lines.push(`    failed ${f.key}: ${f.error}: ${f.message}`);
+    for (const s of t.skipped) lines.push(`    skipped ${s.key}: ${s.reason}`);
+    if (t.heldBack.length > 0) lines.push(`    deletes held back because a write failed: ${t.heldBack.join(', ')}`);
+  }
+  lines.push(result.ok ? 'Sync complete.' : 'Sync finished with problems (see above).');
+  return lines.join('\n');
+}
+
+export function syncJson(result: SyncResult): Record<string, unknown> {
+  return {
+    dry_run: result.dryRun,
+    ok: result.ok,
+    plan: planJson(result.plan),
+    targets: result.targets,
+  };
+}

@@ -1,0 +1,140 @@
+/**
+ * The process environment EnvSync reads, validated in one place. Everything else receives a typed
+ * `EnvConfig` and never touches `process.env`.
+ */
+import * as v from 'valibot';
+import { parsePrefixList } from '../core/filter.ts';
+import type { DeletionPolicy } from '../core/model.ts';
+
+const optionalText = v.optional(v.pipe(v.string(), v.trim()), '');
+const url = (fallback: string) =>
+  v.optional(
+    v.pipe(
+      v.string(),
+      v.trim(),
+      v.url('must be an absolute URL such as https://api.example.com'),
+      v.transform((s) => s.replace(/\/+$/, '')),
+    ),
+    fallback,
+  );
+const flag = v.optional(
+  v.pipe(
+    v.string(),
+    v.trim(),
+    v.toLowerCase(),
+    v.picklist(['', 'true', 'false', '1', '0', 'yes', 'no'], 'must be true or false'),
+    v.transform((s) => s === 'true' || s === '1' || s === 'yes'),
+  ),
+  'false',
+);
+
+export const EnvSchema = v.object({
+  GITHUB_TOKEN: optionalText,
+  GITHUB_REPO: v.optional(
+    v.union(
+      [v.literal(''), v.pipe(v.string(), v.trim(), v.regex(/^[\w.-]+\/[\w.-]+$/, 'must be owner/repo'))],
+      'must be owner/repo, e.g. acme/web',
+    ),
+    '',
+  ),
+  GITHUB_API_URL: url('https://api.github.com'),
+  RENDER_API_KEY: optionalText,
+  RENDER_SERVICE_ID: optionalText,
+  RENDER_API_URL: url('https://api.render.com/v1'),
+  NETLIFY_AUTH_TOKEN: optionalText,
+  NETLIFY_SITE_ID: optionalText,
+  NETLIFY_ACCOUNT_ID: optionalText,
+  NETLIFY_API_URL: url('https://api.netlify.com/api/v1'),
+  HUBSYNC_DRYRUN: flag,
+  ENVSYNC_INCLUDE_PREFIXES: optionalText,
+  ENVSYNC_EXCLUDE_PREFIXES: optionalText,
+  ENVSYNC_ALLOW_DELETIONS: v.optional(
+    v.pipe(
+      v.string(),
+      v.trim(),
+      v.toLowerCase(),
+      v.picklist(['', 'never', 'managed', 'all', 'true', 'false'], 'must be never, managed or all'),
+    ),
+    '',
+  ),
+  ENVSYNC_MANIFEST: optionalText,
+  /** Key for value fingerprints; EnvSync keeps one in `.envsync/` when unset. */
+  ENVSYNC_FINGERPRINT_KEY: optionalText,
+});
+
+export interface EnvConfig {
+  readonly github: { readonly token: string; readonly repo: string; readonly apiUrl: string };
+  readonly render: { readonly apiKey: string; readonly serviceId: string; readonly apiUrl: string };
+  readonly netlify: {
+    readonly token: string;
+    readonly siteId: string;
+    readonly accountId: string;
+    readonly apiUrl: string;
+  };
+  readonly dryRun: boolean;
+  readonly include: readonly string[];
+  readonly exclude: readonly string[];
+  /** Undefined when the environment does not say; the manifest or the default (`never`) decides. */
+  readonly deletions: DeletionPolicy | undefined;
+  readonly manifestPath: string;
+  readonly fingerprintKey: string;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export function loadEnvConfig(env: Readonly<Record<string, string | undefined>>): EnvConfig {
+  const picked: Record<string, string> = {};
+  for (const key of Object.keys(EnvSchema.entries)) {
+    const value = env[key];
+    if (value !== undefined) picked[key] = value;
+  }
+  const result = v.safeParse(EnvSchema, picked);
+  if (!result.success) {
+    const lines = result.issues.map((issue) => `  ${v.getDotPath(issue) ?? '?'}: ${issue.message}`);
+    throw new ConfigError(`Invalid environment:\n${lines.join('\n')}\nFix these variables and run again.`);
+  }
+  const e = result.output;
+  const deletions: Record<string, DeletionPolicy | undefined> = {
+    '': undefined,
+    never: 'never',
+    false: 'never',
+    managed: 'managed',
+    true: 'managed',
+    all: 'all',
+  };
+  return {
+    github: { token: e.GITHUB_TOKEN, repo: e.GITHUB_REPO, apiUrl: e.GITHUB_API_URL },
+    render: { apiKey: e.RENDER_API_KEY, serviceId: e.RENDER_SERVICE_ID, apiUrl: e.RENDER_API_URL },
+    netlify: {
+      token: e.NETLIFY_AUTH_TOKEN,
+      siteId: e.NETLIFY_SITE_ID,
+      accountId: e.NETLIFY_ACCOUNT_ID,
+      apiUrl: e.NETLIFY_API_URL,
+    },
+    dryRun: e.HUBSYNC_DRYRUN,
+    include: parsePrefixList(e.ENVSYNC_INCLUDE_PREFIXES),
+    exclude: parsePrefixList(e.ENVSYNC_EXCLUDE_PREFIXES),
+    deletions: deletions[e.ENVSYNC_ALLOW_DELETIONS],
+    manifestPath: e.ENVSYNC_MANIFEST,
+    fingerprintKey: e.ENVSYNC_FINGERPRINT_KEY,
+  };
+}
+
+/** Which variables each provider needs, for the seed's "Not Configured" message. */
+export const PROVIDER_CREDENTIALS = {
+  github: ['GITHUB_TOKEN'],
+  render: ['RENDER_API_KEY'],
+  netlify: ['NETLIFY_AUTH_TOKEN'],
+} as const;
+
+export function credentialsFor(provider: keyof typeof PROVIDER_CREDENTIALS, config: EnvConfig): string {
+  const token = { github: config.github.token, render: config.render.apiKey, netlify: config.netlify.token }[provider];
+  if (!token) {
+    throw new ConfigError(
+      `${provider}: Not Configured. Set ${PROVIDER_CREDENTIALS[provider].join(', ')} in the environment (see README, Configuration).`,
+    );
+  }
+  return token;
+}

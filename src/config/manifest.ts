@@ -1,0 +1,300 @@
+/**
+ * The manifest kept in the repository (`envsync.manifest.json` or `.yaml`): the source, the
+ * targets, per-key routing and the policy. Parsed with valibot so every mistake names its path.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parse as parseDotenv } from 'dotenv';
+import * as v from 'valibot';
+import { parse as parseYaml } from 'yaml';
+import { DEFAULT_POLICY, NETLIFY_CONTEXTS } from '../core/model.ts';
+import type { EnvMap, EnvValue, KeyRoute, Policy, Target } from '../core/model.ts';
+import { Secret } from '../core/secret.ts';
+import { ConfigError } from './env.ts';
+import type { EnvConfig } from './env.ts';
+
+export const MANIFEST_NAMES = ['envsync.manifest.json', 'envsync.manifest.yaml', 'envsync.manifest.yml'];
+
+const id = v.pipe(
+  v.string(),
+  v.regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be lower-case letters, digits, - or _ (at most 63)'),
+);
+const text = v.pipe(v.string(), v.trim(), v.minLength(1, 'must not be empty'));
+const prefixes = v.optional(v.array(v.pipe(v.string(), v.minLength(1))), []);
+
+const RenderTargetSchema = v.strictObject({
+  provider: v.literal('render'),
+  /** A service id (`srv-…`); RENDER_SERVICE_ID when neither this nor `envGroup` is set. */
+  service: v.optional(v.pipe(text, v.regex(/^srv-[\w-]+$/, 'must be a Render service id (srv-…)'))),
+  envGroup: v.optional(v.pipe(text, v.regex(/^evg-[\w-]+$/, 'must be a Render env group id (evg-…)'))),
+});
+const NetlifyTargetSchema = v.strictObject({
+  provider: v.literal('netlify'),
+  /** NETLIFY_SITE_ID when left out. */
+  site: v.optional(text),
+  account: v.optional(text),
+  context: v.optional(v.picklist(NETLIFY_CONTEXTS, `must be one of ${NETLIFY_CONTEXTS.join(', ')}`), 'all'),
+  branch: v.optional(text),
+});
+const GitHubTargetSchema = v.strictObject({
+  provider: v.literal('github'),
+  /** `owner/repo`; GITHUB_REPO when neither this nor `org` is set. */
+  repo: v.optional(v.pipe(text, v.regex(/^[\w.-]+\/[\w.-]+$/, 'must be owner/repo'))),
+  environment: v.optional(text),
+  org: v.optional(text),
+  visibility: v.optional(v.picklist(['all', 'private', 'selected'])),
+  selectedRepositoryIds: v.optional(v.array(v.pipe(v.number(), v.integer()))),
+  store: v.optional(v.picklist(['secrets', 'variables'], 'must be secrets or variables'), 'secrets'),
+});
+const DotenvTargetSchema = v.strictObject({ provider: v.literal('dotenv'), path: text });
+
+const TargetSchema = v.variant(
+  'provider',
+  [RenderTargetSchema, NetlifyTargetSchema, GitHubTargetSchema, DotenvTargetSchema],
+  'provider must be one of render, netlify, github, dotenv',
+);
+
+const KeySchema = v.strictObject({
+  /** A non-secret value kept in the manifest itself. Secret values never belong in a repo. */
+  value: v.optional(v.string()),
+  secret: v.optional(v.boolean()),
+  targets: v.optional(v.array(id)),
+  description: v.optional(v.string()),
+});
+
+export const ManifestSchema = v.strictObject({
+  version: v.optional(v.literal(1), 1),
+  /** `manifest` (the values below and in `seed`) or the id of a target to copy from. */
+  source: v.optional(id, 'manifest'),
+  /** A flat `.env`-style file with values, relative to the manifest (the seed's manifest). */
+  seed: v.optional(text),
+  targets: v.pipe(
+    v.record(id, TargetSchema),
+    v.check((t) => Object.keys(t).length > 0, 'declare at least one target'),
+  ),
+  keys: v.optional(v.record(v.pipe(v.string(), v.minLength(1)), KeySchema), {}),
+  policy: v.optional(
+    v.strictObject({
+      include: prefixes,
+      exclude: prefixes,
+      deletions: v.optional(v.picklist(['never', 'managed', 'all'])),
+      mode: v.optional(v.picklist(['overwrite', 'create-only']), 'overwrite'),
+      overwriteUnknown: v.optional(v.boolean(), false),
+      rename: v.optional(v.record(id, v.record(v.string(), v.pipe(v.string(), v.minLength(1)))), {}),
+    }),
+    {},
+  ),
+});
+export type ManifestInput = v.InferInput<typeof ManifestSchema>;
+type ManifestOutput = v.InferOutput<typeof ManifestSchema>;
+
+export interface Project {
+  /** Where the manifest lives (or the working directory when there is none). */
+  readonly root: string;
+  readonly manifestPath: string | undefined;
+  readonly sourceId: string;
+  readonly targets: ReadonlyMap<string, Target>;
+  readonly policy: Policy;
+  /** Values the manifest itself provides (its `keys.*.value` and the seed file). */
+  readonly manifestValues: EnvMap;
+  /** Routing for the keys a source actually holds (keys the manifest does not list included). */
+  route(keys: Iterable<string>): Record<string, KeyRoute>;
+}
+
+export function formatIssues(issues: readonly v.BaseIssue<unknown>[]): string {
+  return issues.map((issue) => `  ${v.getDotPath(issue) ?? '(root)'}: ${issue.message}`).join('\n');
+}
+
+export function parseManifest(raw: unknown, where: string): ManifestOutput {
+  const result = v.safeParse(ManifestSchema, raw);
+  if (!result.success) {
+    throw new ConfigError(`${where} is not a valid manifest:\n${formatIssues(result.issues)}\nFix the fields above and run again.`);
+  }
+  const manifest = result.output;
+  const problems: string[] = [];
+  for (const [keyName, key] of Object.entries(manifest.keys)) {
+    if (key.secret && key.value !== undefined) {
+      problems.push(`keys.${keyName}.value: a secret's value must not be kept in the manifest; set it on the source instead`);
+    }
+    for (const t of key.targets ?? []) {
+      if (!(t in manifest.targets)) problems.push(`keys.${keyName}.targets: unknown target "${t}"`);
+    }
+  }
+  if (manifest.source !== 'manifest' && !(manifest.source in manifest.targets)) {
+    problems.push(`source: "${manifest.source}" is neither "manifest" nor a declared target`);
+  }
+  for (const t of Object.keys(manifest.policy.rename)) {
+    if (!(t in manifest.targets)) problems.push(`policy.rename.${t}: unknown target`);
+  }
+  if (problems.length > 0) {
+    throw new ConfigError(`${where} is not a valid manifest:\n  ${problems.join('\n  ')}\nFix the fields above and run again.`);
+  }
+  return manifest;
+}
+
+export async function readManifestFile(file: string): Promise<ManifestOutput> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`Cannot read manifest ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}. Check the path.`);
+  }
+  let raw: unknown;
+  try {
+    raw = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    throw new ConfigError(`${file} is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message}`);
+  }
+  return parseManifest(raw, file);
+}
+
+/** Reads a flat `.env` file into values (the seed's manifest format). */
+export async function readDotenvFile(file: string): Promise<Map<string, EnvValue>> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return new Map();
+    throw new ConfigError(`Cannot read ${file}: ${code ?? 'error'}.`);
+  }
+  const values = new Map<string, EnvValue>();
+  for (const [key, value] of Object.entries(parseDotenv(text))) {
+    values.set(key, { kind: 'value', value: new Secret(value) });
+  }
+  return values;
+}
+
+function buildTarget(targetId: string, spec: ManifestOutput['targets'][string], env: EnvConfig, root: string): Target {
+  const need = (value: string | undefined, what: string): string => {
+    if (value) return value;
+    throw new ConfigError(`target "${targetId}": ${what}`);
+  };
+  switch (spec.provider) {
+    case 'render':
+      if (spec.service && spec.envGroup) throw new ConfigError(`target "${targetId}": set service or envGroup, not both`);
+      return {
+        id: targetId,
+        provider: 'render',
+        scope: spec.envGroup
+          ? { kind: 'env-group', envGroupId: spec.envGroup }
+          : { kind: 'service', serviceId: need(spec.service ?? env.render.serviceId, 'Not Configured. Set RENDER_SERVICE_ID or the target\'s "service".') },
+      };
+    case 'netlify':
+      if (spec.context === 'branch' && !spec.branch) throw new ConfigError(`target "${targetId}": context "branch" needs "branch" (the branch name)`);
+      return {
+        id: targetId,
+        provider: 'netlify',
+        scope: {
+          siteId: need(spec.site ?? env.netlify.siteId, 'Not Configured. Set NETLIFY_SITE_ID or the target\'s "site".'),
+          accountId: spec.account ?? (env.netlify.accountId || undefined),
+          context: spec.context,
+          branch: spec.branch,
+        },
+      };
+    case 'github': {
+      if (spec.org) {
+        if (spec.repo || spec.environment) throw new ConfigError(`target "${targetId}": set org, or repo (with an optional environment), not both`);
+        return {
+          id: targetId,
+          provider: 'github',
+          store: spec.store,
+          scope: { kind: 'org', org: spec.org, visibility: spec.visibility, selectedRepositoryIds: spec.selectedRepositoryIds },
+        };
+      }
+      const [owner = '', repo = ''] = need(spec.repo ?? env.github.repo, 'Not Configured. Set GITHUB_REPO (owner/repo) or the target\'s "repo".').split('/');
+      return {
+        id: targetId,
+        provider: 'github',
+        store: spec.store,
+        scope: spec.environment ? { kind: 'environment', owner, repo, environment: spec.environment } : { kind: 'repo', owner, repo },
+      };
+    }
+    case 'dotenv':
+      return { id: targetId, provider: 'dotenv', scope: { path: path.resolve(root, spec.path) } };
+  }
+}
+
+/**
+ * Routing: a key goes to the targets it names, or to every target; a GitHub target takes only the
+ * keys of its kind (secrets to a `secrets` store, plain values to a `variables` store).
+ */
+function routeKeys(manifest: ManifestOutput, targets: ReadonlyMap<string, Target>, keyNames: Iterable<string>): Record<string, KeyRoute> {
+  const routes: Record<string, KeyRoute> = {};
+  for (const key of keyNames) {
+    const spec = manifest.keys[key];
+    const secret = spec?.secret ?? false;
+    const chosen = spec?.targets ?? [...targets.keys()];
+    routes[key] = {
+      secret,
+      targets: chosen.filter((t) => {
+        const target = targets.get(t);
+        return target?.provider !== 'github' || (target.store === 'secrets') === secret;
+      }),
+    };
+  }
+  return routes;
+}
+
+export async function loadProject(manifestFile: string, env: EnvConfig): Promise<Project> {
+  const manifest = await readManifestFile(manifestFile);
+  const root = path.dirname(path.resolve(manifestFile));
+  const targets = new Map<string, Target>();
+  for (const [targetId, spec] of Object.entries(manifest.targets)) targets.set(targetId, buildTarget(targetId, spec, env, root));
+
+  const manifestValues = manifest.seed ? await readDotenvFile(path.resolve(root, manifest.seed)) : new Map<string, EnvValue>();
+  for (const [key, spec] of Object.entries(manifest.keys)) {
+    if (spec.value !== undefined) manifestValues.set(key, { kind: 'value', value: new Secret(spec.value), secret: spec.secret ?? false });
+  }
+  const p = manifest.policy;
+  const policy: Policy = {
+    ...DEFAULT_POLICY,
+    include: env.include.length > 0 ? env.include : p.include,
+    exclude: [...p.exclude, ...env.exclude],
+    deletions: env.deletions ?? p.deletions ?? 'never',
+    mode: p.mode,
+    overwriteUnknown: p.overwriteUnknown,
+    rename: p.rename,
+  };
+  return {
+    root,
+    manifestPath: manifestFile,
+    sourceId: manifest.source,
+    targets,
+    policy,
+    manifestValues,
+    route: (keys) => routeKeys(manifest, targets, keys),
+  };
+}
+
+/** Without a manifest, the seed's environment variables describe one target per configured provider. */
+export function projectFromEnv(env: EnvConfig, cwd: string): Project {
+  const targets = new Map<string, Target>();
+  if (env.render.serviceId) targets.set('render', { id: 'render', provider: 'render', scope: { kind: 'service', serviceId: env.render.serviceId } });
+  if (env.netlify.siteId) {
+    targets.set('netlify', {
+      id: 'netlify',
+      provider: 'netlify',
+      scope: { siteId: env.netlify.siteId, accountId: env.netlify.accountId || undefined, context: 'all' },
+    });
+  }
+  if (env.github.repo) {
+    const [owner = '', repo = ''] = env.github.repo.split('/');
+    targets.set('github', { id: 'github', provider: 'github', store: 'secrets', scope: { kind: 'repo', owner, repo } });
+  }
+  if (targets.size === 0) {
+    throw new ConfigError(
+      `No manifest (${MANIFEST_NAMES.join(', ')}) in ${cwd} and no provider configured. ` +
+        'Create a manifest (see envsync.manifest.example.yaml) or set RENDER_SERVICE_ID, NETLIFY_SITE_ID or GITHUB_REPO.',
+    );
+  }
+  return {
+    root: cwd,
+    manifestPath: undefined,
+    sourceId: targets.has('render') ? 'render' : [...targets.keys()][0] ?? 'manifest',
+    targets,
+    policy: { ...DEFAULT_POLICY, include: env.include, exclude: env.exclude, deletions: env.deletions ?? 'never' },
+    manifestValues: new Map(),
+    route: () => ({}),
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * The drift report, in the shape the seed's verifier writes:
+ * `{verified_at, has_drift, missing_in_<target>, conflicts, summary}`, with values always masked.
+ */
+import type { Action, Finding, Plan, PlanEntry, TargetPlan } from './model.ts';
+import { targetLabel } from './model.ts';
+
+export interface TargetDrift {
+  readonly id: string;
+  readonly provider: string;
+  readonly label: string;
+  readonly has_drift: boolean;
+  readonly missing: readonly string[];
+  readonly extra: readonly string[];
+  readonly conflicts: readonly string[];
+  readonly unknown: readonly string[];
+  readonly invalid: readonly { readonly key: string; readonly reason: string }[];
+  readonly counts: Readonly<Record<Action, number>>;
+}
+
+export interface DriftReport {
+  readonly verified_at: string;
+  readonly has_drift: boolean;
+  readonly source: string;
+  /** `missing_in_<target id>`, `extra_in_<target id>`, `unknown_in_<target id>` lists, as in the seed. */
+  readonly [list: `${'missing' | 'extra' | 'unknown'}_in_${string}`]: readonly string[];
+  /** KEY → { <source id>: fingerprint, <target id>: fingerprint | "write-only" }. */
+  readonly conflicts: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  readonly summary: { readonly total_keys: number; readonly synced: number; readonly targets: number };
+  readonly targets: readonly TargetDrift[];
+}
+
+const DRIFT_FINDINGS: ReadonlySet<Finding> = new Set(['missing', 'conflict', 'drifted', 'invalid']);
+
+/** An entry puts its target out of parity when EnvSync would change something, or a value differs. */
+export function entryDrifts(entry: PlanEntry): boolean {
+  if (entry.action === 'create' || entry.action === 'update' || entry.action === 'delete') return true;
+  return DRIFT_FINDINGS.has(entry.finding) && entry.action !== 'unknown';
+}
+
+export function targetDrift(targetPlan: TargetPlan): TargetDrift {
+  const { target, entries } = targetPlan;
+  const pick = (finding: Finding): string[] => entries.filter((e) => e.finding === finding).map((e) => e.key);
+  const counts = { create: 0, update: 0, delete: 0, noop: 0, unknown: 0, skip: 0 } satisfies Record<Action, number>;
+  for (const entry of entries) counts[entry.action] += 1;
+  return {
+    id: target.id,
+    provider: target.provider,
+    label: targetLabel(target),
+    has_drift: entries.some(entryDrifts),
+    missing: pick('missing'),
+    extra: pick('extra'),
+    conflicts: entries.filter((e) => e.finding === 'conflict' || e.finding === 'drifted').map((e) => e.key),
+    unknown: pick('unknown'),
+    invalid: entries.filter((e) => e.finding === 'invalid').map((e) => ({ key: e.key, reason: e.reason })),
+    counts,
+  };
+}
+
+export function driftReport(plan: Plan): DriftReport {
+  const targets = plan.targets.map(targetDrift);
+  const lists: Record<string, string[]> = {};
+  const conflicts: Record<string, Record<string, string>> = {};
+  const sourceId = plan.source.id;
+  const sourceKeys = new Set<string>();
+  const driftedSourceKeys = new Set<string>();
+
+  for (const [index, targetPlan] of plan.targets.entries()) {
+    const drift = targets[index];
+    if (!drift) continue;
+    lists[`missing_in_${drift.id}`] = [...drift.missing];
+    lists[`extra_in_${drift.id}`] = [...drift.extra];
+    lists[`unknown_in_${drift.id}`] = [...drift.unknown];
+    for (const entry of targetPlan.entries) {
+      if (entry.sourceKey !== undefined) {
+        sourceKeys.add(entry.sourceKey);
+        if (entryDrifts(entry) || entry.finding === 'unknown') driftedSourceKeys.add(entry.sourceKey);
+      }
+      if (entry.finding !== 'conflict' && entry.finding !== 'drifted') continue;
+      const name = entry.sourceKey ?? entry.key;
+      const row = (conflicts[name] ??= { [sourceId]: entry.sourceFingerprint ?? 'write-only' });
+      row[drift.id] = entry.finding === 'drifted' ? 'changed outside EnvSync' : (entry.targetFingerprint ?? 'write-only');
+    }
+  }
+
+  return {
+    verified_at: plan.createdAt,
+    has_drift: targets.some((t) => t.has_drift),
+    source: sourceId,
+    ...lists,
+    conflicts,
+    summary: {
+      total_keys: sourceKeys.size,
+      synced: sourceKeys.size - driftedSourceKeys.size,
+      targets: targets.length,
+    },
+    targets,
+  };
+}

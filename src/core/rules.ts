@@ -1,0 +1,23 @@
+import type { Secret } from './secret.ts';
+
+/**
+ * What a destination accepts, checked while planning so that one bad key becomes a `skip` the user
+ * can act on instead of a failed write halfway through a sync. Each provider module supplies its
+ * own; the plan engine only calls them.
+ */
+export interface TargetRules {
+  /** How the destination stores a name (GitHub upper-cases; others keep it). */
+  normalizeKey(key: string): string;
+  /** Why this name is refused, or undefined when it is fine. */
+  checkKey(key: string): string | undefined;
+  /** Why this value is refused, or undefined when it is fine. Must not quote the value. */
+  checkValue(value: Secret, secret: boolean): string | undefined;
+  /** How many keys the destination holds at most, with the words for the error. */
+  readonly capacity?: { readonly limit: number; readonly what: string };
+}
+
+export const PERMISSIVE_RULES: TargetRules = {
+  normalizeKey: (key) => key,
+  checkKey: (key) => (key.length === 0 ? 'empty names are not allowed' : undefined),
+  checkValue: () => undefined,
+};

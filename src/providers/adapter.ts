@@ -1,0 +1,47 @@
+/**
+ * The one interface every provider implements. The plan engine never sees a wire format: adapters
+ * turn provider responses into `EnvMap`s and plan entries into provider requests.
+ */
+import type { EnvMap, EnvValue, ProviderId, Target } from '../core/model.ts';
+import type { TargetRules } from '../core/rules.ts';
+import type { Secret } from '../core/secret.ts';
+
+export interface Capabilities {
+  /** Values can be read back (`false`: write-only, like GitHub secrets). */
+  readonly readableValues: boolean;
+  /** Many keys can be created in one request. */
+  readonly batchCreate: boolean;
+  /** One key holds a value per deploy context (Netlify). */
+  readonly perContextValues: boolean;
+}
+
+export interface WriteOp {
+  readonly key: string;
+  readonly action: 'create' | 'update';
+  readonly value: Secret;
+  readonly secret: boolean;
+}
+
+/** One key's outcome. A failed key never hides the others: the batch goes on. */
+export type WriteOutcome =
+  | { readonly key: string; readonly ok: true; readonly updatedAt?: string }
+  | { readonly key: string; readonly ok: false; readonly error: Error };
+
+export interface Adapter<T extends Target = Target> {
+  readonly provider: T['provider'];
+  capabilities(target: T): Capabilities;
+  rules(target: T): TargetRules;
+  /** Every variable of the target (all pages). */
+  list(target: T): Promise<EnvMap>;
+  read(target: T, key: string): Promise<EnvValue | undefined>;
+  /** Creates and updates, batched where the provider allows it safely. */
+  write(target: T, ops: readonly WriteOp[]): Promise<WriteOutcome[]>;
+  remove(target: T, keys: readonly string[]): Promise<WriteOutcome[]>;
+}
+
+export type Adapters = { readonly [P in ProviderId]: Adapter<Extract<Target, { provider: P }>> };
+
+/** The adapter for a target, typed for it: the registry lookup that replaces a switch over providers. */
+export function adapterFor(adapters: Adapters, target: Target): Adapter {
+  return adapters[target.provider] as unknown as Adapter;
+}

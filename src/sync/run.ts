@@ -1,0 +1,183 @@
+/**
+ * The one place that runs a sync end to end: read source and targets, plan, apply, record. The CLI
+ * and the Netlify functions call these functions; neither re-implements a step.
+ */
+import { isWrite, nextLedgerEntries } from '../core/apply.ts';
+import type { Fingerprinter } from '../core/fingerprint.ts';
+import type { EnvMap, Ledger, Plan, PlanEntry, Policy, Source, Target } from '../core/model.ts';
+import { plan } from '../core/plan.ts';
+import { driftReport } from '../core/report.ts';
+import type { DriftReport } from '../core/report.ts';
+import type { Project } from '../config/manifest.ts';
+import { ConfigError } from '../config/env.ts';
+import { adapterFor } from '../providers/adapter.ts';
+import type { Adapters, WriteOp, WriteOutcome } from '../providers/adapter.ts';
+import type { LedgerStore } from '../store/ledger.ts';
+
+export interface SyncContext {
+  readonly adapters: Adapters;
+  readonly ledger: LedgerStore;
+  readonly fingerprint: Fingerprinter;
+  readonly now: () => Date;
+}
+
+export interface RunRequest {
+  readonly project: Project;
+  /** Source id: `manifest` or a target id. @default the manifest's `source` */
+  readonly from?: string;
+  /** Target ids; every target but the source when empty. */
+  readonly targets?: readonly string[];
+  readonly policy?: Partial<Policy>;
+}
+
+export interface PlannedRun {
+  readonly plan: Plan;
+  readonly report: DriftReport;
+}
+
+/** Resolves the source and target ids of a request, with errors that say which ids exist. */
+export function resolveRun(request: RunRequest): { source: Source; targets: Target[] } {
+  const { project } = request;
+  const known = [...project.targets.keys()];
+  const sourceId = request.from ?? project.sourceId;
+  let source: Source;
+  if (sourceId === 'manifest') {
+    source = { kind: 'manifest', id: 'manifest' };
+  } else {
+    const target = project.targets.get(sourceId);
+    if (!target) throw new ConfigError(`Unknown source "${sourceId}". Use "manifest" or one of: ${known.join(', ')}.`);
+    source = { kind: 'target', id: sourceId, target };
+  }
+  const wanted = request.targets && request.targets.length > 0 && !request.targets.includes('all') ? request.targets : known;
+  const targets: Target[] = [];
+  for (const id of wanted) {
+    const target = project.targets.get(id);
+    if (!target) throw new ConfigError(`Unknown target "${id}". Known targets: ${known.join(', ')}.`);
+    if (id !== sourceId) targets.push(target);
+  }
+  if (targets.length === 0) throw new ConfigError(`No target to compare with source "${sourceId}". Name a target other than the source.`);
+  return { source, targets };
+}
+
+async function readSource(ctx: SyncContext, project: Project, source: Source): Promise<EnvMap> {
+  if (source.kind === 'manifest') return project.manifestValues;
+  return adapterFor(ctx.adapters, source.target).list(source.target);
+}
+
+/** Reads the source and every target in parallel, then plans. Reads only: safe for drift checks. */
+export async function planRun(ctx: SyncContext, request: RunRequest): Promise<PlannedRun> {
+  const { project } = request;
+  const { source, targets } = resolveRun(request);
+  const [sourceValues, currents, ledger] = await Promise.all([
+    readSource(ctx, project, source),
+    Promise.all(targets.map((t) => adapterFor(ctx.adapters, t).list(t))),
+    ctx.ledger.load(targets.map((t) => t.id)),
+  ]);
+  const policy: Policy = { ...project.policy, routes: project.route(sourceValues.keys()), ...request.policy };
+  const result = plan({
+    source,
+    sourceValues,
+    targets: targets.map((target, i) => ({
+      target,
+      current: currents[i] ?? new Map(),
+      rules: adapterFor(ctx.adapters, target).rules(target),
+    })),
+    policy,
+    ledger,
+    fingerprint: ctx.fingerprint,
+    now: ctx.now().toISOString(),
+  });
+  return { plan: result, report: driftReport(result) };
+}
+
+export interface KeyFailure {
+  readonly key: string;
+  readonly error: string;
+  readonly message: string;
+}
+
+export interface TargetOutcome {
+  readonly target: string;
+  readonly applied: readonly { readonly key: string; readonly action: PlanEntry['action'] }[];
+  readonly failed: readonly KeyFailure[];
+  readonly skipped: readonly { readonly key: string; readonly reason: string }[];
+  /** Deletes wait until every write of the target succeeded; they are held back otherwise. */
+  readonly heldBack: readonly string[];
+}
+
+export interface SyncResult {
+  readonly dryRun: boolean;
+  readonly plan: Plan;
+  readonly report: DriftReport;
+  readonly targets: readonly TargetOutcome[];
+  /** True when every planned write was applied and nothing was skipped. */
+  readonly ok: boolean;
+}
+
+function failure(outcome: Extract<WriteOutcome, { ok: false }>): KeyFailure {
+  return { key: outcome.key, error: outcome.error.name, message: outcome.error.message };
+}
+
+/** A batch that fails as a whole (bad credentials, unreachable host) fails each of its keys. */
+async function settle(batch: Promise<WriteOutcome[]>, keys: readonly string[]): Promise<WriteOutcome[]> {
+  try {
+    return await batch;
+  } catch (error) {
+    const err = error instanceof Error ? error : new Error(String(error));
+    return keys.map((key) => ({ key, ok: false, error: err }));
+  }
+}
+
+async function applyTarget(ctx: SyncContext, target: Target, entries: readonly PlanEntry[], ledger: Ledger): Promise<TargetOutcome> {
+  const adapter = adapterFor(ctx.adapters, target);
+  const ops: WriteOp[] = [];
+  for (const e of entries) {
+    if ((e.action === 'create' || e.action === 'update') && e.value) ops.push({ key: e.key, action: e.action, value: e.value, secret: e.secret });
+  }
+  const deletes = entries.filter((e) => e.action === 'delete').map((e) => e.key);
+  const writeOutcomes = ops.length > 0 ? await settle(adapter.write(target, ops), ops.map((o) => o.key)) : [];
+  const writesOk = writeOutcomes.every((o) => o.ok);
+  // Deleting only after every write succeeded means a failed sync never leaves a target with fewer keys.
+  const deleteOutcomes = writesOk && deletes.length > 0 ? await settle(adapter.remove(target, deletes), deletes) : [];
+  const done = new Map<string, WriteOutcome>();
+  for (const o of [...writeOutcomes, ...deleteOutcomes]) done.set(o.key, o);
+
+  const succeeded = entries.filter((e) => isWrite(e) && done.get(e.key)?.ok === true);
+  const updatedAt = (key: string): string | undefined => {
+    const o = done.get(key);
+    return o?.ok ? o.updatedAt : undefined;
+  };
+  if (succeeded.length > 0) {
+    await ctx.ledger.save(target.id, nextLedgerEntries(ledger.get(target.id) ?? new Map(), succeeded, updatedAt, ctx.now().toISOString()));
+  }
+  return {
+    target: target.id,
+    applied: succeeded.map((e) => ({ key: e.key, action: e.action })),
+    failed: [...done.values()].flatMap((o) => (o.ok ? [] : [failure(o)])),
+    skipped: entries.filter((e) => e.action === 'skip').map((e) => ({ key: e.key, reason: e.reason })),
+    heldBack: writesOk ? [] : deletes,
+  };
+}
+
+/** Applies a plan's writes, target by target in parallel. With `dryRun`, nothing is written. */
+export async function applyPlan(ctx: SyncContext, planned: PlannedRun, options: { dryRun: boolean }): Promise<SyncResult> {
+  const { plan: p, report } = planned;
+  if (options.dryRun) {
+    const targets = p.targets.map((tp) => ({
+      target: tp.target.id,
+      applied: [],
+      failed: [],
+      skipped: tp.entries.filter((e) => e.action === 'skip').map((e) => ({ key: e.key, reason: e.reason })),
+      heldBack: [],
+    }));
+    return { dryRun: true, plan: p, report, targets, ok: targets.every((t) => t.skipped.length === 0) };
+  }
+  const ledger = await ctx.ledger.load(p.targets.map((tp) => tp.target.id));
+  const targets = await Promise.all(p.targets.map((tp) => applyTarget(ctx, tp.target, tp.entries, ledger)));
+  const ok = targets.every((t) => t.failed.length === 0 && t.skipped.length === 0 && t.heldBack.length === 0);
+  return { dryRun: false, plan: p, report, targets, ok };
+}
+
+export async function sync(ctx: SyncContext, request: RunRequest, options: { dryRun: boolean }): Promise<SyncResult> {
+  return applyPlan(ctx, await planRun(ctx, request), options);
+}

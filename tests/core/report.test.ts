@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_POLICY } from '../../src/core/model.ts';
+import { plan } from '../../src/core/plan.ts';
+import { driftReport } from '../../src/core/report.ts';
+import { PERMISSIVE_RULES } from '../../src/core/rules.ts';
+import { Secret } from '../../src/core/secret.ts';
+import { fingerprint, NETLIFY, NOW, RENDER, SOURCE, values, writeOnly } from './helpers.ts';
+
+const CANARY = 'canary-7f3a9c-do-not-leak';
+
+function report(targets: Parameters<typeof plan>[0]['targets']) {
+  return driftReport(
+    plan({ source: SOURCE, sourceValues: values({ API_URL: CANARY, DEBUG: 'false', TOKEN: 'x' }), targets, policy: DEFAULT_POLICY, ledger: new Map(), fingerprint, now: NOW }),
+  );
+}
+
+describe('drift report', () => {
+  it("has the seed's shape, with conflicts masked", () => {
+    const r = report([
+      { target: RENDER, current: values({ API_URL: CANARY, DEBUG: 'false', TOKEN: 'x' }), rules: PERMISSIVE_RULES },
+      { target: NETLIFY, current: values({ API_URL: 'https://other', EXTRA: '1' }), rules: PERMISSIVE_RULES },
+    ]);
+    expect(r.verified_at).toBe(NOW);
+    expect(r.has_drift).toBe(true);
+    expect(r['missing_in_netlify']).toEqual(['DEBUG', 'TOKEN']);
+    expect(r['missing_in_render']).toEqual([]);
+    expect(r['extra_in_netlify']).toEqual(['EXTRA']);
+    expect(Object.keys(r.conflicts)).toEqual(['API_URL']);
+    expect(r.conflicts['API_URL']?.['manifest']).toMatch(/^hmac:[0-9a-f]{12}$/);
+    expect(r.conflicts['API_URL']?.['netlify']).toMatch(/^hmac:[0-9a-f]{12}$/);
+    expect(r.conflicts['API_URL']?.['manifest']).not.toBe(r.conflicts['API_URL']?.['netlify']);
+    expect(r.summary).toEqual({ total_keys: 3, synced: 0, targets: 2 });
+    expect(r.targets.map((t) => t.has_drift)).toEqual([false, true]);
+    expect(JSON.stringify(r)).not.toContain(CANARY);
+  });
+
+  it('reports no drift when every target agrees, even with write-only unknowns', () => {
+    const r = report([{ target: RENDER, current: new Map([...values({ API_URL: CANARY, DEBUG: 'false' }), ...writeOnly({ TOKEN: 't' })]), rules: PERMISSIVE_RULES }]);
+    expect(r.has_drift).toBe(false);
+    expect(r['unknown_in_render']).toEqual(['TOKEN']);
+    expect(r.summary.synced).toBe(2);
+  });
+});
+
+describe('Secret', () => {
+  it('never prints its value', async () => {
+    const s = new Secret(CANARY);
+    const { inspect } = await import('node:util');
+    for (const text of [String(s), `${s.toString()}`, JSON.stringify({ s }), inspect(s), inspect({ deep: { s } })]) {
+      expect(text).not.toContain(CANARY);
+    }
+    expect(s.reveal()).toBe(CANARY);
+  });
+
+  it('fingerprints are keyed: another key gives another fingerprint', async () => {
+    const { fingerprinter } = await import('../../src/core/fingerprint.ts');
+    const v = new Secret('true');
+    expect(fingerprinter('a')(v)).not.toBe(fingerprinter('b')(v));
+    expect(fingerprinter('a')(v)).toBe(fingerprinter('a')(new Secret('true')));
+  });
+});
