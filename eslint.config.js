@@ -22,7 +22,7 @@ export default tseslint.config(
   },
   {
     // The CLI, benchmarks and scripts talk to the terminal on purpose.
-    files: ['src/cli/**', 'bench/**', 'scripts/**'],
+    files: ['src/cli/**', 'tests/bench/**', 'scripts/**'],
     rules: { 'no-console': 'off' },
   },
 );

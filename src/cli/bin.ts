@@ -22,4 +22,7 @@ const io: CliIo = {
 };
 
 const args = process.argv.slice(2);
-process.exitCode = args[0] === 'demo' ? await runDemo(io, fileURLToPath(new URL('../..', import.meta.url))) : await runCli(args, io);
+process.exitCode =
+  args[0] === 'demo'
+    ? await runDemo(io, fileURLToPath(new URL('../..', import.meta.url)))
+    : await runCli(args, io);

@@ -21,7 +21,11 @@ export interface CliEnvironment {
   readonly cwd: string;
 }
 
-export async function findProject(config: EnvConfig, cwd: string, manifestFlag: string | undefined): Promise<Project> {
+export async function findProject(
+  config: EnvConfig,
+  cwd: string,
+  manifestFlag: string | undefined,
+): Promise<Project> {
   const explicit = manifestFlag ?? (config.manifestPath || undefined);
   if (explicit) return loadProject(path.resolve(cwd, explicit), config);
   const found = MANIFEST_NAMES.map((name) => path.join(cwd, name)).find((file) => existsSync(file));
@@ -45,7 +49,8 @@ async function fingerprintKey(config: EnvConfig, stateDir: string): Promise<stri
 /** Fails early, with the seed's "Not Configured" message, when a used provider has no credentials. */
 export function requireCredentials(config: EnvConfig, targets: Iterable<Target>): void {
   for (const target of targets) {
-    if (target.provider in PROVIDER_CREDENTIALS) credentialsFor(target.provider as keyof typeof PROVIDER_CREDENTIALS, config);
+    if (target.provider in PROVIDER_CREDENTIALS)
+      credentialsFor(target.provider as keyof typeof PROVIDER_CREDENTIALS, config);
   }
 }
 
@@ -55,7 +60,10 @@ export interface CliSession {
   readonly ctx: SyncContext;
 }
 
-export async function openSession(environment: CliEnvironment, manifestFlag: string | undefined): Promise<CliSession> {
+export async function openSession(
+  environment: CliEnvironment,
+  manifestFlag: string | undefined,
+): Promise<CliSession> {
   const config = loadEnvConfig(environment.env);
   const project = await findProject(config, environment.cwd, manifestFlag);
   const stateDir = path.join(project.root, '.envsync');

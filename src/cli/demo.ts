@@ -22,10 +22,14 @@ export async function runDemo(io: CliIo, repoRoot: string): Promise<number> {
   const target = path.join(repoRoot, '.envsync/demo/local.env');
   await mkdir(path.dirname(target), { recursive: true });
   await writeFile(target, DRIFTED_TARGET, { mode: 0o600 });
-  io.stdout(`Seeded ${path.relative(repoRoot, target)} with drift.\n\n$ genesisctl env audit --manifest ${path.relative(repoRoot, manifest)}\n`);
+  io.stdout(
+    `Seeded ${path.relative(repoRoot, target)} with drift.\n\n$ genesisctl env audit --manifest ${path.relative(repoRoot, manifest)}\n`,
+  );
   const audit = await runCli(['--manifest', manifest, 'env', 'audit'], io);
   io.stdout(`(exit ${audit})\n\n$ genesisctl env plan --manifest ${path.relative(repoRoot, manifest)}\n`);
   const plan = await runCli(['--manifest', manifest, 'env', 'plan'], io);
-  io.stdout(`(exit ${plan})\n\nNext: npm run genesisctl -- --manifest ${path.relative(repoRoot, manifest)} env sync --yes\n`);
+  io.stdout(
+    `(exit ${plan})\n\nNext: npm run genesisctl -- --manifest ${path.relative(repoRoot, manifest)} env sync --yes\n`,
+  );
   return audit === 2 || plan === 2 ? 2 : 0;
 }

@@ -11,7 +11,9 @@ import type { SyncResult } from '../sync/run.ts';
 export function entryJson(entry: PlanEntry): Record<string, unknown> {
   return {
     key: entry.key,
-    ...(entry.sourceKey !== undefined && entry.sourceKey !== entry.key ? { source_key: entry.sourceKey } : {}),
+    ...(entry.sourceKey !== undefined && entry.sourceKey !== entry.key
+      ? { source_key: entry.sourceKey }
+      : {}),
     action: entry.action,
     finding: entry.finding,
     reason: entry.reason,
@@ -45,7 +47,11 @@ export function planJson(plan: Plan): Record<string, unknown> {
 function table(rows: readonly (readonly string[])[]): string {
   const widths: number[] = [];
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ')).join('\n');
+  return rows
+    .map((row) =>
+      row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  '),
+    )
+    .join('\n');
 }
 
 /** The plan table: target, key, action, reason. `noop` rows are folded into a count unless `all`. */
@@ -80,11 +86,16 @@ export function reportText(report: DriftReport): string {
     if (t.missing.length > 0) lines.push(`    missing:   ${t.missing.join(', ')}`);
     if (t.conflicts.length > 0) lines.push(`    conflicts: ${t.conflicts.join(', ')}`);
     if (t.extra.length > 0) lines.push(`    extra:     ${t.extra.join(', ')}`);
-    if (t.unknown.length > 0) lines.push(`    unknown:   ${t.unknown.join(', ')} (write-only, never synced by EnvSync)`);
+    if (t.unknown.length > 0)
+      lines.push(`    unknown:   ${t.unknown.join(', ')} (write-only, never synced by EnvSync)`);
     for (const i of t.invalid) lines.push(`    invalid:   ${i.key}: ${i.reason}`);
   }
   for (const [key, row] of Object.entries(report.conflicts)) {
-    lines.push(`  ${key}: ${Object.entries(row).map(([where, fp]) => `${where}=${fp}`).join('  ')}`);
+    lines.push(
+      `  ${key}: ${Object.entries(row)
+        .map(([where, fp]) => `${where}=${fp}`)
+        .join('  ')}`,
+    );
   }
   lines.push(
     `${report.has_drift ? 'Drift found' : 'No drift'}: ${report.summary.synced}/${report.summary.total_keys} keys in parity across ${report.summary.targets} targets.`,
@@ -103,7 +114,8 @@ export function syncText(result: SyncResult): string {
     lines.push(`${t.target}: ${applied} applied, ${t.failed.length} failed, ${t.skipped.length} skipped`);
     for (const f of t.failed) lines.push(`    failed ${f.key}: ${f.error}: ${f.message}`);
     for (const s of t.skipped) lines.push(`    skipped ${s.key}: ${s.reason}`);
-    if (t.heldBack.length > 0) lines.push(`    deletes held back because a write failed: ${t.heldBack.join(', ')}`);
+    if (t.heldBack.length > 0)
+      lines.push(`    deletes held back because a write failed: ${t.heldBack.join(', ')}`);
   }
   lines.push(result.ok ? 'Sync complete.' : 'Sync finished with problems (see above).');
   return lines.join('\n');

@@ -44,7 +44,12 @@ interface RunOptions {
 const USAGE_ERRORS = new Set(['ConfigError', 'ProviderAuthError']);
 
 function prefixes(raw: string | undefined): string[] | undefined {
-  return raw === undefined ? undefined : raw.split(',').map((s) => s.trim()).filter(Boolean);
+  return raw === undefined
+    ? undefined
+    : raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
 }
 
 function runRequest(project: RunRequest['project'], opts: RunOptions): RunRequest {
@@ -65,14 +70,31 @@ function runRequest(project: RunRequest['project'], opts: RunOptions): RunReques
 
 function addRunOptions(cmd: Command): Command {
   return cmd
-    .option('-t, --target <id...>', 'target ids (default: every target but the source; "all" for every target)')
+    .option(
+      '-t, --target <id...>',
+      'target ids (default: every target but the source; "all" for every target)',
+    )
     .option('--from <id>', 'source: "manifest" or a target id (default: the manifest\'s source)')
     .addOption(new Option('--source <id>', 'same as --from (the seed spells it both ways)'))
-    .option('--include <prefixes>', 'only keys with these comma-separated prefixes (ENVSYNC_INCLUDE_PREFIXES)')
-    .option('--exclude <prefixes>', 'skip keys with these comma-separated prefixes (ENVSYNC_EXCLUDE_PREFIXES)')
-    .addOption(new Option('--deletions <policy>', 'delete extra keys: never, managed (only keys EnvSync created) or all').choices(['never', 'managed', 'all']))
+    .option(
+      '--include <prefixes>',
+      'only keys with these comma-separated prefixes (ENVSYNC_INCLUDE_PREFIXES)',
+    )
+    .option(
+      '--exclude <prefixes>',
+      'skip keys with these comma-separated prefixes (ENVSYNC_EXCLUDE_PREFIXES)',
+    )
+    .addOption(
+      new Option(
+        '--deletions <policy>',
+        'delete extra keys: never, managed (only keys EnvSync created) or all',
+      ).choices(['never', 'managed', 'all']),
+    )
     .option('--create-only', 'only fill missing keys; never change an existing value')
-    .option('--overwrite-unknown', 'rewrite write-only values EnvSync never synced (they cannot be compared)');
+    .option(
+      '--overwrite-unknown',
+      'rewrite write-only values EnvSync never synced (they cannot be compared)',
+    );
 }
 
 export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
@@ -81,7 +103,10 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
 
   const program = new Command('genesisctl')
     .description('EnvSync: keep environment variables in parity across Render, Netlify and GitHub.')
-    .option('-m, --manifest <path>', 'manifest file (default: envsync.manifest.{json,yaml,yml} in the working directory, or ENVSYNC_MANIFEST)')
+    .option(
+      '-m, --manifest <path>',
+      'manifest file (default: envsync.manifest.{json,yaml,yml} in the working directory, or ENVSYNC_MANIFEST)',
+    )
     .option('--json', 'machine-readable output')
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()
@@ -100,21 +125,38 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     return { s, request, run: await planRun(s.ctx, request) };
   };
 
-  addRunOptions(env.command('audit').description('drift report across targets (exit 1 on drift)')).action(async (opts: RunOptions) => {
-    const { run } = await planned(opts);
-    if (globals().json) json(run.report);
-    else out(reportText(run.report));
-    setExit(run.report.has_drift ? EXIT.drift : EXIT.ok);
-  });
+  addRunOptions(env.command('audit').description('drift report across targets (exit 1 on drift)')).action(
+    async (opts: RunOptions) => {
+      const { run } = await planned(opts);
+      if (globals().json) json(run.report);
+      else out(reportText(run.report));
+      setExit(run.report.has_drift ? EXIT.drift : EXIT.ok);
+    },
+  );
 
-  addRunOptions(env.command('verify').description('the verifier: exit 0 in parity, 1 on drift')).action(async (opts: RunOptions) => {
-    const { run } = await planned(opts);
-    if (globals().json) json({ verified_at: run.report.verified_at, has_drift: run.report.has_drift, summary: run.report.summary, targets: run.report.targets.map((t) => ({ id: t.id, has_drift: t.has_drift })) });
-    else out(run.report.has_drift ? `Drift found (${run.report.summary.synced}/${run.report.summary.total_keys} keys in parity).` : `No drift: ${run.report.summary.total_keys} keys in parity.`);
-    setExit(run.report.has_drift ? EXIT.drift : EXIT.ok);
-  });
+  addRunOptions(env.command('verify').description('the verifier: exit 0 in parity, 1 on drift')).action(
+    async (opts: RunOptions) => {
+      const { run } = await planned(opts);
+      if (globals().json)
+        json({
+          verified_at: run.report.verified_at,
+          has_drift: run.report.has_drift,
+          summary: run.report.summary,
+          targets: run.report.targets.map((t) => ({ id: t.id, has_drift: t.has_drift })),
+        });
+      else
+        out(
+          run.report.has_drift
+            ? `Drift found (${run.report.summary.synced}/${run.report.summary.total_keys} keys in parity).`
+            : `No drift: ${run.report.summary.total_keys} keys in parity.`,
+        );
+      setExit(run.report.has_drift ? EXIT.drift : EXIT.ok);
+    },
+  );
 
-  addRunOptions(env.command('plan').description('what a sync would do: target, key, action, reason (values masked)'))
+  addRunOptions(
+    env.command('plan').description('what a sync would do: target, key, action, reason (values masked)'),
+  )
     .option('--all', 'also list keys already in sync')
     .action(async (opts: RunOptions & { all?: boolean }) => {
       const { run } = await planned(opts);
@@ -126,9 +168,12 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   const syncAction = (heal: boolean) => async (opts: RunOptions & { dryRun?: boolean; yes?: boolean }) => {
     const { s, run } = await planned(opts);
     const dryRun = Boolean(opts.dryRun) || s.config.dryRun;
-    const writes = run.plan.targets.some((tp) => tp.entries.some((e) => e.action === 'create' || e.action === 'update' || e.action === 'delete'));
+    const writes = run.plan.targets.some((tp) =>
+      tp.entries.some((e) => e.action === 'create' || e.action === 'update' || e.action === 'delete'),
+    );
     if (!dryRun && writes && !opts.yes && !heal) {
-      if (!io.confirm) throw new ConfigError('Refusing to write without confirmation: add --yes (or --dry-run to preview).');
+      if (!io.confirm)
+        throw new ConfigError('Refusing to write without confirmation: add --yes (or --dry-run to preview).');
       if (!globals().json) out(planText(run.plan));
       if (!(await io.confirm('Apply these changes?'))) {
         out('Nothing was written.');
@@ -159,33 +204,57 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .addOption(new Option('--from <id>', 'same as --source'))
     .option('-o, --out <file>', 'output file', '.env.sync.json')
     .option('--include-values', 'write plaintext values (file mode 0600); fingerprints only otherwise')
-    .action(async (opts: { target: string; source?: string; from?: string; out: string; includeValues?: boolean }) => {
-      const s = await session();
-      const target = s.project.targets.get(opts.target);
-      if (!target) throw new ConfigError(`Unknown target "${opts.target}". Known targets: ${[...s.project.targets.keys()].join(', ')}.`);
-      requireCredentials(s.config, [target]);
-      const values: EnvMap = await adapterFor(s.ctx.adapters, target).list(target);
-      const variables: Record<string, string> = {};
-      for (const [key, v] of [...values].sort(([a], [b]) => (a < b ? -1 : 1))) {
-        variables[key] = v.kind === 'write-only' ? 'write-only' : opts.includeValues ? v.value.reveal() : s.ctx.fingerprint(v.value);
-      }
-      const snapshot = {
-        provider: target.provider,
-        target: target.id,
-        label: targetLabel(target),
-        source: opts.source ?? opts.from ?? s.project.sourceId,
-        synced_at: s.ctx.now().toISOString(),
-        values_included: Boolean(opts.includeValues),
-        variables,
-      };
-      const file = path.resolve(io.cwd, opts.out);
-      await writeFile(file, JSON.stringify(snapshot, null, 2) + '\n', { mode: 0o600 });
-      await chmod(file, 0o600);
-      const summary = { file, target: target.id, keys: Object.keys(variables).length, values_included: snapshot.values_included };
-      if (globals().json) json(summary);
-      else out(`Exported ${summary.keys} keys of ${target.id} to ${file}${summary.values_included ? ' (with values, mode 0600)' : ' (fingerprints only)'}.`);
-      setExit(EXIT.ok);
-    });
+    .action(
+      async (opts: {
+        target: string;
+        source?: string;
+        from?: string;
+        out: string;
+        includeValues?: boolean;
+      }) => {
+        const s = await session();
+        const target = s.project.targets.get(opts.target);
+        if (!target)
+          throw new ConfigError(
+            `Unknown target "${opts.target}". Known targets: ${[...s.project.targets.keys()].join(', ')}.`,
+          );
+        requireCredentials(s.config, [target]);
+        const values: EnvMap = await adapterFor(s.ctx.adapters, target).list(target);
+        const variables: Record<string, string> = {};
+        for (const [key, v] of [...values].sort(([a], [b]) => (a < b ? -1 : 1))) {
+          variables[key] =
+            v.kind === 'write-only'
+              ? 'write-only'
+              : opts.includeValues
+                ? v.value.reveal()
+                : s.ctx.fingerprint(v.value);
+        }
+        const snapshot = {
+          provider: target.provider,
+          target: target.id,
+          label: targetLabel(target),
+          source: opts.source ?? opts.from ?? s.project.sourceId,
+          synced_at: s.ctx.now().toISOString(),
+          values_included: Boolean(opts.includeValues),
+          variables,
+        };
+        const file = path.resolve(io.cwd, opts.out);
+        await writeFile(file, JSON.stringify(snapshot, null, 2) + '\n', { mode: 0o600 });
+        await chmod(file, 0o600);
+        const summary = {
+          file,
+          target: target.id,
+          keys: Object.keys(variables).length,
+          values_included: snapshot.values_included,
+        };
+        if (globals().json) json(summary);
+        else
+          out(
+            `Exported ${summary.keys} keys of ${target.id} to ${file}${summary.values_included ? ' (with values, mode 0600)' : ' (fingerprints only)'}.`,
+          );
+        setExit(EXIT.ok);
+      },
+    );
 
   return program;
 }
@@ -193,11 +262,17 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
 function describe(error: unknown): { code: number; message: string } {
   if (error instanceof CommanderError) {
     // Help and version are successful exits; everything else commander rejects is bad usage.
-    const ok = error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help';
+    const ok =
+      error.code === 'commander.helpDisplayed' ||
+      error.code === 'commander.version' ||
+      error.code === 'commander.help';
     return { code: ok ? EXIT.ok : EXIT.usage, message: '' };
   }
   const err = error instanceof Error ? error : new Error(String(error));
-  return { code: USAGE_ERRORS.has(err.name) ? EXIT.usage : EXIT.drift, message: `${err.name}: ${err.message}` };
+  return {
+    code: USAGE_ERRORS.has(err.name) ? EXIT.usage : EXIT.drift,
+    message: `${err.name}: ${err.message}`,
+  };
 }
 
 /** Runs the CLI on `argv` (without node and script) and resolves to the exit code. */

@@ -130,7 +130,9 @@ export const PROVIDER_CREDENTIALS = {
 } as const;
 
 export function credentialsFor(provider: keyof typeof PROVIDER_CREDENTIALS, config: EnvConfig): string {
-  const token = { github: config.github.token, render: config.render.apiKey, netlify: config.netlify.token }[provider];
+  const token = { github: config.github.token, render: config.render.apiKey, netlify: config.netlify.token }[
+    provider
+  ];
   if (!token) {
     throw new ConfigError(
       `${provider}: Not Configured. Set ${PROVIDER_CREDENTIALS[provider].join(', ')} in the environment (see README, Configuration).`,

@@ -108,13 +108,17 @@ export function formatIssues(issues: readonly v.BaseIssue<unknown>[]): string {
 export function parseManifest(raw: unknown, where: string): ManifestOutput {
   const result = v.safeParse(ManifestSchema, raw);
   if (!result.success) {
-    throw new ConfigError(`${where} is not a valid manifest:\n${formatIssues(result.issues)}\nFix the fields above and run again.`);
+    throw new ConfigError(
+      `${where} is not a valid manifest:\n${formatIssues(result.issues)}\nFix the fields above and run again.`,
+    );
   }
   const manifest = result.output;
   const problems: string[] = [];
   for (const [keyName, key] of Object.entries(manifest.keys)) {
     if (key.secret && key.value !== undefined) {
-      problems.push(`keys.${keyName}.value: a secret's value must not be kept in the manifest; set it on the source instead`);
+      problems.push(
+        `keys.${keyName}.value: a secret's value must not be kept in the manifest; set it on the source instead`,
+      );
     }
     for (const t of key.targets ?? []) {
       if (!(t in manifest.targets)) problems.push(`keys.${keyName}.targets: unknown target "${t}"`);
@@ -127,7 +131,9 @@ export function parseManifest(raw: unknown, where: string): ManifestOutput {
     if (!(t in manifest.targets)) problems.push(`policy.rename.${t}: unknown target`);
   }
   if (problems.length > 0) {
-    throw new ConfigError(`${where} is not a valid manifest:\n  ${problems.join('\n  ')}\nFix the fields above and run again.`);
+    throw new ConfigError(
+      `${where} is not a valid manifest:\n  ${problems.join('\n  ')}\nFix the fields above and run again.`,
+    );
   }
   return manifest;
 }
@@ -137,13 +143,17 @@ export async function readManifestFile(file: string): Promise<ManifestOutput> {
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new ConfigError(`Cannot read manifest ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}. Check the path.`);
+    throw new ConfigError(
+      `Cannot read manifest ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}. Check the path.`,
+    );
   }
   let raw: unknown;
   try {
     raw = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (error) {
-    throw new ConfigError(`${file} is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message}`);
+    throw new ConfigError(
+      `${file} is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message}`,
+    );
   }
   return parseManifest(raw, file);
 }
@@ -165,28 +175,44 @@ export async function readDotenvFile(file: string): Promise<Map<string, EnvValue
   return values;
 }
 
-function buildTarget(targetId: string, spec: ManifestOutput['targets'][string], env: EnvConfig, root: string): Target {
+function buildTarget(
+  targetId: string,
+  spec: ManifestOutput['targets'][string],
+  env: EnvConfig,
+  root: string,
+): Target {
   const need = (value: string | undefined, what: string): string => {
     if (value) return value;
     throw new ConfigError(`target "${targetId}": ${what}`);
   };
   switch (spec.provider) {
     case 'render':
-      if (spec.service && spec.envGroup) throw new ConfigError(`target "${targetId}": set service or envGroup, not both`);
+      if (spec.service && spec.envGroup)
+        throw new ConfigError(`target "${targetId}": set service or envGroup, not both`);
       return {
         id: targetId,
         provider: 'render',
         scope: spec.envGroup
           ? { kind: 'env-group', envGroupId: spec.envGroup }
-          : { kind: 'service', serviceId: need(spec.service ?? env.render.serviceId, 'Not Configured. Set RENDER_SERVICE_ID or the target\'s "service".') },
+          : {
+              kind: 'service',
+              serviceId: need(
+                spec.service ?? env.render.serviceId,
+                'Not Configured. Set RENDER_SERVICE_ID or the target\'s "service".',
+              ),
+            },
       };
     case 'netlify':
-      if (spec.context === 'branch' && !spec.branch) throw new ConfigError(`target "${targetId}": context "branch" needs "branch" (the branch name)`);
+      if (spec.context === 'branch' && !spec.branch)
+        throw new ConfigError(`target "${targetId}": context "branch" needs "branch" (the branch name)`);
       return {
         id: targetId,
         provider: 'netlify',
         scope: {
-          siteId: need(spec.site ?? env.netlify.siteId, 'Not Configured. Set NETLIFY_SITE_ID or the target\'s "site".'),
+          siteId: need(
+            spec.site ?? env.netlify.siteId,
+            'Not Configured. Set NETLIFY_SITE_ID or the target\'s "site".',
+          ),
           accountId: spec.account ?? (env.netlify.accountId || undefined),
           context: spec.context,
           branch: spec.branch,
@@ -194,20 +220,33 @@ function buildTarget(targetId: string, spec: ManifestOutput['targets'][string], 
       };
     case 'github': {
       if (spec.org) {
-        if (spec.repo || spec.environment) throw new ConfigError(`target "${targetId}": set org, or repo (with an optional environment), not both`);
+        if (spec.repo || spec.environment)
+          throw new ConfigError(
+            `target "${targetId}": set org, or repo (with an optional environment), not both`,
+          );
         return {
           id: targetId,
           provider: 'github',
           store: spec.store,
-          scope: { kind: 'org', org: spec.org, visibility: spec.visibility, selectedRepositoryIds: spec.selectedRepositoryIds },
+          scope: {
+            kind: 'org',
+            org: spec.org,
+            visibility: spec.visibility,
+            selectedRepositoryIds: spec.selectedRepositoryIds,
+          },
         };
       }
-      const [owner = '', repo = ''] = need(spec.repo ?? env.github.repo, 'Not Configured. Set GITHUB_REPO (owner/repo) or the target\'s "repo".').split('/');
+      const [owner = '', repo = ''] = need(
+        spec.repo ?? env.github.repo,
+        'Not Configured. Set GITHUB_REPO (owner/repo) or the target\'s "repo".',
+      ).split('/');
       return {
         id: targetId,
         provider: 'github',
         store: spec.store,
-        scope: spec.environment ? { kind: 'environment', owner, repo, environment: spec.environment } : { kind: 'repo', owner, repo },
+        scope: spec.environment
+          ? { kind: 'environment', owner, repo, environment: spec.environment }
+          : { kind: 'repo', owner, repo },
       };
     }
     case 'dotenv':
@@ -219,7 +258,11 @@ function buildTarget(targetId: string, spec: ManifestOutput['targets'][string], 
  * Routing: a key goes to the targets it names, or to every target; a GitHub target takes only the
  * keys of its kind (secrets to a `secrets` store, plain values to a `variables` store).
  */
-function routeKeys(manifest: ManifestOutput, targets: ReadonlyMap<string, Target>, keyNames: Iterable<string>): Record<string, KeyRoute> {
+function routeKeys(
+  manifest: ManifestOutput,
+  targets: ReadonlyMap<string, Target>,
+  keyNames: Iterable<string>,
+): Record<string, KeyRoute> {
   const routes: Record<string, KeyRoute> = {};
   for (const key of keyNames) {
     const spec = manifest.keys[key];
@@ -240,11 +283,15 @@ export async function loadProject(manifestFile: string, env: EnvConfig): Promise
   const manifest = await readManifestFile(manifestFile);
   const root = path.dirname(path.resolve(manifestFile));
   const targets = new Map<string, Target>();
-  for (const [targetId, spec] of Object.entries(manifest.targets)) targets.set(targetId, buildTarget(targetId, spec, env, root));
+  for (const [targetId, spec] of Object.entries(manifest.targets))
+    targets.set(targetId, buildTarget(targetId, spec, env, root));
 
-  const manifestValues = manifest.seed ? await readDotenvFile(path.resolve(root, manifest.seed)) : new Map<string, EnvValue>();
+  const manifestValues = manifest.seed
+    ? await readDotenvFile(path.resolve(root, manifest.seed))
+    : new Map<string, EnvValue>();
   for (const [key, spec] of Object.entries(manifest.keys)) {
-    if (spec.value !== undefined) manifestValues.set(key, { kind: 'value', value: new Secret(spec.value), secret: spec.secret ?? false });
+    if (spec.value !== undefined)
+      manifestValues.set(key, { kind: 'value', value: new Secret(spec.value), secret: spec.secret ?? false });
   }
   const p = manifest.policy;
   const policy: Policy = {
@@ -270,7 +317,12 @@ export async function loadProject(manifestFile: string, env: EnvConfig): Promise
 /** Without a manifest, the seed's environment variables describe one target per configured provider. */
 export function projectFromEnv(env: EnvConfig, cwd: string): Project {
   const targets = new Map<string, Target>();
-  if (env.render.serviceId) targets.set('render', { id: 'render', provider: 'render', scope: { kind: 'service', serviceId: env.render.serviceId } });
+  if (env.render.serviceId)
+    targets.set('render', {
+      id: 'render',
+      provider: 'render',
+      scope: { kind: 'service', serviceId: env.render.serviceId },
+    });
   if (env.netlify.siteId) {
     targets.set('netlify', {
       id: 'netlify',
@@ -280,7 +332,12 @@ export function projectFromEnv(env: EnvConfig, cwd: string): Project {
   }
   if (env.github.repo) {
     const [owner = '', repo = ''] = env.github.repo.split('/');
-    targets.set('github', { id: 'github', provider: 'github', store: 'secrets', scope: { kind: 'repo', owner, repo } });
+    targets.set('github', {
+      id: 'github',
+      provider: 'github',
+      store: 'secrets',
+      scope: { kind: 'repo', owner, repo },
+    });
   }
   if (targets.size === 0) {
     throw new ConfigError(
@@ -291,9 +348,14 @@ export function projectFromEnv(env: EnvConfig, cwd: string): Project {
   return {
     root: cwd,
     manifestPath: undefined,
-    sourceId: targets.has('render') ? 'render' : [...targets.keys()][0] ?? 'manifest',
+    sourceId: targets.has('render') ? 'render' : ([...targets.keys()][0] ?? 'manifest'),
     targets,
-    policy: { ...DEFAULT_POLICY, include: env.include, exclude: env.exclude, deletions: env.deletions ?? 'never' },
+    policy: {
+      ...DEFAULT_POLICY,
+      include: env.include,
+      exclude: env.exclude,
+      deletions: env.deletions ?? 'never',
+    },
     manifestValues: new Map(),
     route: () => ({}),
   };

@@ -10,9 +10,13 @@ export function isWrite(entry: PlanEntry): boolean {
   return entry.action === 'create' || entry.action === 'update' || entry.action === 'delete';
 }
 
-export function applyToMap(current: EnvMap, targetPlan: TargetPlan, rules: TargetRules): Map<string, EnvValue> {
+export function applyToMap(
+  current: EnvMap,
+  targetPlan: TargetPlan,
+  rules: TargetRules,
+): Map<string, EnvValue> {
   const next = new Map<string, EnvValue>();
-  for (const [key, value] of current) next.set(rules.normalizeKey(key), value);
+  for (const [key, value] of current) next.set(rules.normalizeKey ? rules.normalizeKey(key) : key, value);
   for (const entry of targetPlan.entries) {
     if (entry.action === 'delete') next.delete(entry.key);
     else if ((entry.action === 'create' || entry.action === 'update') && entry.value) {

@@ -41,7 +41,12 @@ export interface NetlifyScope {
 
 export type GitHubScope =
   | { readonly kind: 'repo'; readonly owner: string; readonly repo: string }
-  | { readonly kind: 'environment'; readonly owner: string; readonly repo: string; readonly environment: string }
+  | {
+      readonly kind: 'environment';
+      readonly owner: string;
+      readonly repo: string;
+      readonly environment: string;
+    }
   | {
       readonly kind: 'org';
       readonly org: string;
@@ -162,7 +167,8 @@ export function targetLabel(target: Target): string {
         ? `render service ${target.scope.serviceId}`
         : `render env group ${target.scope.envGroupId}`;
     case 'netlify': {
-      const ctx = target.scope.context === 'branch' ? `branch:${target.scope.branch ?? '?'}` : target.scope.context;
+      const ctx =
+        target.scope.context === 'branch' ? `branch:${target.scope.branch ?? '?'}` : target.scope.context;
       return `netlify site ${target.scope.siteId} (${ctx})`;
     }
     case 'github': {

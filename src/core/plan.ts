@@ -17,11 +17,16 @@ import type {
   TargetPlan,
 } from './model.ts';
 import type { TargetRules } from './rules.ts';
+import type { Secret } from './secret.ts';
 
 export interface PlanInput {
   readonly source: Source;
   readonly sourceValues: EnvMap;
-  readonly targets: readonly { readonly target: Target; readonly current: EnvMap; readonly rules: TargetRules }[];
+  readonly targets: readonly {
+    readonly target: Target;
+    readonly current: EnvMap;
+    readonly rules: TargetRules;
+  }[];
   readonly policy: Policy;
   readonly ledger: Ledger;
   readonly fingerprint: Fingerprinter;
@@ -30,15 +35,32 @@ export interface PlanInput {
 }
 
 export function plan(input: PlanInput): Plan {
+  // A source value's fingerprint is the same for every target: compute it once, and only when shown.
+  const memo = new Map<Secret, string>();
+  const compute = input.fingerprint;
+  const fingerprint: Fingerprinter = (value) => {
+    let fp = memo.get(value);
+    if (fp === undefined) memo.set(value, (fp = compute(value)));
+    return fp;
+  };
+  // Filtering and ordering the source is the same for every target: done once.
+  const selected: [string, EnvValue][] = [];
+  for (const [key, value] of input.sourceValues)
+    if (keySelected(key, input.policy)) selected.push([key, value]);
+  selected.sort(byFirst);
+  const shared = { policy: input.policy, fingerprint, selected };
   return {
     source: input.source,
     createdAt: input.now,
     policy: input.policy,
     targets: input.targets.map(({ target, current, rules }) =>
-      planTarget(input, target, current, rules, input.ledger.get(target.id) ?? new Map()),
+      planTarget(shared, target, current, rules, input.ledger.get(target.id) ?? new Map()),
     ),
   };
 }
+
+const byFirst = (a: [string, unknown], b: [string, unknown]) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+const byKey = (a: PlanEntry, b: PlanEntry) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 
 interface Desired {
   readonly sourceKey: string;
@@ -46,79 +68,83 @@ interface Desired {
   readonly secret: boolean;
 }
 
+interface Shared {
+  readonly policy: Policy;
+  readonly fingerprint: Fingerprinter;
+  /** Selected source keys, sorted, with their values. */
+  readonly selected: readonly [string, EnvValue][];
+}
+
 function planTarget(
-  input: PlanInput,
+  { policy, fingerprint, selected }: Shared,
   target: Target,
   current: EnvMap,
   rules: TargetRules,
   ledger: ReadonlyMap<string, LedgerEntry>,
 ): TargetPlan {
-  const { policy, fingerprint } = input;
   const entries: PlanEntry[] = [];
-  const rename = policy.rename[target.id] ?? {};
+  const rename = policy.rename[target.id];
+  const normalize = rules.normalizeKey;
 
-  // Desired keys on this target, after filtering, routing, renaming and the provider's normalisation.
+  // Desired keys on this target, after routing, renaming and the provider's normalisation.
   const desired = new Map<string, Desired>();
-  const sourceKeys = [...input.sourceValues.keys()].sort();
-  for (const sourceKey of sourceKeys) {
-    if (!keySelected(sourceKey, policy)) continue;
-    const route = policy.routes[sourceKey];
+  for (const [sourceKey, value] of selected) {
+    const route = Object.hasOwn(policy.routes, sourceKey) ? policy.routes[sourceKey] : undefined;
     if (route?.targets && !route.targets.includes(target.id)) continue;
-    const value = input.sourceValues.get(sourceKey);
-    if (!value) continue;
-    const key = rules.normalizeKey(rename[sourceKey] ?? sourceKey);
+    const renamed = rename && Object.hasOwn(rename, sourceKey) ? (rename[sourceKey] ?? sourceKey) : sourceKey;
+    const key = normalize ? normalize(renamed) : renamed;
     const secret = route?.secret ?? (value.kind === 'value' ? (value.secret ?? false) : true);
     const taken = desired.get(key);
     if (taken) {
-      entries.push({
-        key,
-        sourceKey,
-        action: 'skip',
-        finding: 'invalid',
-        secret,
-        reason: `collides with ${taken.sourceKey}: both become ${key} on this target; rename or exclude one of them`,
-      });
+      const reason = `collides with ${taken.sourceKey}: both become ${key} on this target; rename or exclude one of them`;
+      entries.push({ key, sourceKey, action: 'skip', finding: 'invalid', secret, reason });
       continue;
     }
     desired.set(key, { sourceKey, value, secret });
   }
 
-  const normalizedCurrent = new Map<string, EnvValue>();
-  for (const [key, value] of current) normalizedCurrent.set(rules.normalizeKey(key), value);
+  let have: EnvMap = current;
+  if (normalize) {
+    const normalized = new Map<string, EnvValue>();
+    for (const [key, value] of current) normalized.set(normalize(key), value);
+    have = normalized;
+  }
 
   const creates: PlanEntry[] = [];
   for (const [key, want] of desired) {
-    const entry = planKey(key, want, normalizedCurrent.get(key), ledger.get(key), rules, policy, fingerprint);
+    const entry = planKey(key, want, have.get(key), ledger.get(key), rules, policy, fingerprint);
     (entry.action === 'create' ? creates : entries).push(entry);
   }
 
   let deletes = 0;
-  for (const [key, have] of normalizedCurrent) {
+  for (const [key, value] of have) {
     if (desired.has(key) || !keySelected(key, policy)) continue;
-    const entry = planExtra(key, have, ledger.get(key), policy, fingerprint);
+    const entry = planExtra(key, value, ledger.get(key), policy, fingerprint);
     if (entry.action === 'delete') deletes += 1;
     entries.push(entry);
   }
 
   // Creates beyond the destination's capacity become skips; the rest of the plan stands.
-  const room = rules.capacity ? rules.capacity.limit - (normalizedCurrent.size - deletes) : Infinity;
-  creates.forEach((entry, index) => {
-    if (index < room) {
+  const capacity = rules.capacity;
+  const room = capacity ? capacity.limit - (have.size - deletes) : Infinity;
+  for (const [index, entry] of creates.entries()) {
+    if (index < room || !capacity) {
       entries.push(entry);
-      return;
+      continue;
     }
-    const capacity = rules.capacity;
-    entries.push({
-      ...entry,
-      action: 'skip',
-      finding: 'invalid',
-      value: undefined,
-      reason: `would exceed the limit of ${capacity?.limit ?? 0} ${capacity?.what ?? 'keys'}; remove unused keys or route this one elsewhere`,
-    });
-  });
+    const reason = `would exceed the limit of ${capacity.limit} ${capacity.what}; remove unused keys or route this one elsewhere`;
+    entries.push({ ...entry, action: 'skip', finding: 'invalid', value: undefined, reason });
+  }
 
-  entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  entries.sort(byKey);
   return { target, entries };
+}
+
+/** The decision for one key, before it is dressed as an entry. */
+interface Verdict {
+  readonly action: PlanEntry['action'];
+  readonly finding: PlanEntry['finding'];
+  readonly reason: string;
 }
 
 function planKey(
@@ -130,63 +156,135 @@ function planKey(
   policy: Policy,
   fingerprint: Fingerprinter,
 ): PlanEntry {
-  const base = { key, sourceKey: want.sourceKey, secret: want.secret };
-  const targetFingerprint = have?.kind === 'value' ? fingerprint(have.value) : undefined;
-  const targetUpdatedAt = have?.updatedAt;
   if (want.value.kind === 'write-only') {
-    return {
-      ...base,
-      action: 'skip',
-      finding: 'unknown',
-      targetFingerprint,
-      targetUpdatedAt,
-      reason: 'the source value is write-only and cannot be copied; choose a source that can read it',
-    };
+    const reason = 'the source value is write-only and cannot be copied; choose a source that can read it';
+    return makeEntry(
+      key,
+      want,
+      have,
+      { action: 'skip', finding: 'unknown', reason },
+      undefined,
+      undefined,
+      have?.kind === 'value' ? fingerprint(have.value) : undefined,
+    );
   }
   const value = want.value.value;
-  const sourceFingerprint = fingerprint(value);
   const invalid = rules.checkKey(key) ?? rules.checkValue(value, want.secret);
-  if (invalid) {
-    return { ...base, action: 'skip', finding: 'invalid', sourceFingerprint, targetFingerprint, reason: invalid };
-  }
-  const write = { ...base, value, sourceFingerprint, targetFingerprint, targetUpdatedAt };
-  if (!have) return { ...write, action: 'create', finding: 'missing', reason: 'missing on target' };
+  if (invalid)
+    return makeEntry(
+      key,
+      want,
+      have,
+      { action: 'skip', finding: 'invalid', reason: invalid },
+      undefined,
+      fingerprint(value),
+    );
+  // Most keys are in sync: they need no fingerprint, which would be most of the plan's cost.
+  if (have?.kind === 'value' && have.value.equals(value)) return makeEntry(key, want, have, IN_SYNC);
 
-  const createOnly = policy.mode === 'create-only';
+  const sourceFingerprint = fingerprint(value);
+  if (!have)
+    return makeEntry(
+      key,
+      want,
+      have,
+      { action: 'create', finding: 'missing', reason: 'missing on target' },
+      value,
+      sourceFingerprint,
+    );
   if (have.kind === 'value') {
-    if (have.value.equals(value)) return { ...write, value: undefined, action: 'noop', finding: 'in-sync', reason: 'in sync' };
-    return createOnly
-      ? { ...write, value: undefined, action: 'noop', finding: 'conflict', reason: 'differs from source; kept because mode is create-only' }
-      : { ...write, action: 'update', finding: 'conflict', reason: 'differs from source' };
+    return makeEntry(
+      key,
+      want,
+      have,
+      change(policy, 'conflict', 'differs from source'),
+      value,
+      sourceFingerprint,
+      fingerprint(have.value),
+    );
   }
-
   // Write-only on the target: judge by what EnvSync last wrote and whether it moved since.
   if (synced) {
-    const movedOutside = Boolean(synced.updatedAt && have.updatedAt && have.updatedAt !== synced.updatedAt);
-    if (movedOutside) {
-      const why = `changed outside EnvSync at ${have.updatedAt ?? '?'} (EnvSync wrote it at ${synced.updatedAt ?? '?'})`;
-      return createOnly
-        ? { ...write, value: undefined, action: 'noop', finding: 'drifted', reason: `${why}; kept because mode is create-only` }
-        : { ...write, action: 'update', finding: 'drifted', reason: why };
+    if (synced.updatedAt && have.updatedAt && have.updatedAt !== synced.updatedAt) {
+      const why = `changed outside EnvSync at ${have.updatedAt} (EnvSync wrote it at ${synced.updatedAt})`;
+      return makeEntry(key, want, have, change(policy, 'drifted', why), value, sourceFingerprint);
     }
-    const written = { ...write, targetFingerprint: synced.fingerprint };
     if (synced.fingerprint === sourceFingerprint) {
-      return { ...written, value: undefined, action: 'noop', finding: 'in-sync', reason: `matches the value EnvSync wrote at ${synced.syncedAt}` };
+      const reason = `matches the value EnvSync wrote at ${synced.syncedAt}`;
+      return makeEntry(
+        key,
+        want,
+        have,
+        { action: 'noop', finding: 'in-sync', reason },
+        undefined,
+        sourceFingerprint,
+        synced.fingerprint,
+      );
     }
-    return createOnly
-      ? { ...written, value: undefined, action: 'noop', finding: 'conflict', reason: 'source changed since the last sync; kept because mode is create-only' }
-      : { ...written, action: 'update', finding: 'conflict', reason: 'source changed since the last sync' };
+    return makeEntry(
+      key,
+      want,
+      have,
+      change(policy, 'conflict', 'source changed since the last sync'),
+      value,
+      sourceFingerprint,
+      synced.fingerprint,
+    );
   }
-  if (policy.overwriteUnknown && !createOnly) {
-    return { ...write, action: 'update', finding: 'unknown', reason: 'write-only and never synced by EnvSync; rewritten because overwrite-unknown is on' };
+  if (policy.overwriteUnknown && policy.mode !== 'create-only') {
+    const reason = 'write-only and never synced by EnvSync; rewritten because overwrite-unknown is on';
+    return makeEntry(
+      key,
+      want,
+      have,
+      { action: 'update', finding: 'unknown', reason },
+      value,
+      sourceFingerprint,
+    );
   }
+  const reason =
+    'write-only and never synced by EnvSync, so it cannot be compared; sync with --overwrite-unknown to take it over';
+  return makeEntry(
+    key,
+    want,
+    have,
+    { action: 'unknown', finding: 'unknown', reason },
+    undefined,
+    sourceFingerprint,
+  );
+}
+
+const IN_SYNC: Verdict = { action: 'noop', finding: 'in-sync', reason: 'in sync' };
+
+// Entries are built as one literal each: object spread costs microseconds a key at 100k keys.
+function makeEntry(
+  key: string,
+  want: Desired,
+  have: EnvValue | undefined,
+  v: Verdict,
+  value?: Secret,
+  sourceFingerprint?: string,
+  targetFingerprint?: string,
+): PlanEntry {
   return {
-    ...write,
-    value: undefined,
-    action: 'unknown',
-    finding: 'unknown',
-    reason: 'write-only and never synced by EnvSync, so it cannot be compared; sync with --overwrite-unknown to take it over',
+    key,
+    sourceKey: want.sourceKey,
+    action: v.action,
+    finding: v.finding,
+    reason: v.reason,
+    value: v.action === 'create' || v.action === 'update' ? value : undefined,
+    secret: want.secret,
+    sourceFingerprint,
+    targetFingerprint,
+    targetUpdatedAt: have?.updatedAt,
   };
+}
+
+/** A differing value is updated, unless the mode only fills missing keys. */
+function change(policy: Policy, finding: 'conflict' | 'drifted', why: string): Verdict {
+  return policy.mode === 'create-only'
+    ? { action: 'noop', finding, reason: `${why}; kept because mode is create-only` }
+    : { action: 'update', finding, reason: why };
 }
 
 function planExtra(

@@ -41,7 +41,10 @@ export function entryDrifts(entry: PlanEntry): boolean {
 export function targetDrift(targetPlan: TargetPlan): TargetDrift {
   const { target, entries } = targetPlan;
   const pick = (finding: Finding): string[] => entries.filter((e) => e.finding === finding).map((e) => e.key);
-  const counts = { create: 0, update: 0, delete: 0, noop: 0, unknown: 0, skip: 0 } satisfies Record<Action, number>;
+  const counts = { create: 0, update: 0, delete: 0, noop: 0, unknown: 0, skip: 0 } satisfies Record<
+    Action,
+    number
+  >;
   for (const entry of entries) counts[entry.action] += 1;
   return {
     id: target.id,
@@ -79,7 +82,8 @@ export function driftReport(plan: Plan): DriftReport {
       if (entry.finding !== 'conflict' && entry.finding !== 'drifted') continue;
       const name = entry.sourceKey ?? entry.key;
       const row = (conflicts[name] ??= { [sourceId]: entry.sourceFingerprint ?? 'write-only' });
-      row[drift.id] = entry.finding === 'drifted' ? 'changed outside EnvSync' : (entry.targetFingerprint ?? 'write-only');
+      row[drift.id] =
+        entry.finding === 'drifted' ? 'changed outside EnvSync' : (entry.targetFingerprint ?? 'write-only');
     }
   }
 

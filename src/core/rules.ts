@@ -6,8 +6,8 @@ import type { Secret } from './secret.ts';
  * own; the plan engine only calls them.
  */
 export interface TargetRules {
-  /** How the destination stores a name (GitHub upper-cases; others keep it). */
-  normalizeKey(key: string): string;
+  /** How the destination stores a name (GitHub upper-cases); names are kept as they are when absent. */
+  readonly normalizeKey?: (key: string) => string;
   /** Why this name is refused, or undefined when it is fine. */
   checkKey(key: string): string | undefined;
   /** Why this value is refused, or undefined when it is fine. Must not quote the value. */
@@ -17,7 +17,6 @@ export interface TargetRules {
 }
 
 export const PERMISSIVE_RULES: TargetRules = {
-  normalizeKey: (key) => key,
   checkKey: (key) => (key.length === 0 ? 'empty names are not allowed' : undefined),
   checkValue: () => undefined,
 };

@@ -4,6 +4,21 @@
  * `reveal()` gives the plaintext, and only provider writes and encrypted snapshots call it.
  */
 const REDACTED = '«redacted»';
+const encoder = new TextEncoder();
+
+function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      bytes += 4;
+      i += 1;
+    } else bytes += 3;
+  }
+  return bytes;
+}
 
 export class Secret {
   readonly #value: string;
@@ -22,7 +37,10 @@ export class Secret {
 
   /** Size in bytes once UTF-8 encoded: providers' limits are in bytes. */
   get byteLength(): number {
-    return new TextEncoder().encode(this.#value).byteLength;
+    // Each UTF-16 unit is at most 3 UTF-8 bytes: short values need no encoding to be measured.
+    return this.#value.length * 3 <= 0xffff
+      ? utf8Length(this.#value)
+      : encoder.encode(this.#value).byteLength;
   }
 
   equals(other: Secret): boolean {

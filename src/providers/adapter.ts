@@ -43,5 +43,7 @@ export type Adapters = { readonly [P in ProviderId]: Adapter<Extract<Target, { p
 
 /** The adapter for a target, typed for it: the registry lookup that replaces a switch over providers. */
 export function adapterFor(adapters: Adapters, target: Target): Adapter {
-  return adapters[target.provider] as unknown as Adapter;
+  // Method parameters are bivariant, so each provider's adapter is an `Adapter`; the mapped type
+  // guarantees it is the one for this target's provider.
+  return adapters[target.provider];
 }

@@ -12,7 +12,6 @@ import type { Adapter, WriteOutcome } from './adapter.ts';
 type DotenvTarget = Extract<Target, { provider: 'dotenv' }>;
 
 export const dotenvRules: TargetRules = {
-  normalizeKey: (key) => key,
   checkKey: (key) =>
     /^[A-Za-z_][A-Za-z0-9_.-]*$/.test(key)
       ? undefined

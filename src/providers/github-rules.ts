@@ -19,9 +19,12 @@ export function githubRules(target: GitHubTarget): TargetRules {
     // GitHub names are case-insensitive and stored upper-case: `foo` and `FOO` are one name.
     normalizeKey: (key) => key.toUpperCase(),
     checkKey(key) {
-      if (!/^[A-Za-z0-9_]+$/.test(key)) return 'GitHub names may contain only letters, digits and _; rename it (policy.rename) or exclude it';
-      if (/^[0-9]/.test(key)) return 'GitHub names must not start with a digit; rename it (policy.rename) or exclude it';
-      if (/^GITHUB_/i.test(key)) return 'GitHub reserves names starting with GITHUB_; rename it (policy.rename) or exclude it';
+      if (!/^[A-Za-z0-9_]+$/.test(key))
+        return 'GitHub names may contain only letters, digits and _; rename it (policy.rename) or exclude it';
+      if (/^[0-9]/.test(key))
+        return 'GitHub names must not start with a digit; rename it (policy.rename) or exclude it';
+      if (/^GITHUB_/i.test(key))
+        return 'GitHub reserves names starting with GITHUB_; rename it (policy.rename) or exclude it';
       return undefined;
     },
     checkValue(value) {

@@ -8,7 +8,6 @@ export function netlifyRules(target: NetlifyTarget): TargetRules {
   const context = target.scope.context;
   return {
     // Netlify keys are case-sensitive.
-    normalizeKey: (key) => key,
     checkKey: (key) => (key.length === 0 ? 'empty names are not allowed' : undefined),
     checkValue(_value, secret) {
       if (secret && (context === 'all' || context === 'dev')) {

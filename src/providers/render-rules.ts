@@ -2,7 +2,7 @@
 import type { TargetRules } from '../core/rules.ts';
 
 export const renderRules: TargetRules = {
-  normalizeKey: (key) => key,
   checkKey: (key) => (key.length === 0 ? 'empty names are not allowed' : undefined),
-  checkValue: (value) => (value.length === 0 ? 'Render rejects empty values; give it a value or exclude it' : undefined),
+  checkValue: (value) =>
+    value.length === 0 ? 'Render rejects empty values; give it a value or exclude it' : undefined,
 };

@@ -45,17 +45,24 @@ export function resolveRun(request: RunRequest): { source: Source; targets: Targ
     source = { kind: 'manifest', id: 'manifest' };
   } else {
     const target = project.targets.get(sourceId);
-    if (!target) throw new ConfigError(`Unknown source "${sourceId}". Use "manifest" or one of: ${known.join(', ')}.`);
+    if (!target)
+      throw new ConfigError(`Unknown source "${sourceId}". Use "manifest" or one of: ${known.join(', ')}.`);
     source = { kind: 'target', id: sourceId, target };
   }
-  const wanted = request.targets && request.targets.length > 0 && !request.targets.includes('all') ? request.targets : known;
+  const wanted =
+    request.targets && request.targets.length > 0 && !request.targets.includes('all')
+      ? request.targets
+      : known;
   const targets: Target[] = [];
   for (const id of wanted) {
     const target = project.targets.get(id);
     if (!target) throw new ConfigError(`Unknown target "${id}". Known targets: ${known.join(', ')}.`);
     if (id !== sourceId) targets.push(target);
   }
-  if (targets.length === 0) throw new ConfigError(`No target to compare with source "${sourceId}". Name a target other than the source.`);
+  if (targets.length === 0)
+    throw new ConfigError(
+      `No target to compare with source "${sourceId}". Name a target other than the source.`,
+    );
   return { source, targets };
 }
 
@@ -128,17 +135,30 @@ async function settle(batch: Promise<WriteOutcome[]>, keys: readonly string[]): 
   }
 }
 
-async function applyTarget(ctx: SyncContext, target: Target, entries: readonly PlanEntry[], ledger: Ledger): Promise<TargetOutcome> {
+async function applyTarget(
+  ctx: SyncContext,
+  target: Target,
+  entries: readonly PlanEntry[],
+  ledger: Ledger,
+): Promise<TargetOutcome> {
   const adapter = adapterFor(ctx.adapters, target);
   const ops: WriteOp[] = [];
   for (const e of entries) {
-    if ((e.action === 'create' || e.action === 'update') && e.value) ops.push({ key: e.key, action: e.action, value: e.value, secret: e.secret });
+    if ((e.action === 'create' || e.action === 'update') && e.value)
+      ops.push({ key: e.key, action: e.action, value: e.value, secret: e.secret });
   }
   const deletes = entries.filter((e) => e.action === 'delete').map((e) => e.key);
-  const writeOutcomes = ops.length > 0 ? await settle(adapter.write(target, ops), ops.map((o) => o.key)) : [];
+  const writeOutcomes =
+    ops.length > 0
+      ? await settle(
+          adapter.write(target, ops),
+          ops.map((o) => o.key),
+        )
+      : [];
   const writesOk = writeOutcomes.every((o) => o.ok);
   // Deleting only after every write succeeded means a failed sync never leaves a target with fewer keys.
-  const deleteOutcomes = writesOk && deletes.length > 0 ? await settle(adapter.remove(target, deletes), deletes) : [];
+  const deleteOutcomes =
+    writesOk && deletes.length > 0 ? await settle(adapter.remove(target, deletes), deletes) : [];
   const done = new Map<string, WriteOutcome>();
   for (const o of [...writeOutcomes, ...deleteOutcomes]) done.set(o.key, o);
 
@@ -148,7 +168,10 @@ async function applyTarget(ctx: SyncContext, target: Target, entries: readonly P
     return o?.ok ? o.updatedAt : undefined;
   };
   if (succeeded.length > 0) {
-    await ctx.ledger.save(target.id, nextLedgerEntries(ledger.get(target.id) ?? new Map(), succeeded, updatedAt, ctx.now().toISOString()));
+    await ctx.ledger.save(
+      target.id,
+      nextLedgerEntries(ledger.get(target.id) ?? new Map(), succeeded, updatedAt, ctx.now().toISOString()),
+    );
   }
   return {
     target: target.id,
@@ -160,7 +183,11 @@ async function applyTarget(ctx: SyncContext, target: Target, entries: readonly P
 }
 
 /** Applies a plan's writes, target by target in parallel. With `dryRun`, nothing is written. */
-export async function applyPlan(ctx: SyncContext, planned: PlannedRun, options: { dryRun: boolean }): Promise<SyncResult> {
+export async function applyPlan(
+  ctx: SyncContext,
+  planned: PlannedRun,
+  options: { dryRun: boolean },
+): Promise<SyncResult> {
   const { plan: p, report } = planned;
   if (options.dryRun) {
     const targets = p.targets.map((tp) => ({
@@ -178,6 +205,10 @@ export async function applyPlan(ctx: SyncContext, planned: PlannedRun, options: 
   return { dryRun: false, plan: p, report, targets, ok };
 }
 
-export async function sync(ctx: SyncContext, request: RunRequest, options: { dryRun: boolean }): Promise<SyncResult> {
+export async function sync(
+  ctx: SyncContext,
+  request: RunRequest,
+  options: { dryRun: boolean },
+): Promise<SyncResult> {
   return applyPlan(ctx, await planRun(ctx, request), options);
 }

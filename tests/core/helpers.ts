@@ -11,17 +11,34 @@ export const fingerprint = fingerprinter('test-key');
 export const NOW = '2026-11-24T12:00:00.000Z';
 
 export function values(record: Record<string, string>): Map<string, EnvValue> {
-  return new Map(Object.entries(record).map(([k, v]) => [k, { kind: 'value', value: new Secret(v) } as const]));
+  return new Map(
+    Object.entries(record).map(([k, v]) => [k, { kind: 'value', value: new Secret(v) } as const]),
+  );
 }
 
 export function writeOnly(record: Record<string, string>): Map<string, EnvValue> {
-  return new Map(Object.entries(record).map(([k, updatedAt]) => [k, { kind: 'write-only', updatedAt } as const]));
+  return new Map(
+    Object.entries(record).map(([k, updatedAt]) => [k, { kind: 'write-only', updatedAt } as const]),
+  );
 }
 
 export const SOURCE: Source = { kind: 'manifest', id: 'manifest' };
-export const RENDER: Target = { id: 'render', provider: 'render', scope: { kind: 'service', serviceId: 'srv-1' } };
-export const NETLIFY: Target = { id: 'netlify', provider: 'netlify', scope: { siteId: 'site-1', context: 'production' } };
-export const GITHUB: Target = { id: 'github', provider: 'github', store: 'secrets', scope: { kind: 'repo', owner: 'acme', repo: 'web' } };
+export const RENDER: Target = {
+  id: 'render',
+  provider: 'render',
+  scope: { kind: 'service', serviceId: 'srv-1' },
+};
+export const NETLIFY: Target = {
+  id: 'netlify',
+  provider: 'netlify',
+  scope: { siteId: 'site-1', context: 'production' },
+};
+export const GITHUB: Target = {
+  id: 'github',
+  provider: 'github',
+  store: 'secrets',
+  scope: { kind: 'repo', owner: 'acme', repo: 'web' },
+};
 
 export function planOne(
   source: EnvMap,
@@ -41,5 +58,9 @@ export function planOne(
   const result = plan(input);
   const targetPlan = result.targets[0];
   if (!targetPlan) throw new Error('plan returned no target');
-  return { plan: result, entries: targetPlan.entries, byKey: new Map(targetPlan.entries.map((e) => [e.key, e])) };
+  return {
+    plan: result,
+    entries: targetPlan.entries,
+    byKey: new Map(targetPlan.entries.map((e) => [e.key, e])),
+  };
 }

@@ -32,8 +32,14 @@ describe('plan properties', () => {
     fc.assert(
       fc.property(env, env, (source, target) => {
         const rules = githubRules(GITHUB as Extract<typeof GITHUB, { provider: 'github' }>);
-        const current = new Map<string, EnvValue>(Object.keys(target).map((k) => [k, { kind: 'write-only', updatedAt: 't0' }]));
-        const first = planOne(values(source), current, { rules, target: GITHUB, policy: { overwriteUnknown: true } });
+        const current = new Map<string, EnvValue>(
+          Object.keys(target).map((k) => [k, { kind: 'write-only', updatedAt: 't0' }]),
+        );
+        const first = planOne(values(source), current, {
+          rules,
+          target: GITHUB,
+          policy: { overwriteUnknown: true },
+        });
         const written = first.entries.filter(isWrite);
         const ledger: Ledger = new Map([['github', nextLedgerEntries(new Map(), written, () => 't1', NOW)]]);
         const after = new Map(current);
@@ -47,7 +53,9 @@ describe('plan properties', () => {
   it('never deletes with deletions: never', () => {
     fc.assert(
       fc.property(env, env, fc.boolean(), (source, target, createOnly) => {
-        const { entries } = planOne(values(source), values(target), { policy: { deletions: 'never', mode: createOnly ? 'create-only' : 'overwrite' } });
+        const { entries } = planOne(values(source), values(target), {
+          policy: { deletions: 'never', mode: createOnly ? 'create-only' : 'overwrite' },
+        });
         expect(entries.some((e) => e.action === 'delete')).toBe(false);
       }),
     );

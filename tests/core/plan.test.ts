@@ -13,7 +13,11 @@ describe('plan actions', () => {
     const { byKey } = planOne(values({ A: '1', B: '2', C: '3' }), values({ B: '2', C: 'old' }));
     expect(byKey.get('A')).toMatchObject({ action: 'create', finding: 'missing' });
     expect(byKey.get('B')).toMatchObject({ action: 'noop', finding: 'in-sync' });
-    expect(byKey.get('C')).toMatchObject({ action: 'update', finding: 'conflict', reason: 'differs from source' });
+    expect(byKey.get('C')).toMatchObject({
+      action: 'update',
+      finding: 'conflict',
+      reason: 'differs from source',
+    });
     expect(byKey.get('C')?.value?.reveal()).toBe('3');
     expect(byKey.get('C')?.sourceFingerprint).not.toBe(byKey.get('C')?.targetFingerprint);
   });
@@ -34,7 +38,10 @@ describe('plan actions', () => {
       MINE: { fingerprint: 'hmac:x', syncedAt: 'then', created: true },
       ADOPTED: { fingerprint: 'hmac:y', syncedAt: 'then', created: false },
     });
-    const { byKey } = planOne(values({}), values({ MINE: '1', ADOPTED: '2', THEIRS: '3' }), { policy: { deletions: 'managed' }, ledger });
+    const { byKey } = planOne(values({}), values({ MINE: '1', ADOPTED: '2', THEIRS: '3' }), {
+      policy: { deletions: 'managed' },
+      ledger,
+    });
     expect(byKey.get('MINE')?.action).toBe('delete');
     expect(byKey.get('ADOPTED')?.action).toBe('noop');
     expect(byKey.get('THEIRS')?.action).toBe('noop');
@@ -43,17 +50,31 @@ describe('plan actions', () => {
   it('marks write-only values EnvSync never wrote as unknown, or rewrites them when asked', () => {
     const source = values({ TOKEN: 's3cret' });
     const current = writeOnly({ TOKEN: '2026-01-01T00:00:00Z' });
-    expect(planOne(source, current).byKey.get('TOKEN')).toMatchObject({ action: 'unknown', finding: 'unknown' });
-    expect(planOne(source, current, { policy: { overwriteUnknown: true } }).byKey.get('TOKEN')).toMatchObject({ action: 'update', finding: 'unknown' });
+    expect(planOne(source, current).byKey.get('TOKEN')).toMatchObject({
+      action: 'unknown',
+      finding: 'unknown',
+    });
+    expect(planOne(source, current, { policy: { overwriteUnknown: true } }).byKey.get('TOKEN')).toMatchObject(
+      { action: 'update', finding: 'unknown' },
+    );
   });
 
   it('compares write-only values through the ledger and sees changes made outside EnvSync', () => {
     const source = values({ TOKEN: 's3cret' });
-    const { byKey: first } = planOne(source, writeOnly({ TOKEN: 't1' }), { policy: { overwriteUnknown: true } });
+    const { byKey: first } = planOne(source, writeOnly({ TOKEN: 't1' }), {
+      policy: { overwriteUnknown: true },
+    });
     const fp = first.get('TOKEN')?.sourceFingerprint ?? '';
-    const ledger = ledgerOf('render', { TOKEN: { fingerprint: fp, updatedAt: 't2', syncedAt: 'x', created: false } });
-    expect(planOne(source, writeOnly({ TOKEN: 't2' }), { ledger }).byKey.get('TOKEN')).toMatchObject({ action: 'noop', finding: 'in-sync' });
-    expect(planOne(values({ TOKEN: 'rotated' }), writeOnly({ TOKEN: 't2' }), { ledger }).byKey.get('TOKEN')).toMatchObject({ action: 'update', finding: 'conflict' });
+    const ledger = ledgerOf('render', {
+      TOKEN: { fingerprint: fp, updatedAt: 't2', syncedAt: 'x', created: false },
+    });
+    expect(planOne(source, writeOnly({ TOKEN: 't2' }), { ledger }).byKey.get('TOKEN')).toMatchObject({
+      action: 'noop',
+      finding: 'in-sync',
+    });
+    expect(
+      planOne(values({ TOKEN: 'rotated' }), writeOnly({ TOKEN: 't2' }), { ledger }).byKey.get('TOKEN'),
+    ).toMatchObject({ action: 'update', finding: 'conflict' });
     const moved = planOne(source, writeOnly({ TOKEN: 't3' }), { ledger }).byKey.get('TOKEN');
     expect(moved).toMatchObject({ action: 'update', finding: 'drifted' });
     expect(moved?.reason).toContain('changed outside EnvSync');
@@ -68,24 +89,32 @@ describe('plan actions', () => {
 describe('policy', () => {
   it('include and exclude prefixes, exclude winning', () => {
     const source = values({ REACT_APP_URL: '1', REACT_APP_SECRET_X: '2', API_URL: '3' });
-    const { byKey } = planOne(source, values({ API_OLD: 'x' }), { policy: { include: ['REACT_APP_'], exclude: ['REACT_APP_SECRET_'], deletions: 'all' } });
+    const { byKey } = planOne(source, values({ API_OLD: 'x' }), {
+      policy: { include: ['REACT_APP_'], exclude: ['REACT_APP_SECRET_'], deletions: 'all' },
+    });
     expect([...byKey.keys()]).toEqual(['REACT_APP_URL']);
   });
 
   it('renames keys per target', () => {
-    const { byKey } = planOne(values({ API_URL: 'u' }), values({}), { policy: { rename: { render: { API_URL: 'BACKEND_URL' } } } });
+    const { byKey } = planOne(values({ API_URL: 'u' }), values({}), {
+      policy: { rename: { render: { API_URL: 'BACKEND_URL' } } },
+    });
     expect(byKey.get('BACKEND_URL')).toMatchObject({ action: 'create', sourceKey: 'API_URL' });
     expect(byKey.has('API_URL')).toBe(false);
   });
 
   it('create-only fills missing keys and changes nothing else', () => {
-    const { byKey } = planOne(values({ A: '1', B: 'new' }), values({ B: 'old' }), { policy: { mode: 'create-only' } });
+    const { byKey } = planOne(values({ A: '1', B: 'new' }), values({ B: 'old' }), {
+      policy: { mode: 'create-only' },
+    });
     expect(byKey.get('A')?.action).toBe('create');
     expect(byKey.get('B')).toMatchObject({ action: 'noop', finding: 'conflict' });
   });
 
   it('routes keys only to the targets named', () => {
-    const { byKey } = planOne(values({ A: '1', B: '2' }), values({}), { policy: { routes: { B: { targets: ['netlify'] } } } });
+    const { byKey } = planOne(values({ A: '1', B: '2' }), values({}), {
+      policy: { routes: { B: { targets: ['netlify'] } } },
+    });
     expect([...byKey.keys()]).toEqual(['A']);
   });
 });
@@ -98,22 +127,41 @@ describe('per-target validation', () => {
     ['1ST', 'must not start with a digit'],
     ['GITHUB_TOKEN', 'reserves names starting with GITHUB_'],
   ])('GitHub refuses %s', (key, reason) => {
-    const entry = planOne(values({ [key]: 'v', OK_NAME: 'v' }), values({}), { rules: gh, target: GITHUB }).byKey;
+    const entry = planOne(values({ [key]: 'v', OK_NAME: 'v' }), values({}), {
+      rules: gh,
+      target: GITHUB,
+    }).byKey;
     expect(entry.get(key)).toMatchObject({ action: 'skip', finding: 'invalid' });
     expect(entry.get(key)?.reason).toContain(reason);
     expect(entry.get('OK_NAME')?.action).toBe('create');
   });
 
   it('GitHub names are case-insensitive: foo and FOO collide, and foo matches FOO', () => {
-    const { byKey, entries } = planOne(values({ FOO: '1', foo: '2' }), values({}), { rules: gh, target: GITHUB });
-    expect(entries.filter((e) => e.key === 'FOO').map((e) => e.action).sort()).toEqual(['create', 'skip']);
+    const { byKey, entries } = planOne(values({ FOO: '1', foo: '2' }), values({}), {
+      rules: gh,
+      target: GITHUB,
+    });
+    expect(
+      entries
+        .filter((e) => e.key === 'FOO')
+        .map((e) => e.action)
+        .sort(),
+    ).toEqual(['create', 'skip']);
     expect(entries.find((e) => e.action === 'skip')?.reason).toContain('collides');
-    expect(planOne(values({ api_url: 'x' }), values({ API_URL: 'x' }), { rules: gh, target: GITHUB }).byKey.get('API_URL')?.action).toBe('noop');
+    expect(
+      planOne(values({ api_url: 'x' }), values({ API_URL: 'x' }), { rules: gh, target: GITHUB }).byKey.get(
+        'API_URL',
+      )?.action,
+    ).toBe('noop');
     expect(byKey.size).toBe(1);
   });
 
   it('GitHub refuses values over 48 KB', () => {
-    const { byKey } = planOne(values({ BIG: 'x'.repeat(48 * 1024 + 1), FITS: 'x'.repeat(48 * 1024) }), values({}), { rules: gh, target: GITHUB });
+    const { byKey } = planOne(
+      values({ BIG: 'x'.repeat(48 * 1024 + 1), FITS: 'x'.repeat(48 * 1024) }),
+      values({}),
+      { rules: gh, target: GITHUB },
+    );
     expect(byKey.get('BIG')?.action).toBe('skip');
     expect(byKey.get('BIG')?.reason).toContain('48 KB');
     expect(byKey.get('FITS')?.action).toBe('create');
@@ -131,15 +179,24 @@ describe('per-target validation', () => {
 
   it('deletions make room under the limit', () => {
     const existing = values(Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`OLD_${i}`, 'v'])));
-    const { entries } = planOne(values({ NEW: 'v' }), existing, { rules: gh, target: GITHUB, policy: { deletions: 'all' } });
+    const { entries } = planOne(values({ NEW: 'v' }), existing, {
+      rules: gh,
+      target: GITHUB,
+      policy: { deletions: 'all' },
+    });
     expect(entries.find((e) => e.key === 'NEW')?.action).toBe('create');
   });
 
   it('GitHub holds at most 500 variables a repository', () => {
-    const vars = { ...GITHUB, store: 'variables' as const };
+    const vars = {
+      ...(GITHUB as Extract<typeof GITHUB, { provider: 'github' }>),
+      store: 'variables' as const,
+    };
     const rules = githubRules(vars);
     const existing = values(Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`V_${i}`, 'v'])));
-    expect(planOne(values({ NEW: 'v' }), existing, { rules, target: vars }).byKey.get('NEW')?.reason).toContain('limit of 500 variables');
+    expect(
+      planOne(values({ NEW: 'v' }), existing, { rules, target: vars }).byKey.get('NEW')?.reason,
+    ).toContain('limit of 500 variables');
   });
 
   it('Render refuses empty values', () => {
@@ -151,8 +208,15 @@ describe('per-target validation', () => {
 
   it('Netlify refuses secret values in the all and dev contexts only', () => {
     for (const context of ['all', 'dev', 'production'] as const) {
-      const target = { ...NETLIFY, scope: { siteId: 's', context } } as Extract<typeof NETLIFY, { provider: 'netlify' }>;
-      const { byKey } = planOne(values({ S: 'x', P: 'y' }), values({}), { rules: netlifyRules(target), target, policy: { routes: { S: { secret: true } } } });
+      const target = { ...NETLIFY, scope: { siteId: 's', context } } as Extract<
+        typeof NETLIFY,
+        { provider: 'netlify' }
+      >;
+      const { byKey } = planOne(values({ S: 'x', P: 'y' }), values({}), {
+        rules: netlifyRules(target),
+        target,
+        policy: { routes: { S: { secret: true } } },
+      });
       expect(byKey.get('S')?.action).toBe(context === 'production' ? 'create' : 'skip');
       expect(byKey.get('P')?.action).toBe('create');
     }

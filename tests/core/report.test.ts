@@ -10,14 +10,26 @@ const CANARY = 'canary-7f3a9c-do-not-leak';
 
 function report(targets: Parameters<typeof plan>[0]['targets']) {
   return driftReport(
-    plan({ source: SOURCE, sourceValues: values({ API_URL: CANARY, DEBUG: 'false', TOKEN: 'x' }), targets, policy: DEFAULT_POLICY, ledger: new Map(), fingerprint, now: NOW }),
+    plan({
+      source: SOURCE,
+      sourceValues: values({ API_URL: CANARY, DEBUG: 'false', TOKEN: 'x' }),
+      targets,
+      policy: DEFAULT_POLICY,
+      ledger: new Map(),
+      fingerprint,
+      now: NOW,
+    }),
   );
 }
 
 describe('drift report', () => {
   it("has the seed's shape, with conflicts masked", () => {
     const r = report([
-      { target: RENDER, current: values({ API_URL: CANARY, DEBUG: 'false', TOKEN: 'x' }), rules: PERMISSIVE_RULES },
+      {
+        target: RENDER,
+        current: values({ API_URL: CANARY, DEBUG: 'false', TOKEN: 'x' }),
+        rules: PERMISSIVE_RULES,
+      },
       { target: NETLIFY, current: values({ API_URL: 'https://other', EXTRA: '1' }), rules: PERMISSIVE_RULES },
     ]);
     expect(r.verified_at).toBe(NOW);
@@ -35,7 +47,13 @@ describe('drift report', () => {
   });
 
   it('reports no drift when every target agrees, even with write-only unknowns', () => {
-    const r = report([{ target: RENDER, current: new Map([...values({ API_URL: CANARY, DEBUG: 'false' }), ...writeOnly({ TOKEN: 't' })]), rules: PERMISSIVE_RULES }]);
+    const r = report([
+      {
+        target: RENDER,
+        current: new Map([...values({ API_URL: CANARY, DEBUG: 'false' }), ...writeOnly({ TOKEN: 't' })]),
+        rules: PERMISSIVE_RULES,
+      },
+    ]);
     expect(r.has_drift).toBe(false);
     expect(r['unknown_in_render']).toEqual(['TOKEN']);
     expect(r.summary.synced).toBe(2);
@@ -46,7 +64,13 @@ describe('Secret', () => {
   it('never prints its value', async () => {
     const s = new Secret(CANARY);
     const { inspect } = await import('node:util');
-    for (const text of [String(s), `${s.toString()}`, JSON.stringify({ s }), inspect(s), inspect({ deep: { s } })]) {
+    for (const text of [
+      String(s),
+      `${s.toString()}`,
+      JSON.stringify({ s }),
+      inspect(s),
+      inspect({ deep: { s } }),
+    ]) {
       expect(text).not.toContain(CANARY);
     }
     expect(s.reveal()).toBe(CANARY);
@@ -57,5 +81,24 @@ describe('Secret', () => {
     const v = new Secret('true');
     expect(fingerprinter('a')(v)).not.toBe(fingerprinter('b')(v));
     expect(fingerprinter('a')(v)).toBe(fingerprinter('a')(new Secret('true')));
+  });
+});
+
+describe('fingerprinter', () => {
+  it('is HMAC-SHA256 per RFC 2104 (checked against node:crypto createHmac)', async () => {
+    const { createHmac } = await import('node:crypto');
+    const { fingerprinter } = await import('../../src/core/fingerprint.ts');
+    for (const key of ['k', 'x'.repeat(64), 'y'.repeat(100)]) {
+      for (const value of ['', 'true', 'é😀 unicode', 'z'.repeat(1000)]) {
+        const expected = createHmac('sha256', key).update(value, 'utf8').digest('hex').slice(0, 12);
+        expect(fingerprinter(key)(new Secret(value))).toBe(`hmac:${expected}`);
+      }
+    }
+  });
+
+  it('measures UTF-8 byte length', () => {
+    for (const value of ['', 'abc', 'é', '😀', 'a😀b€', '\ud800']) {
+      expect(new Secret(value).byteLength).toBe(Buffer.byteLength(value, 'utf8'));
+    }
   });
 });

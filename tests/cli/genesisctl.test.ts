@@ -1,0 +1,255 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/main.ts';
+import type { CliIo } from '../../src/cli/main.ts';
+
+const CANARY = 'canary-c11-0b5e55ed';
+const BIN = fileURLToPath(new URL('../../src/cli/genesisctl.mjs', import.meta.url));
+
+let dir: string;
+
+const MANIFEST = `
+version: 1
+source: manifest
+seed: seed.env
+targets:
+  local:
+    provider: dotenv
+    path: local.env
+keys:
+  API_TOKEN: { secret: true }
+policy:
+  exclude: [IGNORED_]
+`;
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'genesisctl-'));
+  await writeFile(path.join(dir, 'envsync.manifest.yaml'), MANIFEST);
+  await writeFile(
+    path.join(dir, 'seed.env'),
+    `API_URL=https://api.example.com\nAPI_TOKEN=${CANARY}\nDEBUG=false\nIGNORED_X=1\n`,
+  );
+  await writeFile(path.join(dir, 'local.env'), `API_URL=https://stale.example.com\nEXTRA=1\n`);
+});
+
+async function cli(args: string[], env: Record<string, string> = {}) {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIo = { env, cwd: dir, stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) };
+  const code = await runCli(args, io);
+  expect(stdout + stderr).not.toContain(CANARY);
+  return { code, stdout, stderr };
+}
+
+describe('genesisctl env', () => {
+  it('audit: exit 1 on drift, naming what is missing and conflicting, values masked', async () => {
+    const r = await cli(['env', 'audit']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('missing:   API_TOKEN, DEBUG');
+    expect(r.stdout).toContain('conflicts: API_URL');
+    expect(r.stdout).toMatch(/API_URL: manifest=hmac:[0-9a-f]{12}\s+local=hmac:[0-9a-f]{12}/);
+    expect(r.stdout).not.toContain('IGNORED_X');
+  });
+
+  it('audit --json is the seed report', async () => {
+    const r = await cli(['--json', 'env', 'audit']);
+    const report = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(report).toMatchObject({
+      has_drift: true,
+      missing_in_local: ['API_TOKEN', 'DEBUG'],
+      extra_in_local: ['EXTRA'],
+    });
+    expect(report['summary']).toEqual({ total_keys: 3, synced: 0, targets: 1 });
+  });
+
+  it('plan prints target, key, action and reason', async () => {
+    const r = await cli(['env', 'plan']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/local\s+API_TOKEN\s+create\s+missing on target/);
+    expect(r.stdout).toMatch(/local\s+API_URL\s+update\s+differs from source/);
+    expect(r.stdout).toMatch(/local\s+EXTRA\s+noop\s+not in source; kept because deletions are off/);
+    const json = JSON.parse((await cli(['--json', 'env', 'plan'])).stdout) as {
+      targets: { entries: { key: string; action: string }[] }[];
+    };
+    expect(json.targets[0]?.entries.map((e) => `${e.key}:${e.action}`)).toEqual([
+      'API_TOKEN:create',
+      'API_URL:update',
+      'DEBUG:create',
+      'EXTRA:noop',
+    ]);
+  });
+
+  it('sync refuses to write without --yes when it cannot ask', async () => {
+    const r = await cli(['env', 'sync']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('add --yes');
+    expect(await readFile(path.join(dir, 'local.env'), 'utf8')).toContain('stale');
+  });
+
+  it.each([
+    [['env', 'sync', '--dry-run'], {}],
+    [['env', 'sync', '--yes'], { HUBSYNC_DRYRUN: 'true' }],
+  ])('%j with %j writes nothing and says so', async (args, env) => {
+    const before = await readFile(path.join(dir, 'local.env'), 'utf8');
+    const r = await cli(args, env);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('Dry run: nothing was written.');
+    expect(await readFile(path.join(dir, 'local.env'), 'utf8')).toBe(before);
+  });
+
+  it('sync --yes applies the plan; verify then passes; deletions follow the policy', async () => {
+    const r = await cli(['env', 'sync', '--yes']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('local: 3 applied, 0 failed, 0 skipped');
+    const file = await readFile(path.join(dir, 'local.env'), 'utf8');
+    expect(file).toContain(`API_TOKEN=${CANARY}`);
+    expect(file).toContain('EXTRA=1');
+    expect((await cli(['env', 'verify'])).code).toBe(0);
+    expect((await cli(['--json', 'env', 'verify'])).stdout).toContain('"has_drift": false');
+    // EXTRA was not created by EnvSync: `managed` keeps it, `all` removes it.
+    expect((await cli(['env', 'sync', '--yes', '--deletions', 'managed'])).code).toBe(0);
+    expect(await readFile(path.join(dir, 'local.env'), 'utf8')).toContain('EXTRA=1');
+    expect((await cli(['env', 'sync', '--yes', '--deletions', 'all'])).code).toBe(0);
+    expect(await readFile(path.join(dir, 'local.env'), 'utf8')).not.toContain('EXTRA');
+  });
+
+  it('heal syncs without asking', async () => {
+    expect((await cli(['env', 'heal'])).code).toBe(0);
+    expect((await cli(['env', 'audit'])).code).toBe(0);
+  });
+
+  it('export writes fingerprints, or values with --include-values at mode 0600', async () => {
+    const masked = await cli([
+      'env',
+      'export',
+      '--target',
+      'local',
+      '--source',
+      'manifest',
+      '--out',
+      'snap.json',
+    ]);
+    expect(masked.code).toBe(0);
+    const snap = JSON.parse(await readFile(path.join(dir, 'snap.json'), 'utf8')) as Record<string, unknown>;
+    expect(snap).toMatchObject({ provider: 'dotenv', source: 'manifest', values_included: false });
+    expect(Object.keys(snap['variables'] as object)).toEqual(['API_URL', 'EXTRA']);
+    expect(JSON.stringify(snap)).not.toContain('stale.example.com');
+
+    await cli(['env', 'heal']);
+    const full = await cli([
+      '--json',
+      'env',
+      'export',
+      '--target',
+      'local',
+      '--from',
+      'manifest',
+      '--out',
+      'full.json',
+      '--include-values',
+    ]);
+    expect(JSON.parse(full.stdout)).toMatchObject({ keys: 4, values_included: true });
+    expect(await readFile(path.join(dir, 'full.json'), 'utf8')).toContain(CANARY);
+    expect((await stat(path.join(dir, 'full.json'))).mode & 0o777).toBe(0o600);
+  });
+
+  it('every command has --help (exit 0)', async () => {
+    for (const command of [
+      [],
+      ['env'],
+      ...['audit', 'plan', 'sync', 'export', 'heal', 'verify'].map((c) => ['env', c]),
+    ]) {
+      const r = await cli([...command, '--help']);
+      expect(r.code, command.join(' ')).toBe(0);
+      expect(r.stdout).toContain('Usage: genesisctl');
+    }
+  });
+});
+
+describe('exit 2 for bad usage and configuration, with a message that says what to do', () => {
+  it.each([
+    [['env', 'nope'], 'unknown command'],
+    [['env', 'audit', '--bogus'], 'unknown option'],
+    [['env', 'sync', '--deletions', 'some'], 'Allowed choices are never, managed, all'],
+    [['env', 'export'], "required option '-t, --target <id>'"],
+    [['env', 'audit', '--target', 'nowhere'], 'Unknown target "nowhere". Known targets: local'],
+    [['env', 'audit', '--from', 'nowhere'], 'Unknown source "nowhere"'],
+    [['env', 'audit', '--from', 'manifest', '--source', 'local'], 'disagree'],
+    [['--manifest', 'missing.yaml', 'env', 'audit'], 'Cannot read manifest'],
+  ])('%j', async (args, message) => {
+    const r = await cli(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+  });
+
+  it('an invalid manifest names each bad field', async () => {
+    await writeFile(
+      path.join(dir, 'envsync.manifest.yaml'),
+      'targets:\n  web:\n    provider: heroku\nkeys:\n  A: { secret: true, value: x }\n',
+    );
+    const r = await cli(['env', 'audit']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('targets.web.provider');
+    expect(r.stderr).toContain('provider must be one of render, netlify, github, dotenv');
+  });
+
+  it('a secret value in the manifest is refused', async () => {
+    await writeFile(
+      path.join(dir, 'envsync.manifest.yaml'),
+      MANIFEST.replace('API_TOKEN: { secret: true }', 'API_TOKEN: { secret: true, value: nope }'),
+    );
+    const r = await cli(['env', 'audit']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("keys.API_TOKEN.value: a secret's value must not be kept in the manifest");
+  });
+
+  it('a provider asked for but not configured says which variables to set', async () => {
+    await writeFile(
+      path.join(dir, 'envsync.manifest.yaml'),
+      MANIFEST.replace('targets:', 'targets:\n  render:\n    provider: render\n    service: srv-abc'),
+    );
+    const r = await cli(['env', 'audit']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('render: Not Configured. Set RENDER_API_KEY');
+  });
+
+  it('an invalid environment names the variable', async () => {
+    const r = await cli(['env', 'audit'], { GITHUB_REPO: 'not a repo', RENDER_API_URL: 'nope' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('GITHUB_REPO: must be owner/repo');
+    expect(r.stderr).toContain('RENDER_API_URL: must be an absolute URL');
+  });
+
+  it('no manifest and no provider configured', async () => {
+    const empty = await mkdtemp(path.join(tmpdir(), 'genesisctl-empty-'));
+    let stderr = '';
+    const code = await runCli(['env', 'audit'], {
+      env: {},
+      cwd: empty,
+      stdout: () => undefined,
+      stderr: (t) => (stderr += t),
+    });
+    expect(code).toBe(2);
+    expect(stderr).toContain('set RENDER_SERVICE_ID, NETLIFY_SITE_ID or GITHUB_REPO');
+  });
+});
+
+describe('the genesisctl binary', () => {
+  it('runs through its shim and propagates exit codes', async () => {
+    const run = promisify(execFile);
+    const ok = await run(process.execPath, [BIN, 'env', 'heal'], {
+      cwd: dir,
+      env: { PATH: process.env['PATH'] ?? '' },
+    });
+    expect(ok.stdout).toContain('Sync complete.');
+    const bad = await run(process.execPath, [BIN, 'env', 'nope'], { cwd: dir }).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(bad).toMatchObject({ code: 2 });
+  });
+});
