@@ -159,13 +159,16 @@ export async function readManifestFile(file: string): Promise<ManifestOutput> {
 }
 
 /** Reads a flat `.env` file into values (the seed's manifest format). */
-export async function readDotenvFile(file: string): Promise<Map<string, EnvValue>> {
+export async function readDotenvFile(
+  file: string,
+  options: { mustExist?: boolean } = {},
+): Promise<Map<string, EnvValue>> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return new Map();
+    if (code === 'ENOENT' && !options.mustExist) return new Map();
     throw new ConfigError(`Cannot read ${file}: ${code ?? 'error'}.`);
   }
   const values = new Map<string, EnvValue>();
@@ -279,7 +282,24 @@ function routeKeys(
   return routes;
 }
 
+/** The seed's flat manifest is a `.env` file: `seed.env`, `.env.seed`, `manifest.env`. */
+export function isSeedManifest(file: string): boolean {
+  const name = path.basename(file);
+  return name.endsWith('.env') || name.startsWith('.env');
+}
+
 export async function loadProject(manifestFile: string, env: EnvConfig): Promise<Project> {
+  if (isSeedManifest(manifestFile)) {
+    // Its values are the source; the targets come from the environment, as in the seed.
+    const root = path.dirname(path.resolve(manifestFile));
+    const values = await readDotenvFile(manifestFile, { mustExist: true });
+    return {
+      ...projectFromEnv(env, root),
+      manifestPath: manifestFile,
+      sourceId: 'manifest',
+      manifestValues: values,
+    };
+  }
   const manifest = await readManifestFile(manifestFile);
   const root = path.dirname(path.resolve(manifestFile));
   const targets = new Map<string, Target>();
@@ -287,7 +307,7 @@ export async function loadProject(manifestFile: string, env: EnvConfig): Promise
     targets.set(targetId, buildTarget(targetId, spec, env, root));
 
   const manifestValues = manifest.seed
-    ? await readDotenvFile(path.resolve(root, manifest.seed))
+    ? await readDotenvFile(path.resolve(root, manifest.seed), { mustExist: true })
     : new Map<string, EnvValue>();
   for (const [key, spec] of Object.entries(manifest.keys)) {
     if (spec.value !== undefined)
@@ -342,7 +362,7 @@ export function projectFromEnv(env: EnvConfig, cwd: string): Project {
   if (targets.size === 0) {
     throw new ConfigError(
       `No manifest (${MANIFEST_NAMES.join(', ')}) in ${cwd} and no provider configured. ` +
-        'Create a manifest (see envsync.manifest.example.yaml) or set RENDER_SERVICE_ID, NETLIFY_SITE_ID or GITHUB_REPO.',
+        'Create a manifest (see docs/examples/envsync.manifest.yaml) or set RENDER_SERVICE_ID, NETLIFY_SITE_ID or GITHUB_REPO.',
     );
   }
   return {
