@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import os from 'node:os';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, credentialsFor, loadEnvConfig, PROVIDER_CREDENTIALS } from '../config/env.ts';
@@ -13,7 +14,10 @@ import type { Project } from '../config/manifest.ts';
 import { fingerprinter } from '../core/fingerprint.ts';
 import type { Target } from '../core/model.ts';
 import { createAdapters } from '../providers/index.ts';
-import { fileLedgerStore } from '../store/ledger.ts';
+import { openBlobStores } from '../store/blobs.ts';
+import { parseSnapshotKey } from '../store/encryption.ts';
+import { openRecords } from '../sync/records.ts';
+import type { Records } from '../sync/records.ts';
 import type { SyncContext } from '../sync/run.ts';
 
 export interface CliEnvironment {
@@ -57,7 +61,11 @@ export function requireCredentials(config: EnvConfig, targets: Iterable<Target>)
 export interface CliSession {
   readonly config: EnvConfig;
   readonly project: Project;
-  readonly ctx: SyncContext;
+  readonly ctx: SyncContext & { readonly records: Records };
+  /** `cli:<user>`: who the audit trail says acted. */
+  readonly actor: string;
+  /** Stops the local Blobs server, if one was started. */
+  close(): Promise<void>;
 }
 
 export async function openSession(
@@ -67,17 +75,39 @@ export async function openSession(
   const config = loadEnvConfig(environment.env);
   const project = await findProject(config, environment.cwd, manifestFlag);
   const stateDir = path.join(project.root, '.envsync');
-  const ctx: SyncContext = {
+  const now = () => new Date();
+  const fingerprint = fingerprinter(await fingerprintKey(config, stateDir));
+  const blobs = await openBlobStores({ directory: path.join(stateDir, 'blobs'), env: environment.env });
+  const records = openRecords({
+    blobs,
+    snapshotKey: () => parseSnapshotKey(config.snapshotKey),
+    fingerprint,
+    delivery:
+      config.webhooks.urls.length > 0
+        ? { urls: config.webhooks.urls, secret: config.webhooks.secret }
+        : undefined,
+    now,
+  });
+  const ctx = {
     adapters: createAdapters({
       github: { baseUrl: config.github.apiUrl, token: config.github.token },
       render: { baseUrl: config.render.apiUrl, token: config.render.apiKey },
       netlify: { baseUrl: config.netlify.apiUrl, token: config.netlify.token },
     }),
-    ledger: fileLedgerStore(path.join(stateDir, 'ledger.json')),
-    fingerprint: fingerprinter(await fingerprintKey(config, stateDir)),
-    now: () => new Date(),
+    ledger: records.ledger,
+    records,
+    fingerprint,
+    now,
   };
-  return { config, project, ctx };
+  return { config, project, ctx, actor: `cli:${userName(environment.env)}`, close: () => blobs.close() };
+}
+
+function userName(env: Readonly<Record<string, string | undefined>>): string {
+  try {
+    return env['GITHUB_ACTOR'] ?? os.userInfo().username;
+  } catch {
+    return 'unknown';
+  }
 }
 
 export { ConfigError };

@@ -5,6 +5,7 @@
 import type { Plan, PlanEntry } from '../core/model.ts';
 import { targetLabel } from '../core/model.ts';
 import type { DriftReport } from '../core/report.ts';
+import type { CheckRecord } from '../store/history.ts';
 import type { SyncResult } from '../sync/run.ts';
 
 /** A plan entry as JSON: everything but the value. */
@@ -128,4 +129,14 @@ export function syncJson(result: SyncResult): Record<string, unknown> {
     plan: planJson(result.plan),
     targets: result.targets,
   };
+}
+
+export function historyText(items: readonly CheckRecord[], total: number): string {
+  if (items.length === 0) return 'No drift checks recorded yet: run `genesisctl env audit`.';
+  const rows = [['CHECKED', 'TRIGGER', 'STATUS', 'TARGETS IN DRIFT', 'ID']];
+  for (const c of items) {
+    const drifted = c.targets.filter((t) => t.has_drift).map((t) => t.id);
+    rows.push([c.checked_at, c.trigger, c.has_drift ? 'drift' : 'parity', drifted.join(', ') || '—', c.id]);
+  }
+  return `${table(rows)}\n(${items.length} of ${total})`;
 }

@@ -60,6 +60,22 @@ export const EnvSchema = v.object({
   ENVSYNC_MANIFEST: optionalText,
   /** Key for value fingerprints; EnvSync keeps one in `.envsync/` when unset. */
   ENVSYNC_FINGERPRINT_KEY: optionalText,
+  /** 32 bytes, base64 or hex: encrypts snapshot values (AES-256-GCM). */
+  ENVSYNC_SNAPSHOT_KEY: optionalText,
+  ENVSYNC_WEBHOOK_URLS: v.optional(
+    v.pipe(
+      v.string(),
+      v.transform((s) =>
+        s
+          .split(',')
+          .map((u) => u.trim())
+          .filter(Boolean),
+      ),
+      v.array(v.pipe(v.string(), v.url('must be comma-separated absolute URLs'))),
+    ),
+    '',
+  ),
+  ENVSYNC_WEBHOOK_SECRET: optionalText,
 });
 
 export interface EnvConfig {
@@ -78,6 +94,9 @@ export interface EnvConfig {
   readonly deletions: DeletionPolicy | undefined;
   readonly manifestPath: string;
   readonly fingerprintKey: string;
+  /** Raw; parsed (and refused with a clear message) only when a snapshot is written or read. */
+  readonly snapshotKey: string;
+  readonly webhooks: { readonly urls: readonly string[]; readonly secret: string };
 }
 
 export class ConfigError extends Error {
@@ -104,7 +123,7 @@ export function loadEnvConfig(env: Readonly<Record<string, string | undefined>>)
     true: 'managed',
     all: 'all',
   };
-  return {
+  const config: EnvConfig = {
     github: { token: e.GITHUB_TOKEN, repo: e.GITHUB_REPO, apiUrl: e.GITHUB_API_URL },
     render: { apiKey: e.RENDER_API_KEY, serviceId: e.RENDER_SERVICE_ID, apiUrl: e.RENDER_API_URL },
     netlify: {
@@ -119,7 +138,15 @@ export function loadEnvConfig(env: Readonly<Record<string, string | undefined>>)
     deletions: deletions[e.ENVSYNC_ALLOW_DELETIONS],
     manifestPath: e.ENVSYNC_MANIFEST,
     fingerprintKey: e.ENVSYNC_FINGERPRINT_KEY,
+    snapshotKey: e.ENVSYNC_SNAPSHOT_KEY,
+    webhooks: { urls: e.ENVSYNC_WEBHOOK_URLS, secret: e.ENVSYNC_WEBHOOK_SECRET },
   };
+  if (config.webhooks.urls.length > 0 && !config.webhooks.secret) {
+    throw new ConfigError(
+      'ENVSYNC_WEBHOOK_URLS is set but ENVSYNC_WEBHOOK_SECRET is not: set the secret subscribers verify signatures with (whsec_… or base64).',
+    );
+  }
+  return config;
 }
 
 /** Which variables each provider needs, for the seed's "Not Configured" message. */

@@ -71,6 +71,8 @@ export type Target =
 /** Where desired values come from: the manifest (its own values, or a seed `.env` file) or a target. */
 export type Source =
   | { readonly kind: 'manifest'; readonly id: string }
+  /** A snapshot being restored (rollback). */
+  | { readonly kind: 'snapshot'; readonly id: string }
   | { readonly kind: 'target'; readonly id: string; readonly target: Target };
 
 /** How one key travels: which targets get it and whether it is a secret there. */

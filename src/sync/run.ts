@@ -4,7 +4,7 @@
  */
 import { isWrite, nextLedgerEntries } from '../core/apply.ts';
 import type { Fingerprinter } from '../core/fingerprint.ts';
-import type { EnvMap, Ledger, Plan, PlanEntry, Policy, Source, Target } from '../core/model.ts';
+import type { EnvMap, EnvValue, Ledger, Plan, PlanEntry, Policy, Source, Target } from '../core/model.ts';
 import { plan } from '../core/plan.ts';
 import { driftReport } from '../core/report.ts';
 import type { DriftReport } from '../core/report.ts';
@@ -28,11 +28,15 @@ export interface RunRequest {
   /** Target ids; every target but the source when empty. */
   readonly targets?: readonly string[];
   readonly policy?: Partial<Policy>;
+  /** Plan from these values instead of the source's (rollback: a snapshot's values). */
+  readonly restore?: { readonly source: Source; readonly values: EnvMap };
 }
 
 export interface PlannedRun {
   readonly plan: Plan;
   readonly report: DriftReport;
+  /** What each target held when planned, by target id: the pre-sync snapshot is taken from it. */
+  readonly currents: ReadonlyMap<string, EnvMap>;
 }
 
 /** Resolves the source and target ids of a request, with errors that say which ids exist. */
@@ -67,20 +71,23 @@ export function resolveRun(request: RunRequest): { source: Source; targets: Targ
 }
 
 async function readSource(ctx: SyncContext, project: Project, source: Source): Promise<EnvMap> {
-  if (source.kind === 'manifest') return project.manifestValues;
-  return adapterFor(ctx.adapters, source.target).list(source.target);
+  if (source.kind === 'target') return adapterFor(ctx.adapters, source.target).list(source.target);
+  return project.manifestValues;
 }
 
 /** Reads the source and every target in parallel, then plans. Reads only: safe for drift checks. */
 export async function planRun(ctx: SyncContext, request: RunRequest): Promise<PlannedRun> {
-  const { project } = request;
-  const { source, targets } = resolveRun(request);
+  const { project, restore } = request;
+  const resolved = resolveRun(request);
+  const { targets } = resolved;
+  const source = restore?.source ?? resolved.source;
   const [sourceValues, currents, ledger] = await Promise.all([
-    readSource(ctx, project, source),
+    restore?.values ?? readSource(ctx, project, source),
     Promise.all(targets.map((t) => adapterFor(ctx.adapters, t).list(t))),
     ctx.ledger.load(targets.map((t) => t.id)),
   ]);
-  const policy: Policy = { ...project.policy, routes: project.route(sourceValues.keys()), ...request.policy };
+  const routes = restore ? {} : project.route(sourceValues.keys());
+  const policy: Policy = { ...project.policy, routes, ...request.policy };
   const result = plan({
     source,
     sourceValues,
@@ -94,7 +101,11 @@ export async function planRun(ctx: SyncContext, request: RunRequest): Promise<Pl
     fingerprint: ctx.fingerprint,
     now: ctx.now().toISOString(),
   });
-  return { plan: result, report: driftReport(result) };
+  return {
+    plan: result,
+    report: driftReport(result),
+    currents: new Map(targets.map((t, i) => [t.id, currents[i] ?? new Map<string, EnvValue>()])),
+  };
 }
 
 export interface KeyFailure {

@@ -9,6 +9,7 @@ import { runCli } from '../../src/cli/main.ts';
 import type { CliIo } from '../../src/cli/main.ts';
 
 const CANARY = 'canary-c11-0b5e55ed';
+const SNAPSHOT_KEY = Buffer.alloc(32, 7).toString('base64');
 const BIN = fileURLToPath(new URL('../../src/cli/genesisctl.mjs', import.meta.url));
 
 let dir: string;
@@ -37,9 +38,10 @@ beforeEach(async () => {
   await writeFile(path.join(dir, 'local.env'), `API_URL=https://stale.example.com\nEXTRA=1\n`);
 });
 
-async function cli(args: string[], env: Record<string, string> = {}) {
+async function cli(args: string[], extraEnv: Record<string, string> = {}) {
   let stdout = '';
   let stderr = '';
+  const env = { ENVSYNC_SNAPSHOT_KEY: SNAPSHOT_KEY, ...extraEnv };
   const io: CliIo = { env, cwd: dir, stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) };
   const code = await runCli(args, io);
   expect(stdout + stderr).not.toContain(CANARY);
@@ -116,6 +118,17 @@ describe('genesisctl env', () => {
     expect(await readFile(path.join(dir, 'local.env'), 'utf8')).toContain('EXTRA=1');
     expect((await cli(['env', 'sync', '--yes', '--deletions', 'all'])).code).toBe(0);
     expect(await readFile(path.join(dir, 'local.env'), 'utf8')).not.toContain('EXTRA');
+  });
+
+  it('sync refuses to write without a snapshot key, and writes nothing', async () => {
+    const before = await readFile(path.join(dir, 'local.env'), 'utf8');
+    const r = await cli(['env', 'sync', '--yes'], { ENVSYNC_SNAPSHOT_KEY: '' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('ENVSYNC_SNAPSHOT_KEY is not set');
+    expect(await readFile(path.join(dir, 'local.env'), 'utf8')).toBe(before);
+    expect((await cli(['env', 'sync', '--yes'], { ENVSYNC_SNAPSHOT_KEY: 'c2hvcnQ=' })).stderr).toContain(
+      'is 5 bytes, not 32',
+    );
   });
 
   it('heal syncs without asking', async () => {
@@ -244,7 +257,7 @@ describe('the genesisctl binary', () => {
     const run = promisify(execFile);
     const ok = await run(process.execPath, [BIN, 'env', 'heal'], {
       cwd: dir,
-      env: { PATH: process.env['PATH'] ?? '' },
+      env: { PATH: process.env['PATH'] ?? '', ENVSYNC_SNAPSHOT_KEY: SNAPSHOT_KEY },
     });
     expect(ok.stdout).toContain('Sync complete.');
     const bad = await run(process.execPath, [BIN, 'env', 'nope'], { cwd: dir }).catch(

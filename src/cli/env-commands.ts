@@ -1,0 +1,353 @@
+/** `genesisctl env audit|verify|plan|sync|heal|rollback|export|history`. */
+import { randomUUID } from 'node:crypto';
+import { chmod, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Option } from 'commander';
+import type { Command } from 'commander';
+import { isWrite } from '../core/apply.ts';
+import type { DeletionPolicy, Policy } from '../core/model.ts';
+import { targetLabel } from '../core/model.ts';
+import { ConfigError } from '../config/env.ts';
+import { adapterFor } from '../providers/adapter.ts';
+import { checkDrift } from '../sync/drift.ts';
+import { executeSync } from '../sync/execute.ts';
+import type { ExecuteOptions } from '../sync/execute.ts';
+import { planRollback } from '../sync/rollback.ts';
+import { planRun, resolveRun } from '../sync/run.ts';
+import type { PlannedRun, RunRequest } from '../sync/run.ts';
+import { requireCredentials } from './context.ts';
+import type { CliSession } from './context.ts';
+import { historyText, planJson, planText, reportText, syncJson, syncText } from './format.ts';
+import type { CommandKit } from './main.ts';
+import { EXIT } from './main.ts';
+
+interface RunOptions {
+  target?: string[];
+  from?: string;
+  source?: string;
+  include?: string;
+  exclude?: string;
+  deletions?: DeletionPolicy;
+  createOnly?: boolean;
+  overwriteUnknown?: boolean;
+}
+
+function prefixes(raw: string | undefined): string[] | undefined {
+  return raw === undefined
+    ? undefined
+    : raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+}
+
+function runRequest(project: RunRequest['project'], opts: RunOptions): RunRequest {
+  const policy: { -readonly [K in keyof Policy]?: Policy[K] } = {};
+  const include = prefixes(opts.include);
+  const exclude = prefixes(opts.exclude);
+  if (include) policy.include = include;
+  if (exclude) policy.exclude = [...project.policy.exclude, ...exclude];
+  if (opts.deletions) policy.deletions = opts.deletions;
+  if (opts.createOnly) policy.mode = 'create-only';
+  if (opts.overwriteUnknown) policy.overwriteUnknown = true;
+  if (opts.from && opts.source && opts.from !== opts.source) {
+    throw new ConfigError(`--from ${opts.from} and --source ${opts.source} disagree; give one of them.`);
+  }
+  return { project, from: opts.from ?? opts.source, targets: opts.target, policy };
+}
+
+function addRunOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '-t, --target <id...>',
+      'target ids (default: every target but the source; "all" for every target)',
+    )
+    .option('--from <id>', 'source: "manifest" or a target id (default: the manifest\'s source)')
+    .addOption(new Option('--source <id>', 'same as --from (the seed spells it both ways)'))
+    .option(
+      '--include <prefixes>',
+      'only keys with these comma-separated prefixes (ENVSYNC_INCLUDE_PREFIXES)',
+    )
+    .option(
+      '--exclude <prefixes>',
+      'skip keys with these comma-separated prefixes (ENVSYNC_EXCLUDE_PREFIXES)',
+    )
+    .addOption(
+      new Option(
+        '--deletions <policy>',
+        'delete extra keys: never, managed (only keys EnvSync created) or all',
+      ).choices(['never', 'managed', 'all']),
+    )
+    .option('--create-only', 'only fill missing keys; never change an existing value')
+    .option(
+      '--overwrite-unknown',
+      'rewrite write-only values EnvSync never synced (they cannot be compared)',
+    );
+}
+
+/** Resolves the request and checks credentials before any provider is called. */
+function prepare(s: CliSession, opts: RunOptions): RunRequest {
+  const request = runRequest(s.project, opts);
+  const { source, targets } = resolveRun(request);
+  requireCredentials(s.config, source.kind === 'target' ? [source.target, ...targets] : targets);
+  return request;
+}
+
+export function addEnvCommands(program: Command, kit: CommandKit): void {
+  const env = program.command('env').description('audit, plan, sync and restore variables').exitOverride();
+
+  const driftCheck = async (opts: RunOptions) => {
+    const s = await kit.session();
+    return checkDrift(s.ctx, prepare(s, opts), { trigger: 'manual', actor: s.actor });
+  };
+
+  addRunOptions(
+    env
+      .command('audit')
+      .description('drift report across targets, recorded in the parity history (exit 1 on drift)'),
+  ).action(async (opts: RunOptions) => {
+    const { planned } = await driftCheck(opts);
+    if (kit.wantsJson()) kit.json(planned.report);
+    else kit.out(reportText(planned.report));
+    kit.setExit(planned.report.has_drift ? EXIT.drift : EXIT.ok);
+  });
+
+  addRunOptions(env.command('verify').description('the verifier: exit 0 in parity, 1 on drift')).action(
+    async (opts: RunOptions) => {
+      const { planned, record } = await driftCheck(opts);
+      const { report } = planned;
+      if (kit.wantsJson()) {
+        kit.json({
+          verified_at: report.verified_at,
+          has_drift: report.has_drift,
+          check_id: record.id,
+          summary: report.summary,
+          targets: report.targets.map((t) => ({ id: t.id, has_drift: t.has_drift })),
+        });
+      } else {
+        kit.out(
+          report.has_drift
+            ? `Drift found (${report.summary.synced}/${report.summary.total_keys} keys in parity).`
+            : `No drift: ${report.summary.total_keys} keys in parity.`,
+        );
+      }
+      kit.setExit(report.has_drift ? EXIT.drift : EXIT.ok);
+    },
+  );
+
+  addRunOptions(
+    env.command('plan').description('what a sync would do: target, key, action, reason (values masked)'),
+  )
+    .option('--all', 'also list keys already in sync')
+    .action(async (opts: RunOptions & { all?: boolean }) => {
+      const s = await kit.session();
+      const planned = await planRun(s.ctx, prepare(s, opts));
+      await s.ctx.records.audit.append({
+        action: 'plan',
+        actor: s.actor,
+        correlation_id: randomUUID(),
+        source: planned.plan.source.id,
+        targets: planned.plan.targets.map((tp) => tp.target.id),
+        counts: Object.fromEntries(
+          planned.plan.targets.map((tp) => [tp.target.id, tp.entries.filter(isWrite).length]),
+        ),
+        outcome: planned.report.has_drift ? 'drift' : 'ok',
+      });
+      if (kit.wantsJson()) kit.json(planJson(planned.plan));
+      else kit.out(planText(planned.plan, { all: opts.all }));
+      kit.setExit(planned.report.has_drift ? EXIT.drift : EXIT.ok);
+    });
+
+  /** Applies a plan after confirmation (unless `--yes` or `heal`), and reports. */
+  const apply = async (
+    s: CliSession,
+    planned: PlannedRun,
+    opts: { dryRun?: boolean; yes?: boolean },
+    action: ExecuteOptions['action'],
+    notes: string[] = [],
+  ) => {
+    const dryRun = Boolean(opts.dryRun) || s.config.dryRun;
+    const writes = planned.plan.targets.some((tp) => tp.entries.some(isWrite));
+    if (!dryRun && writes && !opts.yes && action !== 'heal') {
+      if (!kit.io.confirm)
+        throw new ConfigError('Refusing to write without confirmation: add --yes (or --dry-run to preview).');
+      if (!kit.wantsJson()) kit.out(planText(planned.plan));
+      if (!(await kit.io.confirm('Apply these changes?'))) {
+        kit.out('Nothing was written.');
+        kit.setExit(EXIT.drift);
+        return;
+      }
+    }
+    const result = await executeSync(s.ctx, planned, { dryRun, actor: s.actor, action });
+    if (kit.wantsJson())
+      kit.json({
+        ...syncJson(result),
+        correlation_id: result.correlationId,
+        snapshots: result.snapshots,
+        notes,
+      });
+    else kit.out([syncText(result), ...notes, `Correlation id: ${result.correlationId}`].join('\n'));
+    kit.setExit(
+      dryRun ? (planned.report.has_drift ? EXIT.drift : EXIT.ok) : result.ok ? EXIT.ok : EXIT.drift,
+    );
+  };
+
+  addRunOptions(env.command('sync').description('apply the plan to the targets (snapshot first, then write)'))
+    .option('--dry-run', 'everything but the writes (also HUBSYNC_DRYRUN=true)')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .action(async (opts: RunOptions & { dryRun?: boolean; yes?: boolean }) => {
+      const s = await kit.session();
+      await apply(s, await planRun(s.ctx, prepare(s, opts)), opts, 'sync');
+    });
+
+  addRunOptions(env.command('heal').description('sync every drifted target from the source, without asking'))
+    .option('--dry-run', 'everything but the writes (also HUBSYNC_DRYRUN=true)')
+    .action(async (opts: RunOptions & { dryRun?: boolean }) => {
+      const s = await kit.session();
+      await apply(s, await planRun(s.ctx, prepare(s, opts)), opts, 'heal');
+    });
+
+  env
+    .command('rollback')
+    .description('restore a target to a snapshot, planned and recorded like any sync')
+    .requiredOption('-t, --target <id>', 'the target to restore')
+    .requiredOption('--to <snapshot>', 'snapshot id (see `genesisctl snapshots list`)')
+    .option('--dry-run', 'show the restoration plan, write nothing')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .action(async (opts: { target: string; to: string; dryRun?: boolean; yes?: boolean }) => {
+      const s = await kit.session();
+      const target = s.project.targets.get(opts.target);
+      if (!target)
+        throw new ConfigError(
+          `Unknown target "${opts.target}". Known targets: ${[...s.project.targets.keys()].join(', ')}.`,
+        );
+      requireCredentials(s.config, [target]);
+      const planned = await planRollback(s.ctx, s.project, opts.target, opts.to);
+      const notes =
+        planned.unrestorable.length > 0
+          ? [
+              `Cannot restore (write-only, the snapshot holds no value; left as they are): ${planned.unrestorable.join(', ')}`,
+            ]
+          : [];
+      await apply(s, planned, opts, 'rollback', notes);
+    });
+
+  env
+    .command('export')
+    .description("write a target's variables in the seed's .env.sync.json format, and record the snapshot")
+    .requiredOption('-t, --target <id>', 'the target to export')
+    .option('--source <id>', 'the source this target is synced from (recorded in the file)')
+    .addOption(new Option('--from <id>', 'same as --source'))
+    .option('-o, --out <file>', 'output file', '.env.sync.json')
+    .option('--include-values', 'write plaintext values (file mode 0600); fingerprints only otherwise')
+    .action(
+      async (opts: {
+        target: string;
+        source?: string;
+        from?: string;
+        out: string;
+        includeValues?: boolean;
+      }) => {
+        const s = await kit.session();
+        const target = s.project.targets.get(opts.target);
+        if (!target)
+          throw new ConfigError(
+            `Unknown target "${opts.target}". Known targets: ${[...s.project.targets.keys()].join(', ')}.`,
+          );
+        requireCredentials(s.config, [target]);
+        const values = await adapterFor(s.ctx.adapters, target).list(target);
+        const source = opts.source ?? opts.from ?? s.project.sourceId;
+        const variables: Record<string, string> = {};
+        for (const [key, v] of [...values].sort(([a], [b]) => (a < b ? -1 : 1))) {
+          variables[key] =
+            v.kind === 'write-only'
+              ? 'write-only'
+              : opts.includeValues
+                ? v.value.reveal()
+                : s.ctx.fingerprint(v.value);
+        }
+        // Recorded in Blobs too when snapshots can be encrypted; the file is written either way.
+        const recorded = s.config.snapshotKey
+          ? await s.ctx.records.snapshots.save({
+              target,
+              source,
+              correlationId: randomUUID(),
+              phase: 'export',
+              state: values,
+            })
+          : undefined;
+        const snapshot = {
+          provider: target.provider,
+          target: target.id,
+          label: targetLabel(target),
+          source,
+          synced_at: s.ctx.now().toISOString(),
+          snapshot_id: recorded?.id ?? null,
+          values_included: Boolean(opts.includeValues),
+          variables,
+        };
+        const file = path.resolve(kit.io.cwd, opts.out);
+        await writeFile(file, JSON.stringify(snapshot, null, 2) + '\n', { mode: 0o600 });
+        await chmod(file, 0o600);
+        const summary = {
+          file,
+          target: target.id,
+          keys: Object.keys(variables).length,
+          values_included: snapshot.values_included,
+          snapshot_id: snapshot.snapshot_id,
+        };
+        if (kit.wantsJson()) kit.json(summary);
+        else {
+          kit.out(
+            `Exported ${summary.keys} keys of ${target.id} to ${file}${summary.values_included ? ' (with values, mode 0600)' : ' (fingerprints only)'}.`,
+          );
+          kit.out(
+            recorded
+              ? `Recorded as snapshot ${recorded.id}.`
+              : 'Not recorded in Blobs: set ENVSYNC_SNAPSHOT_KEY to keep encrypted snapshots.',
+          );
+        }
+        kit.setExit(EXIT.ok);
+      },
+    );
+
+  env
+    .command('history')
+    .description('the parity history: one line per drift check, newest first')
+    .option('-t, --target <id>', 'only checks of this target')
+    .option('--since <time>', 'only checks at or after this ISO time (or e.g. 24h, 7d)')
+    .addOption(
+      new Option('--status <status>', 'only drifted or in-parity checks').choices(['drift', 'parity']),
+    )
+    .option('--limit <n>', 'at most this many', '20')
+    .action(async (opts: { target?: string; since?: string; status?: 'drift' | 'parity'; limit: string }) => {
+      const s = await kit.session();
+      const limit = Number(opts.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 500)
+        throw new ConfigError('--limit must be a whole number from 1 to 500.');
+      const since = parseSince(opts.since, s.ctx.now());
+      const page = await s.ctx.records.history.list({
+        target: opts.target,
+        since,
+        status: opts.status,
+        limit,
+      });
+      if (kit.wantsJson()) kit.json(page);
+      else kit.out(historyText(page.items, page.total));
+      kit.setExit(EXIT.ok);
+    });
+}
+
+/** `2026-11-01T00:00:00Z`, or a duration back from now: `90m`, `24h`, `7d`. */
+export function parseSince(raw: string | undefined, now: Date): string | undefined {
+  if (!raw) return undefined;
+  const m = /^(\d+)([mhd])$/.exec(raw);
+  if (m)
+    return new Date(
+      now.getTime() - Number(m[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'm' | 'h' | 'd'],
+    ).toISOString();
+  const t = Date.parse(raw);
+  if (Number.isNaN(t))
+    throw new ConfigError(`--since "${raw}" is neither an ISO time nor a duration like 24h or 7d.`);
+  return new Date(t).toISOString();
+}

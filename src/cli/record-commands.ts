@@ -1,0 +1,133 @@
+/** `genesisctl audit log|verify|doc` and `genesisctl snapshots list|show`. */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { ConfigError } from '../config/env.ts';
+import { auditDoc } from './audit-doc.ts';
+import type { CommandKit } from './main.ts';
+import { EXIT } from './main.ts';
+
+function limitOf(raw: string): number {
+  const limit = Number(raw);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 500)
+    throw new ConfigError('--limit must be a whole number from 1 to 500.');
+  return limit;
+}
+
+export function addRecordCommands(program: Command, kit: CommandKit): void {
+  const audit = program
+    .command('audit')
+    .description('the audit trail: an append-only hash chain')
+    .exitOverride();
+
+  audit
+    .command('log')
+    .description('audit entries, newest first')
+    .option('--limit <n>', 'at most this many', '20')
+    .option('--correlation-id <id>', 'only entries of one run')
+    .action(async (opts: { limit: string; correlationId?: string }) => {
+      const s = await kit.session();
+      const page = await s.ctx.records.audit.list({
+        limit: limitOf(opts.limit),
+        correlationId: opts.correlationId,
+      });
+      if (kit.wantsJson()) kit.json(page);
+      else {
+        for (const e of page.items) {
+          kit.out(
+            `#${e.seq}  ${e.at}  ${e.action.padEnd(11)} ${e.outcome.padEnd(8)} ${e.actor}  ${e.source ?? '-'} → ${e.targets.join(', ') || '-'}  ${e.correlation_id}`,
+          );
+        }
+        if (page.items.length === 0) kit.out('The audit trail is empty.');
+      }
+      kit.setExit(EXIT.ok);
+    });
+
+  audit
+    .command('verify')
+    .description('check the hash chain: exit 1 naming any entry edited or removed')
+    .action(async () => {
+      const s = await kit.session();
+      const result = await s.ctx.records.audit.verify();
+      if (kit.wantsJson()) kit.json(result);
+      else if (result.ok) kit.out(`Audit trail intact: ${result.entries} entries, chain verified.`);
+      else
+        kit.out(
+          [
+            `Audit trail BROKEN (${result.entries} entries):`,
+            ...result.problems.map((p) => `  entry #${p.seq}: ${p.problem}`),
+          ].join('\n'),
+        );
+      kit.setExit(result.ok ? EXIT.ok : EXIT.drift);
+    });
+
+  audit
+    .command('doc')
+    .description('write docs/audit/GITHUB_ENV_AUDIT.md from the latest sync and drift check')
+    .option('-o, --out <file>', 'output file', 'docs/audit/GITHUB_ENV_AUDIT.md')
+    .action(async (opts: { out: string }) => {
+      const s = await kit.session();
+      const text = await auditDoc(s.ctx.records, kit.io.env, s.ctx.now());
+      const file = path.resolve(kit.io.cwd, opts.out);
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFile(file, text);
+      if (kit.wantsJson()) kit.json({ file });
+      else kit.out(`Wrote ${file}.`);
+      kit.setExit(EXIT.ok);
+    });
+
+  const snapshots = program
+    .command('snapshots')
+    .description('versioned, encrypted snapshots of targets')
+    .exitOverride();
+
+  snapshots
+    .command('list')
+    .description('snapshots, newest first')
+    .option('-t, --target <id>', 'only snapshots of this target')
+    .option('--limit <n>', 'at most this many', '20')
+    .action(async (opts: { target?: string; limit: string }) => {
+      const s = await kit.session();
+      const page = await s.ctx.records.snapshots.list({ target: opts.target, limit: limitOf(opts.limit) });
+      const rows = page.items.map(({ values: _sealed, ...meta }) => ({
+        ...meta,
+        keys: Object.keys(meta.variables).length,
+        variables: undefined,
+      }));
+      if (kit.wantsJson()) kit.json({ items: rows, next: page.next });
+      else {
+        for (const r of rows)
+          kit.out(
+            `${r.id}  ${r.phase.padEnd(8)} ${r.synced_at}  ${r.keys} keys (${r.restorable.length} restorable)  ${r.correlation_id}`,
+          );
+        if (rows.length === 0) kit.out('No snapshots yet: a sync writes one before its first write.');
+      }
+      kit.setExit(EXIT.ok);
+    });
+
+  snapshots
+    .command('show')
+    .description('one snapshot: names and fingerprints; values only with --include-values and the key')
+    .argument('<id>', 'snapshot id')
+    .option('--include-values', 'decrypt and show values (needs ENVSYNC_SNAPSHOT_KEY)')
+    .action(async (id: string, opts: { includeValues?: boolean }) => {
+      const s = await kit.session();
+      const record = await s.ctx.records.snapshots.get(id);
+      const { values: _sealed, ...meta } = record;
+      const shown = opts.includeValues
+        ? Object.fromEntries([...s.ctx.records.snapshots.values(record)].map(([k, v]) => [k, v.reveal()]))
+        : undefined;
+      if (kit.wantsJson()) kit.json({ ...meta, ...(shown ? { values: shown } : {}) });
+      else {
+        kit.out(
+          `${meta.id}  ${meta.phase} of ${meta.target} (${meta.provider}) from ${meta.source} at ${meta.synced_at}`,
+        );
+        for (const [key, v] of Object.entries(meta.variables)) {
+          kit.out(
+            `  ${key}  ${shown?.[key] ?? v.fingerprint ?? (meta.restorable.includes(key) ? 'write-only (value held)' : 'write-only')}`,
+          );
+        }
+      }
+      kit.setExit(EXIT.ok);
+    });
+}

@@ -1,0 +1,105 @@
+/**
+ * Where EnvSync keeps its state: Netlify Blobs, through `@netlify/blobs`. On Netlify the function's
+ * environment carries the Blobs context; everywhere else a local `BlobsServer` serves a folder
+ * (default `.envsync/blobs`), so the same code path runs in both.
+ */
+import { randomBytes } from 'node:crypto';
+import { getStore } from '@netlify/blobs';
+import type { Store } from '@netlify/blobs';
+
+export const STORE_NAMES = [
+  'snapshots',
+  'audit',
+  'history',
+  'events',
+  'deliveries',
+  'ledger',
+  'locks',
+  'plans',
+  'journals',
+] as const;
+export type StoreName = (typeof STORE_NAMES)[number];
+
+export interface BlobStores {
+  store(name: StoreName): Store;
+  /** Where the blobs live, for messages: `netlify` or the local folder. */
+  readonly location: string;
+  close(): Promise<void>;
+}
+
+export interface OpenBlobsOptions {
+  /** Folder for the local server. @default '.envsync/blobs' under the working directory */
+  readonly directory?: string;
+  /** The environment to look for a Netlify Blobs context in. @default process.env */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Store names get this prefix, so tests and deployments can share a site. @default 'envsync' */
+  readonly prefix?: string;
+}
+
+function hasNetlifyContext(env: Readonly<Record<string, string | undefined>>): boolean {
+  return Boolean(
+    (globalThis as { netlifyBlobsContext?: unknown }).netlifyBlobsContext ?? env['NETLIFY_BLOBS_CONTEXT'],
+  );
+}
+
+/** Stores on Netlify (inside a function or `netlify dev`), else on a local BlobsServer. */
+export async function openBlobStores(options: OpenBlobsOptions = {}): Promise<BlobStores> {
+  const env = options.env ?? process.env;
+  const prefix = options.prefix ?? 'envsync';
+  if (hasNetlifyContext(env)) {
+    return {
+      store: (name) => getStore({ name: `${prefix}-${name}`, consistency: 'strong' }),
+      location: 'netlify',
+      close: () => Promise.resolve(),
+    };
+  }
+  const directory = options.directory ?? '.envsync/blobs';
+  return startLocalBlobs(directory, prefix);
+}
+
+/** A `BlobsServer` on a random loopback port, guarded by a random token. */
+export async function startLocalBlobs(directory: string, prefix = 'envsync'): Promise<BlobStores> {
+  const { BlobsServer } = await import('@netlify/blobs/server');
+  const token = randomBytes(16).toString('hex');
+  const server = new BlobsServer({ directory, token, logger: () => undefined });
+  const { port } = await server.start();
+  const edgeURL = `http://127.0.0.1:${port}`;
+  return {
+    store: (name) => getStore({ name: `${prefix}-${name}`, edgeURL, token, siteID: 'envsync-local' }),
+    location: directory,
+    close: () => server.stop(),
+  };
+}
+
+/** Reads a JSON blob, or undefined when there is none. */
+export async function getJson<T>(store: Store, key: string): Promise<T | undefined> {
+  const value: unknown = await store.get(key, { type: 'json' });
+  return value === null ? undefined : (value as T);
+}
+
+/** Every key under a prefix, all pages, sorted. */
+export async function listKeys(store: Store, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const page of store.list({ prefix, paginate: true }))
+    for (const blob of page.blobs) keys.push(blob.key);
+  return keys.sort();
+}
+
+/** Blob keys must not contain characters that break paths; target ids are already safe, times are made so. */
+export function timeKey(date: Date): string {
+  return date.toISOString().replace(/[:.]/g, '-');
+}
+
+/**
+ * A JSON blob with its etag, for compare-and-set (`onlyIfMatch`). Netlify's API returns the etag
+ * with the blob; the local `BlobsServer` only in listings, so the listing is asked when needed.
+ */
+export async function getJsonWithEtag<T>(
+  store: Store,
+  key: string,
+): Promise<{ data: T; etag: string } | undefined> {
+  const found = await store.getWithMetadata(key, { type: 'json' });
+  if (!found) return undefined;
+  const etag = found.etag ?? (await store.list({ prefix: key })).blobs.find((b) => b.key === key)?.etag;
+  return etag ? { data: found.data as T, etag } : undefined;
+}

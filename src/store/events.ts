@@ -1,0 +1,165 @@
+/**
+ * The Genesis Event Bus: `envsync.init`, `envsync.commit`, `envsync.drift`, stored in order and
+ * delivered to every subscriber in `ENVSYNC_WEBHOOK_URLS` as a Standard Webhooks POST. The event id
+ * is the `webhook-id`, so a subscriber can drop repeats; a failed delivery is recorded and retried,
+ * and never fails the sync. Payloads carry names and fingerprints, never values.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { Store } from '@netlify/blobs';
+import { Webhook } from 'standardwebhooks';
+import { getJson, listKeys } from './blobs.ts';
+import { appendInSequence, listSequence, seqKey } from './sequence.ts';
+
+export type EventType = 'envsync.init' | 'envsync.commit' | 'envsync.drift';
+
+export interface EnvSyncEvent {
+  readonly id: string;
+  readonly seq: number;
+  readonly type: EventType;
+  readonly timestamp: string;
+  readonly correlation_id: string;
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+export interface DeliveryRecord {
+  readonly event_id: string;
+  /** The subscriber's origin and path; its query string may hold a token and is not kept. */
+  readonly endpoint: string;
+  readonly ok: boolean;
+  readonly attempts: number;
+  readonly status?: number;
+  readonly error?: string;
+  readonly at: string;
+}
+
+export interface DeliveryOptions {
+  readonly urls: readonly string[];
+  /** The signing secret (`whsec_…` or base64), from ENVSYNC_WEBHOOK_SECRET. */
+  readonly secret: string;
+  /** @default 3 */
+  readonly attempts?: number;
+  /** Backoff base in ms; doubles per attempt. @default 500 */
+  readonly backoffMs?: number;
+  /** Per attempt. @default 5000 */
+  readonly timeoutMs?: number;
+  readonly fetch?: typeof fetch;
+}
+
+export interface EventBus {
+  /** Stores the event (once per `dedupeKey`) and delivers it; resolves when delivery is settled. */
+  publish(
+    type: EventType,
+    correlationId: string,
+    data: Record<string, unknown>,
+    dedupeKey?: string,
+  ): Promise<EnvSyncEvent>;
+  list(options?: {
+    limit?: number;
+    before?: number;
+    correlationId?: string;
+    type?: EventType;
+  }): Promise<{ items: EnvSyncEvent[]; next?: number }>;
+  deliveries(eventId: string): Promise<DeliveryRecord[]>;
+}
+
+const PREFIX = 'log/';
+const endpointOf = (url: string) => {
+  const u = new URL(url);
+  return `${u.origin}${u.pathname}`;
+};
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function eventBus(
+  events: Store,
+  deliveries: Store,
+  options: DeliveryOptions | undefined,
+  now: () => Date,
+): EventBus {
+  async function deliver(event: EnvSyncEvent): Promise<void> {
+    if (!options || options.urls.length === 0) return;
+    const webhook = new Webhook(options.secret);
+    const body = JSON.stringify(event);
+    const doFetch = options.fetch ?? fetch;
+    await Promise.all(
+      options.urls.map(async (url) => {
+        const key = `${event.id}/${createHash('sha256').update(endpointOf(url)).digest('hex').slice(0, 16)}`;
+        const done = await getJson<DeliveryRecord>(deliveries, key);
+        if (done?.ok) return; // delivered before a crash or retry: never twice
+        const attempts = options.attempts ?? 3;
+        let last: { status?: number; error?: string } = {};
+        let attempt = 1;
+        for (; attempt <= attempts; attempt++) {
+          const sentAt = now();
+          try {
+            const res = await doFetch(url, {
+              method: 'POST',
+              headers: {
+                'content-type': 'application/json',
+                'webhook-id': event.id,
+                'webhook-timestamp': String(Math.floor(sentAt.getTime() / 1000)),
+                'webhook-signature': webhook.sign(event.id, sentAt, body),
+              },
+              body,
+              signal: AbortSignal.timeout(options.timeoutMs ?? 5000),
+            });
+            await res.body?.cancel();
+            last = { status: res.status };
+            if (res.ok) break;
+          } catch (error) {
+            last = { error: (error as Error).name };
+          }
+          if (attempt < attempts) await sleep((options.backoffMs ?? 500) * 2 ** (attempt - 1));
+        }
+        const ok = last.status !== undefined && last.status >= 200 && last.status < 300;
+        const record: DeliveryRecord = {
+          event_id: event.id,
+          endpoint: endpointOf(url),
+          ok,
+          attempts: Math.min(attempt, attempts),
+          ...last,
+          at: now().toISOString(),
+        };
+        await deliveries.setJSON(key, record);
+      }),
+    );
+  }
+
+  return {
+    async publish(type, correlationId, data, dedupeKey) {
+      // A resumed sync publishes the same events again: the dedupe key makes that a no-op.
+      const marker = dedupeKey ? `dedupe/${createHash('sha256').update(dedupeKey).digest('hex')}` : undefined;
+      const seen = marker ? await getJson<{ seq: number }>(events, marker) : undefined;
+      if (seen) {
+        const event = await getJson<EnvSyncEvent>(events, seqKey(PREFIX, seen.seq));
+        if (event) {
+          await deliver(event);
+          return event;
+        }
+      }
+      const event = await appendInSequence<EnvSyncEvent>(events, PREFIX, (seq) => ({
+        id: `evt_${String(seq).padStart(8, '0')}_${randomBytes(4).toString('hex')}`,
+        seq,
+        type,
+        timestamp: now().toISOString(),
+        correlation_id: correlationId,
+        data,
+      }));
+      if (marker) await events.setJSON(marker, { seq: event.seq });
+      await deliver(event);
+      return event;
+    },
+    list(query = {}) {
+      return listSequence<EnvSyncEvent>(events, PREFIX, {
+        ...query,
+        keep: (e) =>
+          (!query.correlationId || e.correlation_id === query.correlationId) &&
+          (!query.type || e.type === query.type),
+      });
+    },
+    async deliveries(eventId) {
+      const keys = await listKeys(deliveries, `${eventId}/`);
+      const records = await Promise.all(keys.map((k) => getJson<DeliveryRecord>(deliveries, k)));
+      return records.filter((r): r is DeliveryRecord => r !== undefined);
+    },
+  };
+}

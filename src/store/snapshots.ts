@@ -1,0 +1,165 @@
+/**
+ * Versioned snapshots of a target's variables: the rollback point written before the first write
+ * of every sync, the state after it, and exports. Never overwritten (`onlyIfNew`). Values are
+ * encrypted (AES-256-GCM); names, fingerprints and `updated_at` stay readable for listings.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Store } from '@netlify/blobs';
+import type { Fingerprinter } from '../core/fingerprint.ts';
+import type { EnvMap, EnvValue, Target } from '../core/model.ts';
+import { Secret } from '../core/secret.ts';
+import { getJson, listKeys, timeKey } from './blobs.ts';
+import { open, seal } from './encryption.ts';
+import type { Sealed } from './encryption.ts';
+
+export type SnapshotPhase = 'before' | 'after' | 'export' | 'rollback';
+
+/** The seed's `.env.sync.json` fields (`provider`, `source`, `synced_at`, `variables`), and ours. */
+export interface SnapshotRecord {
+  readonly id: string;
+  readonly correlation_id: string;
+  readonly provider: string;
+  readonly source: string;
+  readonly target: string;
+  readonly synced_at: string;
+  readonly phase: SnapshotPhase;
+  /** Per key: its fingerprint (readable values), or that it is write-only, and `updated_at`. */
+  readonly variables: Readonly<
+    Record<
+      string,
+      { readonly fingerprint?: string; readonly write_only?: true; readonly updated_at?: string }
+    >
+  >;
+  /** Keys whose value the snapshot holds (encrypted), so rollback can restore them. */
+  readonly restorable: readonly string[];
+  readonly values: Sealed;
+}
+
+export interface SnapshotInput {
+  readonly target: Target;
+  readonly source: string;
+  readonly correlationId: string;
+  readonly phase: SnapshotPhase;
+  readonly state: EnvMap;
+  /** Values known for keys the target only reports as write-only (the ones EnvSync just wrote). */
+  readonly known?: ReadonlyMap<string, Secret>;
+}
+
+const ID = /^([a-z0-9][a-z0-9_-]{0,62})\.(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z)\.([0-9a-f]{8})$/;
+
+export class SnapshotNotFoundError extends Error {
+  override readonly name = 'SnapshotNotFoundError';
+}
+
+/** `render.2026-11-24T10-00-00-000Z.ab12cd34` ↔ blob key `render/2026-…Z.ab12cd34`. */
+function keyOf(id: string): string {
+  const m = ID.exec(id);
+  if (!m)
+    throw new SnapshotNotFoundError(
+      `"${id.slice(0, 80)}" is not a snapshot id; list them with \`genesisctl snapshots list\`.`,
+    );
+  return `${m[1] ?? ''}/${m[2] ?? ''}.${m[3] ?? ''}`;
+}
+
+export interface SnapshotStore {
+  /** Throws the clear missing-key error now, before a sync writes anything. */
+  assertWritable(): void;
+  save(input: SnapshotInput): Promise<SnapshotRecord>;
+  get(id: string): Promise<SnapshotRecord>;
+  /** The snapshot's values, decrypted: plaintext only for rollback and `--include-values`. */
+  values(record: SnapshotRecord): Map<string, Secret>;
+  /** Newest first. */
+  list(options?: {
+    target?: string;
+    limit?: number;
+    cursor?: string;
+  }): Promise<{ items: SnapshotRecord[]; next?: string }>;
+}
+
+/** `key` is read when first needed, so listings work without ENVSYNC_SNAPSHOT_KEY. */
+export function snapshotStore(
+  store: Store,
+  key: () => Buffer,
+  fingerprint: Fingerprinter,
+  now: () => Date,
+): SnapshotStore {
+  return {
+    assertWritable() {
+      key();
+    },
+    async save({ target, source, correlationId, phase, state, known }) {
+      const at = now();
+      const id = `${target.id}.${timeKey(at)}.${randomBytes(4).toString('hex')}`;
+      const variables: Record<string, SnapshotRecord['variables'][string]> = {};
+      const plain: Record<string, string> = {};
+      for (const [name, v] of [...state].sort(([a], [b]) => (a < b ? -1 : 1))) {
+        variables[name] = describe(v, fingerprint);
+        const value = v.kind === 'value' ? v.value : known?.get(name);
+        if (value) plain[name] = value.reveal();
+      }
+      const record: SnapshotRecord = {
+        id,
+        correlation_id: correlationId,
+        provider: target.provider,
+        source,
+        target: target.id,
+        synced_at: at.toISOString(),
+        phase,
+        variables,
+        restorable: Object.keys(plain),
+        values: seal(key(), JSON.stringify(plain)),
+      };
+      const { modified } = await store.setJSON(keyOf(id), record, { onlyIfNew: true });
+      if (!modified) throw new Error(`snapshot ${id} already exists`);
+      return record;
+    },
+    async get(id) {
+      const record = await getJson<SnapshotRecord>(store, keyOf(id));
+      if (!record)
+        throw new SnapshotNotFoundError(`No snapshot ${id}; list them with \`genesisctl snapshots list\`.`);
+      return record;
+    },
+    values(record) {
+      const plain = JSON.parse(open(key(), record.values)) as Record<string, string>;
+      return new Map(Object.entries(plain).map(([k, v]) => [k, new Secret(v)]));
+    },
+    async list(options = {}) {
+      const keys = (await listKeys(store, options.target ? `${options.target}/` : '')).sort(byTimeDesc);
+      const start = options.cursor ? keys.indexOf(options.cursor) + 1 : 0;
+      const limit = options.limit ?? 50;
+      const page = keys.slice(start, start + limit);
+      const items = await Promise.all(page.map((k) => getJson<SnapshotRecord>(store, k)));
+      const next = start + limit < keys.length ? page[page.length - 1] : undefined;
+      return { items: items.filter((r): r is SnapshotRecord => r !== undefined), next };
+    },
+  };
+}
+
+/** Newest first across targets: the time part follows the first `/`. */
+function byTimeDesc(a: string, b: string): number {
+  const ta = a.slice(a.indexOf('/') + 1);
+  const tb = b.slice(b.indexOf('/') + 1);
+  return ta < tb ? 1 : ta > tb ? -1 : 0;
+}
+
+function describe(v: EnvValue, fingerprint: Fingerprinter): SnapshotRecord['variables'][string] {
+  return v.kind === 'value'
+    ? { fingerprint: fingerprint(v.value), ...(v.updatedAt ? { updated_at: v.updatedAt } : {}) }
+    : { write_only: true, ...(v.updatedAt ? { updated_at: v.updatedAt } : {}) };
+}
+
+/** A snapshot as a source: its restorable values, and the write-only keys it cannot restore. */
+export function snapshotState(
+  store: SnapshotStore,
+  record: SnapshotRecord,
+): { values: EnvMap; unrestorable: string[] } {
+  const values = store.values(record);
+  const state = new Map<string, EnvValue>();
+  const unrestorable: string[] = [];
+  for (const name of Object.keys(record.variables)) {
+    const value = values.get(name);
+    if (value) state.set(name, { kind: 'value', value });
+    else unrestorable.push(name);
+  }
+  return { values: state, unrestorable };
+}

@@ -1,0 +1,209 @@
+/**
+ * A sync with everything that makes it trustworthy around the writes: target locks, the pre-sync
+ * snapshot (written before the first write), the `envsync.init`/`envsync.commit` events, the
+ * post-sync snapshot, and one audit entry. Used by `genesisctl env sync|heal|rollback` and the
+ * background sync function alike.
+ */
+import { randomUUID } from 'node:crypto';
+import { applyToMap, isWrite } from '../core/apply.ts';
+import type { PlanEntry, TargetPlan } from '../core/model.ts';
+import type { Secret } from '../core/secret.ts';
+import { adapterFor } from '../providers/adapter.ts';
+import type { AuditAction, AuditOutcome } from '../store/audit.ts';
+import type { Records } from './records.ts';
+import { applyPlan } from './run.ts';
+import type { PlannedRun, SyncContext, SyncResult, TargetOutcome } from './run.ts';
+
+export interface ExecuteOptions {
+  readonly dryRun: boolean;
+  /** Token name, role or `cli:<user>`: recorded in the audit entry and events. */
+  readonly actor: string;
+  readonly action: Extract<AuditAction, 'sync' | 'heal' | 'rollback'>;
+  /** Ties events, audit entries and snapshots of one run together. @default a new UUID */
+  readonly correlationId?: string;
+  /** How long a target lock lasts if its holder dies. @default 15 minutes */
+  readonly lockTtlMs?: number;
+}
+
+export interface ExecutedSync extends SyncResult {
+  readonly correlationId: string;
+  /** Snapshot ids by target: `before` (the rollback point) and `after`. */
+  readonly snapshots: Readonly<Record<string, { readonly before?: string; readonly after?: string }>>;
+}
+
+const writesOf = (tp: TargetPlan) => tp.entries.filter(isWrite);
+
+export async function executeSync(
+  ctx: SyncContext & { readonly records: Records },
+  planned: PlannedRun,
+  options: ExecuteOptions,
+): Promise<ExecutedSync> {
+  const { records } = ctx;
+  const correlationId = options.correlationId ?? randomUUID();
+  const { plan } = planned;
+  const source = plan.source.id;
+  const targetIds = plan.targets.map((tp) => tp.target.id);
+  const audit = (
+    outcome: AuditOutcome,
+    extra: {
+      counts?: Record<string, number>;
+      keys?: Record<string, string | null>;
+      error?: string;
+      detail?: Record<string, unknown>;
+    } = {},
+  ) =>
+    records.audit.append({
+      action: options.action,
+      actor: options.actor,
+      correlation_id: correlationId,
+      source,
+      targets: targetIds,
+      outcome,
+      ...extra,
+    });
+
+  if (options.dryRun) {
+    const result = await applyPlan(ctx, planned, { dryRun: true });
+    await audit('dry-run', { counts: countPlanned(plan.targets), keys: plannedKeys(plan.targets) });
+    return { ...result, correlationId, snapshots: {} };
+  }
+
+  const changing = plan.targets.filter((tp) => writesOf(tp).length > 0);
+  // No write without a rollback point: a missing snapshot key stops the sync before anything.
+  if (changing.length > 0) records.snapshots.assertWritable();
+  const holder = `${options.actor} (${correlationId})`;
+  try {
+    await records.locks.acquire(
+      changing.map((tp) => tp.target.id),
+      holder,
+      options.lockTtlMs ?? 15 * 60_000,
+    );
+  } catch (error) {
+    await audit('refused', { error: (error as Error).name });
+    throw error;
+  }
+  try {
+    await records.events.publish(
+      'envsync.init',
+      correlationId,
+      {
+        action: options.action,
+        actor: options.actor,
+        source,
+        targets: targetIds,
+        planned: countPlanned(plan.targets),
+      },
+      `${correlationId}:init`,
+    );
+    // The rollback point of every changing target exists before the first write to any of them.
+    const before = new Map<string, string>();
+    for (const tp of changing) {
+      const snap = await records.snapshots.save({
+        target: tp.target,
+        source,
+        correlationId,
+        phase: 'before',
+        state: planned.currents.get(tp.target.id) ?? new Map(),
+      });
+      before.set(tp.target.id, snap.id);
+    }
+
+    const result = await applyPlan(ctx, planned, { dryRun: false });
+
+    const snapshots: Record<string, { before?: string; after?: string }> = {};
+    for (const tp of changing) {
+      const outcome = result.targets.find((t) => t.target === tp.target.id);
+      const after = await afterSnapshot(ctx, planned, tp, outcome, correlationId);
+      snapshots[tp.target.id] = { before: before.get(tp.target.id), after };
+      await records.events.publish(
+        'envsync.commit',
+        correlationId,
+        commitPayload(tp, outcome, snapshots[tp.target.id] ?? {}),
+        `${correlationId}:commit:${tp.target.id}`,
+      );
+    }
+    const failed = result.targets.some((t) => t.failed.length > 0);
+    const applied = result.targets.reduce((n, t) => n + t.applied.length, 0);
+    await audit(result.ok ? 'ok' : failed && applied === 0 ? 'failed' : 'partial', {
+      counts: {
+        ...countPlanned(plan.targets),
+        applied,
+        failed: result.targets.reduce((n, t) => n + t.failed.length, 0),
+      },
+      keys: plannedKeys(plan.targets),
+      error: result.targets.flatMap((t) => t.failed.map((f) => f.error))[0],
+      detail: { snapshots },
+    });
+    return { ...result, correlationId, snapshots };
+  } finally {
+    await records.locks.release(
+      changing.map((tp) => tp.target.id),
+      holder,
+    );
+  }
+}
+
+/**
+ * The state after the sync, derived from the state before and the writes that succeeded (no
+ * extra API call); write-only values EnvSync just wrote are kept so a rollback can restore them.
+ */
+async function afterSnapshot(
+  ctx: SyncContext & { readonly records: Records },
+  planned: PlannedRun,
+  tp: TargetPlan,
+  outcome: TargetOutcome | undefined,
+  correlationId: string,
+): Promise<string> {
+  const done = new Set(outcome?.applied.map((a) => a.key));
+  const applied: TargetPlan = { target: tp.target, entries: tp.entries.filter((e) => done.has(e.key)) };
+  const rules = adapterFor(ctx.adapters, tp.target).rules(tp.target);
+  // Written keys become readable values here even on write-only targets: EnvSync knows what it wrote.
+  const state = applyToMap(planned.currents.get(tp.target.id) ?? new Map(), applied, rules);
+  const known = new Map<string, Secret>();
+  for (const e of applied.entries) if (e.value) known.set(e.key, e.value);
+  const snap = await ctx.records.snapshots.save({
+    target: tp.target,
+    source: planned.plan.source.id,
+    correlationId,
+    phase: 'after',
+    state,
+    known,
+  });
+  return snap.id;
+}
+
+function countPlanned(targets: readonly TargetPlan[]): Record<string, number> {
+  const counts: Record<string, number> = { create: 0, update: 0, delete: 0, noop: 0, unknown: 0, skip: 0 };
+  for (const tp of targets) for (const e of tp.entries) counts[e.action] = (counts[e.action] ?? 0) + 1;
+  return counts;
+}
+
+/** Names of the keys a run touches, with the fingerprint of the value written (never the value). */
+function plannedKeys(targets: readonly TargetPlan[]): Record<string, string | null> {
+  const keys: Record<string, string | null> = {};
+  for (const tp of targets)
+    for (const e of tp.entries)
+      if (isWrite(e) || e.action === 'skip') keys[`${tp.target.id}:${e.key}`] = e.sourceFingerprint ?? null;
+  return keys;
+}
+
+function commitPayload(
+  tp: TargetPlan,
+  outcome: TargetOutcome | undefined,
+  snapshots: { before?: string; after?: string },
+): Record<string, unknown> {
+  const applied = new Map(outcome?.applied.map((a) => [a.key, a.action]));
+  const names = (action: PlanEntry['action']) =>
+    tp.entries.filter((e) => e.action === action && applied.has(e.key)).map((e) => e.key);
+  return {
+    target: tp.target.id,
+    provider: tp.target.provider,
+    created: names('create'),
+    updated: names('update'),
+    deleted: names('delete'),
+    failed: outcome?.failed.map((f) => ({ key: f.key, error: f.error })) ?? [],
+    skipped: outcome?.skipped.map((s) => s.key) ?? [],
+    snapshot_before: snapshots.before,
+    snapshot_after: snapshots.after,
+  };
+}

@@ -1,0 +1,47 @@
+/**
+ * Everything EnvSync records, on Netlify Blobs: snapshots, audit trail, parity history, events,
+ * ledger and locks, opened together from one `BlobStores`.
+ */
+import type { Fingerprinter } from '../core/fingerprint.ts';
+import type { AuditLog } from '../store/audit.ts';
+import { auditLog } from '../store/audit.ts';
+import type { BlobStores } from '../store/blobs.ts';
+import type { DeliveryOptions, EventBus } from '../store/events.ts';
+import { eventBus } from '../store/events.ts';
+import type { HistoryStore } from '../store/history.ts';
+import { historyStore } from '../store/history.ts';
+import type { LedgerStore } from '../store/ledger.ts';
+import { blobLedgerStore } from '../store/ledger-blobs.ts';
+import type { LockStore } from '../store/locks.ts';
+import { lockStore } from '../store/locks.ts';
+import type { SnapshotStore } from '../store/snapshots.ts';
+import { snapshotStore } from '../store/snapshots.ts';
+
+export interface Records {
+  readonly snapshots: SnapshotStore;
+  readonly audit: AuditLog;
+  readonly history: HistoryStore;
+  readonly events: EventBus;
+  readonly locks: LockStore;
+  readonly ledger: LedgerStore;
+}
+
+export interface RecordsOptions {
+  readonly blobs: BlobStores;
+  /** AES-256-GCM key for snapshot values (ENVSYNC_SNAPSHOT_KEY), read when first needed. */
+  readonly snapshotKey: () => Buffer;
+  readonly fingerprint: Fingerprinter;
+  readonly delivery?: DeliveryOptions;
+  readonly now: () => Date;
+}
+
+export function openRecords({ blobs, snapshotKey, fingerprint, delivery, now }: RecordsOptions): Records {
+  return {
+    snapshots: snapshotStore(blobs.store('snapshots'), snapshotKey, fingerprint, now),
+    audit: auditLog(blobs.store('audit'), now),
+    history: historyStore(blobs.store('history')),
+    events: eventBus(blobs.store('events'), blobs.store('deliveries'), delivery, now),
+    locks: lockStore(blobs.store('locks'), now),
+    ledger: blobLedgerStore(blobs.store('ledger')),
+  };
+}
