@@ -62,6 +62,7 @@ export async function startLocalBlobs(directory: string, prefix = 'envsync'): Pr
   const { BlobsServer } = await import('@netlify/blobs/server');
   const token = randomBytes(16).toString('hex');
   const server = new BlobsServer({ directory, token, logger: () => undefined });
+  serializeWrites(server);
   const { port } = await server.start();
   const edgeURL = `http://127.0.0.1:${port}`;
   return {
@@ -69,6 +70,30 @@ export async function startLocalBlobs(directory: string, prefix = 'envsync'): Pr
     location: directory,
     close: () => server.stop(),
   };
+}
+
+/**
+ * The local BlobsServer checks `onlyIfNew`/`onlyIfMatch` and then writes in separate steps, so
+ * two concurrent conditional writes can both succeed; Netlify's service applies them atomically.
+ * Running this server's writes one at a time gives local runs the same guarantee, which the
+ * audit chain, event order and target locks rely on.
+ */
+function serializeWrites(server: object): void {
+  const methods = server as unknown as Record<
+    'put' | 'delete',
+    ((req: unknown) => Promise<unknown>) | undefined
+  >;
+  let queue: Promise<unknown> = Promise.resolve();
+  for (const name of ['put', 'delete'] as const) {
+    const original = methods[name];
+    if (typeof original !== 'function')
+      throw new Error(`@netlify/blobs BlobsServer has no ${name}(): update serializeWrites`);
+    methods[name] = (req) => {
+      const run = queue.then(() => original.call(server, req));
+      queue = run.catch(() => undefined);
+      return run;
+    };
+  }
 }
 
 /** Reads a JSON blob, or undefined when there is none. */

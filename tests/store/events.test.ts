@@ -1,0 +1,111 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Webhook } from 'standardwebhooks';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { eventBus } from '../../src/store/events.ts';
+import type { EnvSyncEvent } from '../../src/store/events.ts';
+import { localBlobs } from './helpers.ts';
+
+const SECRET = `whsec_${Buffer.from('subscriber-secret-0123456789abcdef').toString('base64')}`;
+let blobs: Awaited<ReturnType<typeof localBlobs>>;
+
+/** A real subscriber: answers with the next status in `statuses` (then 200), verifying signatures. */
+async function subscriber(statuses: number[]) {
+  const received: { event: EnvSyncEvent; verified: boolean }[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      let verified = false;
+      try {
+        new Webhook(SECRET).verify(body, req.headers as Record<string, string>);
+        verified = true;
+      } catch {
+        verified = false;
+      }
+      received.push({ event: JSON.parse(body) as EnvSyncEvent, verified });
+      res.statusCode = statuses.shift() ?? 200;
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks?token=t0p`;
+  return { url, received, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+beforeEach(async () => {
+  blobs = await localBlobs();
+});
+afterEach(() => blobs.close());
+
+describe('events', () => {
+  it('are stored in order and delivered signed (Standard Webhooks)', async () => {
+    const sub = await subscriber([]);
+    const bus = eventBus(
+      blobs.store('events'),
+      blobs.store('deliveries'),
+      { urls: [sub.url], secret: SECRET, backoffMs: 1 },
+      () => new Date(),
+    );
+    await bus.publish('envsync.init', 'c1', { targets: ['render'] });
+    await bus.publish('envsync.commit', 'c1', { target: 'render', created: ['A'] });
+    await bus.publish('envsync.drift', 'c2', { has_drift: true });
+    const listed = (await bus.list()).items;
+    expect(listed.map((e) => `${e.seq}:${e.type}`)).toEqual([
+      '3:envsync.drift',
+      '2:envsync.commit',
+      '1:envsync.init',
+    ]);
+    expect(sub.received.map((r) => [r.event.type, r.verified])).toEqual([
+      ['envsync.init', true],
+      ['envsync.commit', true],
+      ['envsync.drift', true],
+    ]);
+    expect((await bus.list({ correlationId: 'c1', type: 'envsync.commit' })).items).toHaveLength(1);
+    const deliveries = await bus.deliveries(listed[0]?.id ?? '');
+    expect(deliveries).toMatchObject([{ ok: true, attempts: 1, status: 200 }]);
+    expect(deliveries[0]?.endpoint).not.toContain('t0p');
+    await sub.close();
+  });
+
+  it('retries a failing subscriber; a subscriber that keeps failing is recorded, not thrown', async () => {
+    const flaky = await subscriber([500, 503]);
+    const down = await subscriber([500, 500, 500]);
+    const bus = eventBus(
+      blobs.store('events'),
+      blobs.store('deliveries'),
+      { urls: [flaky.url, down.url], secret: SECRET, backoffMs: 1 },
+      () => new Date(),
+    );
+    const event = await bus.publish('envsync.commit', 'c', { target: 'render' });
+    const records = await bus.deliveries(event.id);
+    expect(records.map((r) => `${r.ok}:${r.attempts}:${r.status ?? '-'}`).sort()).toEqual([
+      'false:3:500',
+      'true:3:200',
+    ]);
+    expect(flaky.received.map((r) => r.event.id)).toEqual([event.id, event.id, event.id]);
+    await Promise.all([flaky.close(), down.close()]);
+  });
+
+  it('publishing again with the same dedupe key stores and delivers nothing new', async () => {
+    const sub = await subscriber([]);
+    const bus = eventBus(
+      blobs.store('events'),
+      blobs.store('deliveries'),
+      { urls: [sub.url], secret: SECRET, backoffMs: 1 },
+      () => new Date(),
+    );
+    const a = await bus.publish('envsync.init', 'c', {}, 'c:init');
+    const b = await bus.publish('envsync.init', 'c', {}, 'c:init');
+    expect(b.id).toBe(a.id);
+    expect((await bus.list()).items).toHaveLength(1);
+    expect(sub.received).toHaveLength(1);
+    await sub.close();
+  });
+
+  it('keep one order under concurrent publishing', async () => {
+    const bus = eventBus(blobs.store('events'), blobs.store('deliveries'), undefined, () => new Date());
+    await Promise.all(Array.from({ length: 8 }, (_, i) => bus.publish('envsync.drift', `c${i}`, {})));
+    expect((await bus.list()).items.map((e) => e.seq)).toEqual([8, 7, 6, 5, 4, 3, 2, 1]);
+  });
+});

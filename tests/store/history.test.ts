@@ -1,0 +1,62 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { DriftReport, TargetDrift } from '../../src/core/report.ts';
+import { historyStore } from '../../src/store/history.ts';
+import { localBlobs } from './helpers.ts';
+
+let blobs: Awaited<ReturnType<typeof localBlobs>>;
+beforeEach(async () => {
+  blobs = await localBlobs();
+});
+afterEach(() => blobs.close());
+
+const target = (id: string, drift: boolean): TargetDrift => ({
+  id,
+  provider: 'render',
+  label: id,
+  has_drift: drift,
+  missing: drift ? ['A'] : [],
+  extra: [],
+  conflicts: [],
+  unknown: [],
+  invalid: [],
+  counts: { create: drift ? 1 : 0, update: 0, delete: 0, noop: 1, unknown: 0, skip: 0 },
+});
+const report = (drifts: Record<string, boolean>): DriftReport => ({
+  verified_at: '',
+  has_drift: Object.values(drifts).some(Boolean),
+  source: 'manifest',
+  conflicts: {},
+  summary: { total_keys: 2, synced: 1, targets: 2 },
+  targets: Object.entries(drifts).map(([id, d]) => target(id, d)),
+});
+
+describe('parity history', () => {
+  it('filters by target, status and time from key names, newest first, with cursors', async () => {
+    const history = historyStore(blobs.store('history'));
+    const base = Date.UTC(2026, 10, 1);
+    for (let i = 0; i < 6; i++) {
+      await history.record({
+        report: report({ render: i % 2 === 0, netlify: false }),
+        trigger: 'schedule',
+        correlationId: `c${i}`,
+        durationMs: 12.4,
+        at: new Date(base + i * 3_600_000),
+      });
+    }
+    const all = await history.list({ limit: 4 });
+    expect(all.total).toBe(6);
+    expect(all.items.map((r) => r.correlation_id)).toEqual(['c5', 'c4', 'c3', 'c2']);
+    const rest = await history.list({ limit: 4, cursor: all.next });
+    expect(rest.items.map((r) => r.correlation_id)).toEqual(['c1', 'c0']);
+    expect(rest.next).toBeUndefined();
+    expect(
+      (await history.list({ target: 'render', status: 'drift' })).items.map((r) => r.correlation_id),
+    ).toEqual(['c4', 'c2', 'c0']);
+    expect((await history.list({ target: 'netlify', status: 'drift' })).total).toBe(0);
+    expect((await history.list({ since: new Date(base + 4 * 3_600_000).toISOString() })).total).toBe(2);
+    const one = all.items[0];
+    expect(await history.get(one?.id ?? '')).toEqual(one);
+    expect(one).toMatchObject({ trigger: 'schedule', duration_ms: 12, has_drift: false });
+    expect(await history.get('../checks/x')).toBeUndefined();
+  });
+});
