@@ -16,7 +16,7 @@ async function subscriber(statuses: number[]) {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
-      let verified = false;
+      let verified: boolean;
       try {
         new Webhook(SECRET).verify(body, req.headers as Record<string, string>);
         verified = true;

@@ -12,7 +12,7 @@ export const fingerprint = fingerprinter('store-tests');
 export async function localBlobs(): Promise<BlobStores & { directory: string }> {
   const directory = await mkdtemp(path.join(tmpdir(), 'blobs-'));
   const blobs = await startLocalBlobs(directory);
-  return { ...blobs, store: blobs.store, close: blobs.close, directory };
+  return { ...blobs, directory };
 }
 
 /** Every file under a folder, with its text: for canary scans of raw blobs. */

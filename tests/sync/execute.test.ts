@@ -92,7 +92,7 @@ describe('executeSync', () => {
       'snapshot:after:b',
     ]);
     const events = (await ctx.records.events.list()).items.reverse();
-    expect(events.map((e) => `${e.type}:${String(e.data['target'] ?? '')}`)).toEqual([
+    expect(events.map((e) => `${e.type}:${(e.data['target'] as string | undefined) ?? ''}`)).toEqual([
       'envsync.init:',
       'envsync.commit:a',
       'envsync.commit:b',
