@@ -17,7 +17,8 @@ import { planRun, resolveRun } from '../sync/run.ts';
 import type { PlannedRun, RunRequest } from '../sync/run.ts';
 import { requireCredentials } from './context.ts';
 import type { CliSession } from './context.ts';
-import { historyText, planJson, planText, reportText, syncJson, syncText } from './format.ts';
+import { planJson } from '../core/plan-json.ts';
+import { historyText, planText, reportText, syncJson, syncText } from './format.ts';
 import type { CommandKit } from './main.ts';
 import { EXIT } from './main.ts';
 

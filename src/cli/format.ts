@@ -3,47 +3,10 @@
  * module: entries carry fingerprints, and a stray `Secret` prints as «redacted».
  */
 import type { Plan, PlanEntry } from '../core/model.ts';
-import { targetLabel } from '../core/model.ts';
+import { planJson } from '../core/plan-json.ts';
 import type { DriftReport } from '../core/report.ts';
 import type { CheckRecord } from '../store/history.ts';
 import type { SyncResult } from '../sync/run.ts';
-
-/** A plan entry as JSON: everything but the value. */
-export function entryJson(entry: PlanEntry): Record<string, unknown> {
-  return {
-    key: entry.key,
-    ...(entry.sourceKey !== undefined && entry.sourceKey !== entry.key
-      ? { source_key: entry.sourceKey }
-      : {}),
-    action: entry.action,
-    finding: entry.finding,
-    reason: entry.reason,
-    secret: entry.secret,
-    ...(entry.sourceFingerprint ? { source_fingerprint: entry.sourceFingerprint } : {}),
-    ...(entry.targetFingerprint ? { target_fingerprint: entry.targetFingerprint } : {}),
-    ...(entry.targetUpdatedAt ? { target_updated_at: entry.targetUpdatedAt } : {}),
-  };
-}
-
-export function planJson(plan: Plan): Record<string, unknown> {
-  return {
-    created_at: plan.createdAt,
-    source: plan.source.id,
-    policy: {
-      include: plan.policy.include,
-      exclude: plan.policy.exclude,
-      deletions: plan.policy.deletions,
-      mode: plan.policy.mode,
-      overwrite_unknown: plan.policy.overwriteUnknown,
-    },
-    targets: plan.targets.map((tp) => ({
-      id: tp.target.id,
-      provider: tp.target.provider,
-      label: targetLabel(tp.target),
-      entries: tp.entries.map(entryJson),
-    })),
-  };
-}
 
 function table(rows: readonly (readonly string[])[]): string {
   const widths: number[] = [];

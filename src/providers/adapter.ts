@@ -27,6 +27,9 @@ export type WriteOutcome =
   | { readonly key: string; readonly ok: true; readonly updatedAt?: string }
   | { readonly key: string; readonly ok: false; readonly error: Error };
 
+/** Told of each key's outcome as soon as its request finished, so a journal can mark it done. */
+export type Progress = (outcome: WriteOutcome) => Promise<void>;
+
 export interface Adapter<T extends Target = Target> {
   readonly provider: T['provider'];
   capabilities(target: T): Capabilities;
@@ -35,8 +38,8 @@ export interface Adapter<T extends Target = Target> {
   list(target: T): Promise<EnvMap>;
   read(target: T, key: string): Promise<EnvValue | undefined>;
   /** Creates and updates, batched where the provider allows it safely. */
-  write(target: T, ops: readonly WriteOp[]): Promise<WriteOutcome[]>;
-  remove(target: T, keys: readonly string[]): Promise<WriteOutcome[]>;
+  write(target: T, ops: readonly WriteOp[], progress?: Progress): Promise<WriteOutcome[]>;
+  remove(target: T, keys: readonly string[], progress?: Progress): Promise<WriteOutcome[]>;
 }
 
 export type Adapters = { readonly [P in ProviderId]: Adapter<Extract<Target, { provider: P }>> };

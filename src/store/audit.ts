@@ -69,6 +69,11 @@ export function entryHash(entry: Omit<AuditEntry, 'hash'>): string {
 
 export interface AuditLog {
   append(input: AuditInput): Promise<AuditEntry>;
+  /**
+   * Appends unless one of the last 100 entries already records this action of this correlation
+   * id: a resumed sync that died between its audit entry and its journal does not write twice.
+   */
+  appendOnce(input: AuditInput): Promise<AuditEntry>;
   /** Newest first. */
   list(options?: {
     limit?: number;
@@ -90,6 +95,15 @@ export function auditLog(store: Store, now: () => Date): AuditLog {
         };
         return { ...body, hash: entryHash(body) };
       });
+    },
+
+    async appendOnce(input) {
+      const recent = await listSequence<AuditEntry>(store, PREFIX, {
+        limit: 1,
+        scan: 100,
+        keep: (e) => e.correlation_id === input.correlation_id && e.action === input.action,
+      });
+      return recent.items[0] ?? this.append(input);
     },
 
     list(options = {}) {

@@ -49,7 +49,12 @@ export async function appendInSequence<T extends Sequenced>(
 export async function listSequence<T extends Sequenced>(
   store: Store,
   prefix: string,
-  options: { limit?: number; before?: number; keep?: (entry: T) => boolean },
+  options: {
+    limit?: number;
+    before?: number;
+    keep?: (entry: T) => boolean;
+    /** Read at most this many entries. */ scan?: number;
+  },
 ): Promise<{ items: T[]; next?: number }> {
   const pattern = new RegExp(`^${prefix.replace(/[/]/g, '\\/')}\\d{12}$`);
   const keys = (await listKeys(store, prefix)).filter((k) => pattern.test(k)).reverse();
@@ -58,7 +63,8 @@ export async function listSequence<T extends Sequenced>(
   const limit = options.limit ?? 50;
   const items: T[] = [];
   let i = 0;
-  for (; i < eligible.length && items.length < limit; i++) {
+  const scan = Math.min(eligible.length, options.scan ?? Infinity);
+  for (; i < scan && items.length < limit; i++) {
     const entry = await getJson<T>(store, eligible[i] ?? '');
     if (entry && (!options.keep || options.keep(entry))) items.push(entry);
   }

@@ -6,9 +6,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { applyToMap, isWrite } from '../core/apply.ts';
-import type { PlanEntry, TargetPlan } from '../core/model.ts';
+import type { PlanEntry, Target, TargetPlan } from '../core/model.ts';
 import type { Secret } from '../core/secret.ts';
 import { adapterFor } from '../providers/adapter.ts';
+import type { WriteOutcome } from '../providers/adapter.ts';
 import type { AuditAction, AuditOutcome } from '../store/audit.ts';
 import type { Records } from './records.ts';
 import { applyPlan } from './run.ts';
@@ -23,6 +24,22 @@ export interface ExecuteOptions {
   readonly correlationId?: string;
   /** How long a target lock lasts if its holder dies. @default 15 minutes */
   readonly lockTtlMs?: number;
+  /** Makes the run resumable: what it did is recorded as it goes, and not done twice. */
+  readonly journal?: SyncJournal;
+}
+
+/**
+ * The memory of a run that may be interrupted and resumed (the background sync). The lock holder
+ * is the correlation id, so a resumed run takes its own locks back.
+ */
+export interface SyncJournal {
+  /** The pre-sync snapshot already taken for a target by an earlier attempt. */
+  before(target: string): string | undefined;
+  recordBefore(target: string, snapshotId: string): Promise<void>;
+  /** A key's write finished: recorded before the next one is counted as done. */
+  done(target: string, outcome: WriteOutcome): Promise<void>;
+  readonly audited: boolean;
+  markAudited(): Promise<void>;
 }
 
 export interface ExecutedSync extends SyncResult {
@@ -71,6 +88,7 @@ export async function executeSync(
   const changing = plan.targets.filter((tp) => writesOf(tp).length > 0);
   // No write without a rollback point: a missing snapshot key stops the sync before anything.
   if (changing.length > 0) records.snapshots.assertWritable();
+  const journal = options.journal;
   const holder = `${options.actor} (${correlationId})`;
   try {
     await records.locks.acquire(
@@ -98,6 +116,11 @@ export async function executeSync(
     // The rollback point of every changing target exists before the first write to any of them.
     const before = new Map<string, string>();
     for (const tp of changing) {
+      const taken = journal?.before(tp.target.id);
+      if (taken) {
+        before.set(tp.target.id, taken);
+        continue;
+      }
       const snap = await records.snapshots.save({
         target: tp.target,
         source,
@@ -106,9 +129,14 @@ export async function executeSync(
         state: planned.currents.get(tp.target.id) ?? new Map(),
       });
       before.set(tp.target.id, snap.id);
+      await journal?.recordBefore(tp.target.id, snap.id);
     }
 
-    const result = await applyPlan(ctx, planned, { dryRun: false });
+    const progress =
+      journal &&
+      ((target: Target, outcome: WriteOutcome) =>
+        outcome.ok ? journal.done(target.id, outcome) : Promise.resolve());
+    const result = await applyPlan(ctx, planned, { dryRun: false, progress });
 
     const snapshots: Record<string, { before?: string; after?: string }> = {};
     for (const tp of changing) {
@@ -124,6 +152,7 @@ export async function executeSync(
     }
     const failed = result.targets.some((t) => t.failed.length > 0);
     const applied = result.targets.reduce((n, t) => n + t.applied.length, 0);
+    if (journal?.audited) return { ...result, correlationId, snapshots };
     await audit(result.ok ? 'ok' : failed && applied === 0 ? 'failed' : 'partial', {
       counts: {
         ...countPlanned(plan.targets),
@@ -134,6 +163,7 @@ export async function executeSync(
       error: result.targets.flatMap((t) => t.failed.map((f) => f.error))[0],
       detail: { snapshots },
     });
+    await journal?.markAudited();
     return { ...result, correlationId, snapshots };
   } finally {
     await records.locks.release(

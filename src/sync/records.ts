@@ -14,6 +14,8 @@ import type { LedgerStore } from '../store/ledger.ts';
 import { blobLedgerStore } from '../store/ledger-blobs.ts';
 import type { LockStore } from '../store/locks.ts';
 import { lockStore } from '../store/locks.ts';
+import type { JournalStore, PlanStore } from '../store/journals.ts';
+import { journalStore, planStore } from '../store/journals.ts';
 import type { SnapshotStore } from '../store/snapshots.ts';
 import { snapshotStore } from '../store/snapshots.ts';
 
@@ -24,6 +26,8 @@ export interface Records {
   readonly events: EventBus;
   readonly locks: LockStore;
   readonly ledger: LedgerStore;
+  readonly plans: PlanStore;
+  readonly journals: JournalStore;
 }
 
 export interface RecordsOptions {
@@ -43,5 +47,7 @@ export function openRecords({ blobs, snapshotKey, fingerprint, delivery, now }: 
     events: eventBus(blobs.store('events'), blobs.store('deliveries'), delivery, now),
     locks: lockStore(blobs.store('locks'), now),
     ledger: blobLedgerStore(blobs.store('ledger')),
+    plans: planStore(blobs.store('plans')),
+    journals: journalStore(blobs.store('journals')),
   };
 }

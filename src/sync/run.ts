@@ -11,7 +11,7 @@ import type { DriftReport } from '../core/report.ts';
 import type { Project } from '../config/manifest.ts';
 import { ConfigError } from '../config/env.ts';
 import { adapterFor } from '../providers/adapter.ts';
-import type { Adapters, WriteOp, WriteOutcome } from '../providers/adapter.ts';
+import type { Adapters, Progress, WriteOp, WriteOutcome } from '../providers/adapter.ts';
 import type { LedgerStore } from '../store/ledger.ts';
 
 export interface SyncContext {
@@ -151,8 +151,23 @@ async function applyTarget(
   target: Target,
   entries: readonly PlanEntry[],
   ledger: Ledger,
+  progress: Progress | undefined,
 ): Promise<TargetOutcome> {
   const adapter = adapterFor(ctx.adapters, target);
+  // Adapters report each key as its request finishes; keys an adapter did not report are reported
+  // when its batch returns, so a journal hears of every write exactly once.
+  const reported = new Set<string>();
+  const tell: Progress | undefined =
+    progress &&
+    (async (o) => {
+      if (reported.has(o.key)) return;
+      reported.add(o.key);
+      await progress(o);
+    });
+  const tellRest = async (outcomes: WriteOutcome[]) => {
+    if (tell) for (const o of outcomes) await tell(o);
+    return outcomes;
+  };
   const ops: WriteOp[] = [];
   for (const e of entries) {
     if ((e.action === 'create' || e.action === 'update') && e.value)
@@ -162,14 +177,16 @@ async function applyTarget(
   const writeOutcomes =
     ops.length > 0
       ? await settle(
-          adapter.write(target, ops),
+          adapter.write(target, ops, tell).then(tellRest),
           ops.map((o) => o.key),
         )
       : [];
   const writesOk = writeOutcomes.every((o) => o.ok);
   // Deleting only after every write succeeded means a failed sync never leaves a target with fewer keys.
   const deleteOutcomes =
-    writesOk && deletes.length > 0 ? await settle(adapter.remove(target, deletes), deletes) : [];
+    writesOk && deletes.length > 0
+      ? await settle(adapter.remove(target, deletes, tell).then(tellRest), deletes)
+      : [];
   const done = new Map<string, WriteOutcome>();
   for (const o of [...writeOutcomes, ...deleteOutcomes]) done.set(o.key, o);
 
@@ -197,7 +214,7 @@ async function applyTarget(
 export async function applyPlan(
   ctx: SyncContext,
   planned: PlannedRun,
-  options: { dryRun: boolean },
+  options: { dryRun: boolean; progress?: (target: Target, outcome: WriteOutcome) => Promise<void> },
 ): Promise<SyncResult> {
   const { plan: p, report } = planned;
   if (options.dryRun) {
@@ -211,7 +228,12 @@ export async function applyPlan(
     return { dryRun: true, plan: p, report, targets, ok: targets.every((t) => t.skipped.length === 0) };
   }
   const ledger = await ctx.ledger.load(p.targets.map((tp) => tp.target.id));
-  const targets = await Promise.all(p.targets.map((tp) => applyTarget(ctx, tp.target, tp.entries, ledger)));
+  const { progress } = options;
+  const targets = await Promise.all(
+    p.targets.map((tp) =>
+      applyTarget(ctx, tp.target, tp.entries, ledger, progress && ((o) => progress(tp.target, o))),
+    ),
+  );
   const ok = targets.every((t) => t.failed.length === 0 && t.skipped.length === 0 && t.heldBack.length === 0);
   return { dryRun: false, plan: p, report, targets, ok };
 }

@@ -1,0 +1,250 @@
+/**
+ * Routes that plan, verify and change things: `POST /api/plan`, `/api/verify`, `/api/sync`,
+ * `/api/rollback`, and `GET /api/sync/:id` for a queued sync's progress. Writes are queued as a
+ * journal and run by the background function.
+ */
+import { randomUUID } from 'node:crypto';
+import * as v from 'valibot';
+import { isWrite } from '../core/apply.ts';
+import { driftReport } from '../core/report.ts';
+import { planJson } from '../core/plan-json.ts';
+import { isJournalId, isPlanId, plannedEntries } from '../store/journals.ts';
+import type { RunSpec } from '../store/journals.ts';
+import { newJournal, specRequest, staleKeys } from '../sync/background.ts';
+import { checkDrift } from '../sync/drift.ts';
+import { planRollback } from '../sync/rollback.ts';
+import { planRun } from '../sync/run.ts';
+import type { ApiDeps } from './deps.ts';
+import { ApiError, json, queryOf, readJsonBody, validate } from './http.ts';
+import type { Route, RouteContext } from './router.ts';
+
+const id = v.pipe(
+  v.string(),
+  v.regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be a target id (lower-case letters, digits, - or _)'),
+);
+const prefix = v.pipe(
+  v.string(),
+  v.minLength(1, 'must not be empty'),
+  v.maxLength(128),
+  v.regex(/^[\w.-]+$/, 'may hold only letters, digits, _ . -'),
+);
+
+const SpecEntries = {
+  from: v.optional(v.union([v.literal('manifest'), id], 'must be "manifest" or a target id')),
+  targets: v.optional(v.pipe(v.array(id), v.minLength(1, 'name at least one target'), v.maxLength(50))),
+  include: v.optional(v.pipe(v.array(prefix), v.maxLength(50))),
+  exclude: v.optional(v.pipe(v.array(prefix), v.maxLength(50))),
+  deletions: v.optional(v.picklist(['never', 'managed', 'all'], 'must be never, managed or all')),
+  mode: v.optional(v.picklist(['overwrite', 'create-only'], 'must be overwrite or create-only')),
+  overwrite_unknown: v.optional(v.boolean('must be true or false')),
+};
+const PlanBody = v.strictObject(SpecEntries);
+const SyncBody = v.union(
+  [
+    v.strictObject({
+      plan_id: v.pipe(v.string(), v.check(isPlanId, 'must be a plan id from POST /api/plan')),
+    }),
+    v.strictObject({
+      ...SpecEntries,
+      action: v.optional(v.picklist(['sync', 'heal'], 'must be sync or heal')),
+    }),
+  ],
+  'send either {"plan_id"} or the run itself ({"from", "targets", …})',
+);
+const RollbackBody = v.strictObject({
+  target: id,
+  snapshot_id: v.pipe(
+    v.string(),
+    v.maxLength(120),
+    v.regex(
+      /^[a-z0-9][a-z0-9_-]{0,62}\.[\dTZ-]+\.[0-9a-f]{8}$/,
+      'must be a snapshot id from GET /api/snapshots',
+    ),
+  ),
+  dry_run: v.optional(v.boolean('must be true or false')),
+});
+const NoQuery = v.strictObject({});
+
+async function body<const S extends v.GenericSchema>(
+  ctx: RouteContext,
+  schema: S,
+): Promise<v.InferOutput<S>> {
+  validate(NoQuery, queryOf(ctx.url), 'query');
+  return validate(schema, await readJsonBody(ctx.request), 'body');
+}
+
+const actor = (ctx: RouteContext) => `${ctx.caller.role}:${ctx.caller.name}`;
+
+/** Queues a journal and hands it to the background function: 202 with where to follow it. */
+async function queue(ctx: RouteContext, journal: ReturnType<typeof newJournal>): Promise<Response> {
+  const { deps } = ctx;
+  deps.records.snapshots.assertWritable(); // 503 with how to set the key, before anything is queued
+  await deps.records.journals.create(journal);
+  try {
+    await deps.startBackground(journal.id);
+  } catch {
+    await deps.records.journals.put({ ...journal, status: 'failed', error: 'BackgroundStartError' });
+    throw new ApiError(
+      503,
+      'background_unavailable',
+      'The background sync could not be started; nothing was written. Try again.',
+    );
+  }
+  return json(
+    202,
+    { correlation_id: journal.id, status: 'queued', status_url: `/api/sync/${journal.id}` },
+    { location: `/api/sync/${journal.id}` },
+  );
+}
+
+function hasWrites(plan: { targets: readonly { entries: readonly { action: string }[] }[] }): boolean {
+  return plan.targets.some((t) =>
+    t.entries.some((e) => e.action === 'create' || e.action === 'update' || e.action === 'delete'),
+  );
+}
+
+export const actionRoutes: readonly Route[] = [
+  {
+    method: 'POST',
+    path: '/api/plan',
+    permission: 'plan',
+    async handle(ctx) {
+      const spec: RunSpec = await body(ctx, PlanBody);
+      const { deps } = ctx;
+      const planned = await planRun(deps.ctx, specRequest(await deps.project(), spec));
+      const stored = await deps.records.plans.save(
+        { actor: actor(ctx), spec, source: planned.plan.source.id, targets: plannedEntries(planned.plan) },
+        deps.now(),
+      );
+      await deps.records.audit.append({
+        action: 'plan',
+        actor: actor(ctx),
+        correlation_id: stored.id,
+        source: planned.plan.source.id,
+        targets: planned.plan.targets.map((t) => t.target.id),
+        counts: Object.fromEntries(
+          planned.plan.targets.map((t) => [t.target.id, t.entries.filter(isWrite).length]),
+        ),
+        outcome: planned.report.has_drift ? 'drift' : 'ok',
+      });
+      return json(200, { plan_id: stored.id, plan: planJson(planned.plan), report: planned.report });
+    },
+  },
+  {
+    method: 'POST',
+    path: '/api/verify',
+    permission: 'plan',
+    async handle(ctx) {
+      const spec: RunSpec = await body(ctx, PlanBody);
+      const { deps } = ctx;
+      const check = await checkDrift(deps.ctx, specRequest(await deps.project(), spec), {
+        trigger: 'manual',
+        actor: actor(ctx),
+      });
+      return json(200, {
+        check_id: check.record.id,
+        correlation_id: check.correlationId,
+        report: check.planned.report,
+      });
+    },
+  },
+  {
+    method: 'POST',
+    path: '/api/sync',
+    permission: 'write',
+    async handle(ctx) {
+      const input = await body(ctx, SyncBody);
+      const { deps } = ctx;
+      const project = await deps.project();
+      let spec: RunSpec;
+      let planId: string | undefined;
+      let action: 'sync' | 'heal' = 'sync';
+      if ('plan_id' in input) {
+        const stored = await deps.records.plans.get(input.plan_id);
+        if (!stored)
+          throw new ApiError(404, 'not_found', 'No plan with that id; make one with POST /api/plan.');
+        spec = stored.spec;
+        planId = stored.id;
+        const fresh = await planRun(deps.ctx, specRequest(project, spec));
+        const moved = staleKeys(stored.targets, fresh.plan);
+        if (moved.length > 0) {
+          return json(409, {
+            error: {
+              code: 'stale_plan',
+              message: 'The targets or the source changed since this plan was made; plan again.',
+              keys: moved,
+            },
+          });
+        }
+        if (!hasWrites(fresh.plan)) return json(200, { status: 'noop', message: 'Nothing to change.' });
+        return queue(
+          ctx,
+          newJournal(randomUUID(), fresh.plan, { action, actor: actor(ctx), spec, planId, now: deps.now() }),
+        );
+      }
+      const { action: requested, ...rest } = input;
+      spec = rest;
+      action = requested ?? 'sync';
+      const planned = await planRun(deps.ctx, specRequest(project, spec));
+      if (!hasWrites(planned.plan)) return json(200, { status: 'noop', message: 'Nothing to change.' });
+      return queue(
+        ctx,
+        newJournal(randomUUID(), planned.plan, { action, actor: actor(ctx), spec, now: deps.now() }),
+      );
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/sync/:id',
+    permission: 'audit',
+    async handle({ url, params, deps }) {
+      validate(NoQuery, queryOf(url), 'query');
+      const journalId = params['id'] ?? '';
+      const journal = isJournalId(journalId) ? await deps.records.journals.get(journalId) : undefined;
+      if (!journal) throw new ApiError(404, 'not_found', 'No sync with that correlation id.');
+      const planned = journal.targets.reduce(
+        (n, t) => n + t.entries.filter((e) => ['create', 'update', 'delete'].includes(e.action)).length,
+        0,
+      );
+      const { done, ...rest } = journal;
+      return json(200, { ...rest, progress: { planned, done: Object.keys(done).length } });
+    },
+  },
+  {
+    method: 'POST',
+    path: '/api/rollback',
+    permission: 'write',
+    async handle(ctx) {
+      const input = await body(ctx, RollbackBody);
+      const { deps } = ctx;
+      const project = await deps.project();
+      if (!project.targets.has(input.target))
+        throw new ApiError(400, 'invalid_request', `Unknown target "${input.target}".`, [
+          { path: 'body.target', message: 'unknown target' },
+        ]);
+      const planned = await planRollback(deps.ctx, project, input.target, input.snapshot_id);
+      const report = driftReport(planned.plan);
+      if (input.dry_run)
+        return json(200, { plan: planJson(planned.plan), unrestorable: planned.unrestorable, report });
+      if (!hasWrites(planned.plan))
+        return json(200, {
+          status: 'noop',
+          message: 'The target already matches the snapshot.',
+          unrestorable: planned.unrestorable,
+        });
+      const rollback = { target: input.target, snapshot_id: input.snapshot_id };
+      return queue(
+        ctx,
+        newJournal(randomUUID(), planned.plan, {
+          action: 'rollback',
+          actor: actor(ctx),
+          spec: { targets: [input.target] },
+          rollback,
+          now: deps.now(),
+        }),
+      );
+    },
+  },
+];
+
+export type { ApiDeps };

@@ -1,0 +1,131 @@
+/**
+ * What the HTTP API and the functions need, built once per function instance from the
+ * environment: configuration, tokens, the project, adapters and the records in Blobs.
+ */
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { signInternal } from '../auth/internal.ts';
+import { parseTokens } from '../auth/tokens.ts';
+import { loadEnvConfig } from '../config/env.ts';
+import type { EnvConfig } from '../config/env.ts';
+import { loadProject, projectFromEnv } from '../config/manifest.ts';
+import type { Project } from '../config/manifest.ts';
+import { fingerprinter } from '../core/fingerprint.ts';
+import { createAdapters } from '../providers/index.ts';
+import { getJson, openBlobStores } from '../store/blobs.ts';
+import type { BlobStores } from '../store/blobs.ts';
+import { parseSnapshotKey } from '../store/encryption.ts';
+import { openRecords } from '../sync/records.ts';
+import type { Records } from '../sync/records.ts';
+import type { SyncContext } from '../sync/run.ts';
+
+export interface ApiDeps {
+  readonly config: EnvConfig;
+  readonly tokens: ReturnType<typeof parseTokens>;
+  readonly blobs: BlobStores;
+  readonly records: Records;
+  readonly ctx: SyncContext & { readonly records: Records };
+  project(): Promise<Project>;
+  /** Webhook settings for `POST /api/hooks/render`. */
+  readonly renderWebhook: {
+    readonly secret: string;
+    readonly events: readonly string[];
+    readonly autoheal: boolean;
+  };
+  /** Hands a journal to the background sync function; resolves once it was accepted. */
+  startBackground(journalId: string): Promise<void>;
+  readonly now: () => Date;
+}
+
+export interface DepsOptions {
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** The site's own URL, to call the background function. */
+  readonly siteUrl?: string;
+  readonly fetch?: typeof fetch;
+  /** Runs a queued journal instead of calling the background function (in-process use and tests). */
+  readonly background?: (journalId: string, deps: ApiDeps) => Promise<void>;
+}
+
+/**
+ * The fingerprint key: ENVSYNC_FINGERPRINT_KEY, else one generated once and kept in Blobs
+ * (`onlyIfNew`, so concurrent cold starts agree). Fingerprints must be stable between a plan and
+ * the sync that applies it, and across runs for the parity history.
+ */
+async function fingerprintKey(config: EnvConfig, blobs: BlobStores): Promise<string> {
+  if (config.fingerprintKey) return config.fingerprintKey;
+  const store = blobs.store('ledger');
+  await store.setJSON(
+    'keys/fingerprint',
+    { key: randomBytes(32).toString('base64url') },
+    { onlyIfNew: true },
+  );
+  const kept = await getJson<{ key: string }>(store, 'keys/fingerprint');
+  if (!kept) throw new Error('could not keep a fingerprint key in Blobs');
+  return kept.key;
+}
+
+export async function createApiDeps(options: DepsOptions = {}): Promise<ApiDeps> {
+  const env = options.env ?? process.env;
+  const config = loadEnvConfig(env);
+  const blobs = await openBlobStores({
+    env,
+    directory: env['ENVSYNC_BLOBS_DIR'] ?? path.resolve('.envsync/blobs'),
+  });
+  const now = () => new Date();
+  const fingerprint = fingerprinter(await fingerprintKey(config, blobs));
+  const records = openRecords({
+    blobs,
+    snapshotKey: () => parseSnapshotKey(config.snapshotKey),
+    fingerprint,
+    delivery:
+      config.webhooks.urls.length > 0
+        ? { urls: config.webhooks.urls, secret: config.webhooks.secret }
+        : undefined,
+    now,
+  });
+  const adapters = createAdapters({
+    github: { baseUrl: config.github.apiUrl, token: config.github.token },
+    render: { baseUrl: config.render.apiUrl, token: config.render.apiKey },
+    netlify: { baseUrl: config.netlify.apiUrl, token: config.netlify.token },
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
+  let project: Promise<Project> | undefined;
+  const doFetch = options.fetch ?? fetch;
+  const deps: ApiDeps = {
+    config,
+    tokens: parseTokens(env['ENVSYNC_TOKENS']),
+    blobs,
+    records,
+    ctx: { adapters, ledger: records.ledger, records, fingerprint, now },
+    project: () =>
+      (project ??= config.manifestPath
+        ? loadProject(path.resolve(config.manifestPath), config)
+        : Promise.resolve(projectFromEnv(config, process.cwd()))),
+    renderWebhook: {
+      secret: env['RENDER_WEBHOOK_SECRET'] ?? '',
+      events: (env['ENVSYNC_RENDER_EVENTS'] ?? 'deploy_ended')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+      autoheal: /^(true|1|yes)$/i.test(env['ENVSYNC_AUTOHEAL'] ?? ''),
+    },
+    async startBackground(journalId) {
+      if (options.background) return options.background(journalId, deps);
+      const base = options.siteUrl ?? env['URL'] ?? 'http://localhost:8888';
+      const body = JSON.stringify({ journal_id: journalId });
+      const res = await doFetch(`${base}/.netlify/functions/sync-background`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...signInternal(parseSnapshotKey(config.snapshotKey), body, now()),
+        },
+        body,
+      });
+      await res.body?.cancel();
+      if (res.status !== 202 && !res.ok)
+        throw new Error(`background sync did not start (status ${res.status})`);
+    },
+    now,
+  };
+  return deps;
+}

@@ -1,0 +1,41 @@
+/** The HTTP API behind `/api/*`: the route table and the one entry the function door calls. */
+import { actionRoutes } from './actions.ts';
+import { createApiDeps } from './deps.ts';
+import type { ApiDeps, DepsOptions } from './deps.ts';
+import { renderWebhookRoute } from './render-webhook.ts';
+import { reportRoutes } from './reports.ts';
+import { dispatch } from './router.ts';
+import type { Route } from './router.ts';
+
+export const routes: readonly Route[] = [...reportRoutes, ...actionRoutes, renderWebhookRoute];
+
+let shared: Promise<ApiDeps> | undefined;
+
+/** Dependencies are built once per function instance and reused by its invocations. */
+export function apiDeps(options?: DepsOptions): Promise<ApiDeps> {
+  shared ??= createApiDeps(options).catch((error: unknown) => {
+    shared = undefined; // a bad configuration is reported, and retried on the next call
+    throw error;
+  });
+  return shared;
+}
+
+export async function handleApi(request: Request, options?: DepsOptions): Promise<Response> {
+  let deps: ApiDeps;
+  try {
+    deps = await apiDeps(options);
+  } catch (error) {
+    // Our own configuration errors say which variable to fix and carry no values.
+    const name = (error as Error).name;
+    const message =
+      name === 'ConfigError' || name === 'TokenConfigError'
+        ? (error as Error).message
+        : 'EnvSync is not configured correctly; see the function log.';
+    console.error(`[envsync] configuration: ${name}`);
+    return new Response(JSON.stringify({ error: { code: 'not_configured', message } }), {
+      status: 503,
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+    });
+  }
+  return dispatch(routes, request, deps);
+}

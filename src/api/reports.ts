@@ -1,0 +1,170 @@
+/**
+ * Read-only routes for the page and for tools: parity history, snapshots, audit trail, events,
+ * targets. Paginated with opaque cursors (`next`); values never appear, only names and
+ * fingerprints.
+ */
+import * as v from 'valibot';
+import { targetLabel } from '../core/model.ts';
+import { isCheckId } from '../store/history.ts';
+import { ApiError, json, queryOf, validate } from './http.ts';
+import type { Route } from './router.ts';
+
+const limit = (max: number) =>
+  v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^\d{1,4}$/, 'must be a whole number'),
+      v.transform(Number),
+      v.minValue(1),
+      v.maxValue(max, `must be at most ${max}`),
+    ),
+  );
+const targetId = v.optional(
+  v.pipe(
+    v.string(),
+    v.regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be a target id (lower-case letters, digits, - or _)'),
+  ),
+);
+const seq = v.optional(
+  v.pipe(v.string(), v.regex(/^\d{1,12}$/, 'must be a sequence number'), v.transform(Number)),
+);
+const correlationId = v.optional(v.pipe(v.string(), v.regex(/^[\w-]{1,64}$/, 'must be a correlation id')));
+
+const HistoryQuery = v.strictObject({
+  limit: limit(500),
+  cursor: v.optional(v.pipe(v.string(), v.check(isCheckId, 'must be the `next` of a previous page'))),
+  target: targetId,
+  status: v.optional(v.picklist(['drift', 'parity'], 'must be drift or parity')),
+  since: v.optional(
+    v.pipe(v.string(), v.isoTimestamp('must be an ISO 8601 time such as 2026-11-24T10:00:00Z')),
+  ),
+});
+const SnapshotsQuery = v.strictObject({
+  limit: limit(200),
+  cursor: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^[a-z0-9][a-z0-9_-]{0,62}\/[\w.-]{1,80}$/, 'must be the `next` of a previous page'),
+    ),
+  ),
+  target: targetId,
+});
+const AuditQuery = v.strictObject({ limit: limit(200), before: seq, correlation_id: correlationId });
+const EventsQuery = v.strictObject({
+  limit: limit(200),
+  before: seq,
+  correlation_id: correlationId,
+  type: v.optional(
+    v.picklist(
+      ['envsync.init', 'envsync.commit', 'envsync.drift'],
+      'must be envsync.init, envsync.commit or envsync.drift',
+    ),
+  ),
+});
+const NoQuery = v.strictObject({});
+
+export const reportRoutes: readonly Route[] = [
+  {
+    method: 'GET',
+    path: '/api/history',
+    permission: 'reports',
+    async handle({ url, deps }) {
+      const q = validate(HistoryQuery, queryOf(url), 'query');
+      return json(200, await deps.records.history.list(q));
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/history/:id',
+    permission: 'reports',
+    async handle({ url, params, deps }) {
+      validate(NoQuery, queryOf(url), 'query');
+      const record = await deps.records.history.get(params['id'] ?? '');
+      if (!record) throw new ApiError(404, 'not_found', 'No drift check with that id.');
+      return json(200, record);
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/targets',
+    permission: 'reports',
+    async handle({ url, deps }) {
+      validate(NoQuery, queryOf(url), 'query');
+      const project = await deps.project();
+      const targets = await Promise.all(
+        [...project.targets.values()].map(async (t) => {
+          const [last] = (await deps.records.history.list({ target: t.id, limit: 1 })).items;
+          const check = last?.targets.find((c) => c.id === t.id);
+          return {
+            id: t.id,
+            provider: t.provider,
+            label: targetLabel(t),
+            status: check ? (check.has_drift ? 'drift' : 'parity') : 'unknown',
+            checked_at: last?.checked_at ?? null,
+            trigger: last?.trigger ?? null,
+            check_id: last?.id ?? null,
+          };
+        }),
+      );
+      return json(200, { source: project.sourceId, targets });
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/snapshots',
+    permission: 'audit',
+    async handle({ url, deps }) {
+      const q = validate(SnapshotsQuery, queryOf(url), 'query');
+      const page = await deps.records.snapshots.list(q);
+      return json(200, { items: page.items.map(({ values: _sealed, ...meta }) => meta), next: page.next });
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/snapshots/:id',
+    permission: 'audit',
+    async handle({ url, params, deps }) {
+      validate(NoQuery, queryOf(url), 'query');
+      const { values: _sealed, ...meta } = await deps.records.snapshots.get(params['id'] ?? '');
+      return json(200, meta);
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/audit',
+    permission: 'audit',
+    async handle({ url, deps }) {
+      const q = validate(AuditQuery, queryOf(url), 'query');
+      return json(
+        200,
+        await deps.records.audit.list({ limit: q.limit, before: q.before, correlationId: q.correlation_id }),
+      );
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/audit/verify',
+    permission: 'audit',
+    async handle({ url, deps }) {
+      validate(NoQuery, queryOf(url), 'query');
+      return json(200, await deps.records.audit.verify());
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/events',
+    permission: 'audit',
+    async handle({ url, deps }) {
+      const q = validate(EventsQuery, queryOf(url), 'query');
+      return json(
+        200,
+        await deps.records.events.list({
+          limit: q.limit,
+          before: q.before,
+          correlationId: q.correlation_id,
+          type: q.type,
+        }),
+      );
+    },
+  },
+];

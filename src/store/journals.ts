@@ -1,0 +1,128 @@
+/**
+ * Plans handed out by `POST /api/plan`, and the journals the background sync works from. Both hold
+ * names, actions and fingerprints — never values: a sync re-reads values from the source when it
+ * runs and refuses if they no longer match what was planned.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Store } from '@netlify/blobs';
+import type { Plan, PlanEntry } from '../core/model.ts';
+import { getJson, timeKey } from './blobs.ts';
+
+/** What a caller asked for, as the API takes it: enough to plan again. */
+export interface RunSpec {
+  readonly from?: string;
+  readonly targets?: readonly string[];
+  readonly include?: readonly string[];
+  readonly exclude?: readonly string[];
+  readonly deletions?: 'never' | 'managed' | 'all';
+  readonly mode?: 'overwrite' | 'create-only';
+  readonly overwrite_unknown?: boolean;
+}
+
+export interface PlannedEntry {
+  readonly key: string;
+  readonly action: PlanEntry['action'];
+  readonly source_fingerprint?: string;
+  readonly target_fingerprint?: string;
+  readonly target_updated_at?: string;
+}
+
+export interface StoredPlan {
+  readonly id: string;
+  readonly created_at: string;
+  readonly actor: string;
+  readonly spec: RunSpec;
+  readonly source: string;
+  readonly targets: readonly { readonly id: string; readonly entries: readonly PlannedEntry[] }[];
+}
+
+export type JournalStatus = 'queued' | 'running' | 'done' | 'failed';
+
+export interface Journal {
+  /** The correlation id of the sync. */
+  readonly id: string;
+  readonly action: 'sync' | 'heal' | 'rollback';
+  readonly actor: string;
+  readonly status: JournalStatus;
+  readonly created_at: string;
+  readonly updated_at: string;
+  readonly spec: RunSpec;
+  readonly plan_id?: string;
+  /** Rollback: the target and the snapshot to restore. */
+  readonly rollback?: { readonly target: string; readonly snapshot_id: string };
+  /** The writes to make, as planned. */
+  readonly targets: StoredPlan['targets'];
+  /** `target\u0000key` of every write done, with the provider's `updated_at` when it said. */
+  readonly done: Readonly<Record<string, { readonly updated_at?: string }>>;
+  /** Pre-sync snapshot per target, taken once, before the first write ever made. */
+  readonly before: Readonly<Record<string, string>>;
+  readonly audited: boolean;
+  readonly attempts: number;
+  readonly result?: {
+    readonly ok: boolean;
+    readonly applied: number;
+    readonly failed: number;
+    readonly snapshots: Readonly<Record<string, { before?: string; after?: string }>>;
+  };
+  readonly error?: string;
+}
+
+export const doneKey = (target: string, key: string) => `${target}\u0000${key}`;
+
+export function plannedEntries(plan: Plan): StoredPlan['targets'] {
+  return plan.targets.map((tp) => ({
+    id: tp.target.id,
+    entries: tp.entries.map((e) => ({
+      key: e.key,
+      action: e.action,
+      ...(e.sourceFingerprint ? { source_fingerprint: e.sourceFingerprint } : {}),
+      ...(e.targetFingerprint ? { target_fingerprint: e.targetFingerprint } : {}),
+      ...(e.targetUpdatedAt ? { target_updated_at: e.targetUpdatedAt } : {}),
+    })),
+  }));
+}
+
+const PLAN_ID = /^plan_\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z_[0-9a-f]{12}$/;
+const JOURNAL_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export const isPlanId = (id: string) => PLAN_ID.test(id);
+export const isJournalId = (id: string) => JOURNAL_ID.test(id);
+
+export interface PlanStore {
+  save(plan: Omit<StoredPlan, 'id' | 'created_at'>, at: Date): Promise<StoredPlan>;
+  get(id: string): Promise<StoredPlan | undefined>;
+}
+
+export function planStore(store: Store): PlanStore {
+  return {
+    async save(plan, at) {
+      const stored: StoredPlan = {
+        id: `plan_${timeKey(at)}_${randomBytes(6).toString('hex')}`,
+        created_at: at.toISOString(),
+        ...plan,
+      };
+      await store.setJSON(stored.id, stored, { onlyIfNew: true });
+      return stored;
+    },
+    get: (id) => (isPlanId(id) ? getJson<StoredPlan>(store, id) : Promise.resolve(undefined)),
+  };
+}
+
+export interface JournalStore {
+  create(journal: Journal): Promise<void>;
+  get(id: string): Promise<Journal | undefined>;
+  /** Replaces the journal; only the sync holding the target locks writes to it. */
+  put(journal: Journal): Promise<void>;
+}
+
+export function journalStore(store: Store): JournalStore {
+  return {
+    async create(journal) {
+      const { modified } = await store.setJSON(journal.id, journal, { onlyIfNew: true });
+      if (!modified) throw new Error(`journal ${journal.id} already exists`);
+    },
+    get: (id) => (isJournalId(id) ? getJson<Journal>(store, id) : Promise.resolve(undefined)),
+    async put(journal) {
+      await store.setJSON(journal.id, journal);
+    },
+  };
+}

@@ -1,0 +1,208 @@
+/**
+ * Syncs that outlive a request: `POST /api/sync` checks the plan is still current and queues a
+ * journal; the background function runs it. The journal records the pre-sync snapshots, every
+ * write as it completes and whether the audit entry was written, so a crash or a retry resumes
+ * where it stopped, without writing, publishing or auditing anything twice.
+ */
+import { isWrite } from '../core/apply.ts';
+import type { Plan, TargetPlan } from '../core/model.ts';
+import type { Project } from '../config/manifest.ts';
+import type { Journal, PlannedEntry, RunSpec, StoredPlan } from '../store/journals.ts';
+import { doneKey, plannedEntries } from '../store/journals.ts';
+import { executeSync } from './execute.ts';
+import type { SyncJournal } from './execute.ts';
+import type { Records } from './records.ts';
+import { planRollback } from './rollback.ts';
+import { planRun } from './run.ts';
+import type { PlannedRun, RunRequest, SyncContext } from './run.ts';
+
+type Ctx = SyncContext & { readonly records: Records };
+
+export function specRequest(
+  project: Project,
+  spec: RunSpec,
+  extra: Partial<RunRequest['policy']> = {},
+): RunRequest {
+  return {
+    project,
+    from: spec.from,
+    targets: spec.targets,
+    policy: {
+      ...(spec.include ? { include: spec.include } : {}),
+      ...(spec.exclude ? { exclude: [...project.policy.exclude, ...spec.exclude] } : {}),
+      ...(spec.deletions ? { deletions: spec.deletions } : {}),
+      ...(spec.mode ? { mode: spec.mode } : {}),
+      ...(spec.overwrite_unknown ? { overwriteUnknown: true } : {}),
+      ...extra,
+    },
+  };
+}
+
+/** `target:key` of every entry whose action, fingerprints or `updated_at` moved since planning. */
+export function staleKeys(planned: StoredPlan['targets'], fresh: Plan): string[] {
+  const moved: string[] = [];
+  const now = new Map(plannedEntries(fresh).map((t) => [t.id, new Map(t.entries.map((e) => [e.key, e]))]));
+  for (const target of planned) {
+    const current = now.get(target.id) ?? new Map<string, PlannedEntry>();
+    const keys = new Set([...target.entries.map((e) => e.key), ...current.keys()]);
+    const before = new Map(target.entries.map((e) => [e.key, e]));
+    for (const key of keys) {
+      const a = before.get(key);
+      const b = current.get(key);
+      const same =
+        a &&
+        b &&
+        a.action === b.action &&
+        a.source_fingerprint === b.source_fingerprint &&
+        a.target_fingerprint === b.target_fingerprint &&
+        a.target_updated_at === b.target_updated_at;
+      if (!same) moved.push(`${target.id}:${key}`);
+    }
+  }
+  return moved.sort();
+}
+
+/** Plans the journal's run again from the current state and keeps only its writes not yet done. */
+async function remaining(
+  ctx: Ctx,
+  project: Project,
+  journal: Journal,
+): Promise<{ planned: PlannedRun; changedAtSource: string[]; alreadyDone: string[] }> {
+  // Write-only keys an earlier attempt wrote read back as unknown: planning with overwrite-unknown
+  // gives them their value again, and the journal says whether they still need writing.
+  const planned = journal.rollback
+    ? await planRollback(ctx, project, journal.rollback.target, journal.rollback.snapshot_id)
+    : await planRun(ctx, specRequest(project, journal.spec, { overwriteUnknown: true }));
+  const wanted = new Map(
+    journal.targets.flatMap((t) =>
+      t.entries
+        .filter((e) => e.action === 'create' || e.action === 'update' || e.action === 'delete')
+        .map((e) => [doneKey(t.id, e.key), e]),
+    ),
+  );
+  const changedAtSource: string[] = [];
+  const alreadyDone: string[] = [];
+  const targets: TargetPlan[] = planned.plan.targets.map((tp) => ({
+    target: tp.target,
+    entries: tp.entries.filter((e) => {
+      const k = doneKey(tp.target.id, e.key);
+      const want = wanted.get(k);
+      if (!want || k in journal.done) return false;
+      if (want.action !== 'delete' && want.source_fingerprint !== e.sourceFingerprint) {
+        changedAtSource.push(`${tp.target.id}:${e.key}`);
+        return false;
+      }
+      if (!isWrite(e)) alreadyDone.push(k); // applied by an attempt that died before recording it
+      return isWrite(e);
+    }),
+  }));
+  return { planned: { ...planned, plan: { ...planned.plan, targets } }, changedAtSource, alreadyDone };
+}
+
+export async function runJournal(ctx: Ctx, project: Project, journalId: string): Promise<Journal> {
+  const { journals } = ctx.records;
+  const found = await journals.get(journalId);
+  if (!found) throw new Error(`no journal ${journalId}`);
+  if (found.status === 'done' || found.status === 'failed') return found;
+  let journal: Journal = {
+    ...found,
+    status: 'running',
+    attempts: found.attempts + 1,
+    updated_at: ctx.now().toISOString(),
+  };
+  await journals.put(journal);
+
+  // Outcomes arrive concurrently: journal writes are chained so none is lost.
+  let saving: Promise<void> = Promise.resolve();
+  const update = (change: (j: Journal) => Journal): Promise<void> => {
+    saving = saving.then(() => {
+      journal = { ...change(journal), updated_at: ctx.now().toISOString() };
+      return journals.put(journal);
+    });
+    return saving;
+  };
+  const hooks: SyncJournal = {
+    before: (target) => journal.before[target],
+    recordBefore: (target, id) => update((j) => ({ ...j, before: { ...j.before, [target]: id } })),
+    done: (target, outcome) =>
+      update((j) => ({
+        ...j,
+        done: {
+          ...j.done,
+          [doneKey(target, outcome.key)]:
+            outcome.ok && outcome.updatedAt ? { updated_at: outcome.updatedAt } : {},
+        },
+      })),
+    get audited() {
+      return journal.audited;
+    },
+    markAudited: () => update((j) => ({ ...j, audited: true })),
+  };
+
+  try {
+    const { planned, changedAtSource, alreadyDone } = await remaining(ctx, project, journal);
+    if (changedAtSource.length > 0) {
+      await update((j) => ({
+        ...j,
+        status: 'failed',
+        error: `the source changed since the plan for ${changedAtSource.join(', ')}; plan again`,
+      }));
+      return journal;
+    }
+    if (alreadyDone.length > 0)
+      await update((j) => ({
+        ...j,
+        done: { ...j.done, ...Object.fromEntries(alreadyDone.map((k) => [k, {}])) },
+      }));
+    const result = await executeSync(ctx, planned, {
+      dryRun: false,
+      actor: journal.actor,
+      action: journal.action,
+      correlationId: journal.id,
+      journal: hooks,
+    });
+    const applied = Object.keys(journal.done).length;
+    const failed = result.targets.reduce((n, t) => n + t.failed.length, 0);
+    await update((j) => ({
+      ...j,
+      status: failed === 0 ? 'done' : 'failed',
+      result: { ok: result.ok, applied, failed, snapshots: { ...j.result?.snapshots, ...result.snapshots } },
+    }));
+  } catch (error) {
+    await update((j) => ({ ...j, status: 'failed', error: (error as Error).name }));
+    throw error;
+  }
+  await saving;
+  return journal;
+}
+
+/** A journal for a run planned now, queued for the background function. */
+export function newJournal(
+  id: string,
+  plan: Plan,
+  options: {
+    action: Journal['action'];
+    actor: string;
+    spec: RunSpec;
+    planId?: string;
+    rollback?: Journal['rollback'];
+    now: Date;
+  },
+): Journal {
+  return {
+    id,
+    action: options.action,
+    actor: options.actor,
+    status: 'queued',
+    created_at: options.now.toISOString(),
+    updated_at: options.now.toISOString(),
+    spec: options.spec,
+    ...(options.planId ? { plan_id: options.planId } : {}),
+    ...(options.rollback ? { rollback: options.rollback } : {}),
+    targets: plannedEntries(plan),
+    done: {},
+    before: {},
+    audited: false,
+    attempts: 0,
+  };
+}
