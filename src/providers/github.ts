@@ -1,0 +1,303 @@
+/**
+ * GitHub Actions secrets and variables, for a repository, an environment or an organization.
+ * Secrets are write-only: they are sealed with the scope's public key (libsodium sealed box) and
+ * read back only as a name and `updated_at`. Variables are plain text.
+ */
+import { Buffer } from 'node:buffer';
+import * as v from 'valibot';
+import type { EnvMap, EnvValue, GitHubScope, Target } from '../core/model.ts';
+import { Secret } from '../core/secret.ts';
+import type { Adapter, Progress, WriteOp, WriteOutcome } from './adapter.ts';
+import { decode, segment } from './api-client.ts';
+import type { ApiClient } from './api-client.ts';
+import { ProviderValidationError } from './errors.ts';
+import { githubRules } from './github-rules.ts';
+import { outcomesFor } from './outcomes.ts';
+import { GITHUB_BUDGETS } from './pacer.ts';
+import { GITHUB_RESET } from './retry-policy.ts';
+import { clientFor } from './transport.ts';
+import type { RemoteAdapterOptions } from './transport.ts';
+
+type GitHubTarget = Extract<Target, { provider: 'github' }>;
+
+export type GitHubAdapterOptions = RemoteAdapterOptions;
+
+export const GITHUB_API_URL = 'https://api.github.com';
+
+/** The largest pages each list allows (contract: secrets ≤ 100, variables ≤ 30). */
+const PAGE_SIZE = { secrets: 100, variables: 30 } as const;
+/** Stops a misbehaving `Link` chain; 1,000 org secrets fit in 10 pages. */
+const MAX_PAGES = 1_000;
+
+const SecretsPage = v.looseObject({
+  secrets: v.array(v.looseObject({ name: v.string(), updated_at: v.optional(v.string()) })),
+});
+const VariablesPage = v.looseObject({
+  variables: v.array(
+    v.looseObject({
+      name: v.string(),
+      // The org example returns `true` for a value: take any scalar and read it as text.
+      value: v.union([v.string(), v.number(), v.boolean()]),
+      updated_at: v.optional(v.string()),
+    }),
+  ),
+});
+const OneSecret = v.looseObject({ name: v.string(), updated_at: v.optional(v.string()) });
+const OneVariable = v.looseObject({
+  name: v.string(),
+  value: v.union([v.string(), v.number(), v.boolean()]),
+  updated_at: v.optional(v.string()),
+});
+/** What a GET of one secret or variable has in common. */
+const Stamp = v.looseObject({ updated_at: v.optional(v.string()) });
+const PublicKey = v.looseObject({ key_id: v.string(), key: v.string() });
+type PublicKey = v.InferOutput<typeof PublicKey>;
+
+/** `/repos/o/r/actions/secrets`, `/repos/o/r/environments/e/variables`, `/orgs/o/actions/secrets`… */
+function storePath(target: GitHubTarget): string {
+  const s = target.scope;
+  if (s.kind === 'org') return `/orgs/${segment(s.org)}/actions/${target.store}`;
+  const repo = `/repos/${segment(s.owner)}/${segment(s.repo)}`;
+  if (s.kind === 'environment') return `${repo}/environments/${segment(s.environment)}/${target.store}`;
+  return `${repo}/actions/${target.store}`;
+}
+
+/** The `rel="next"` URL of a `Link` header. */
+export function nextLink(link: string | null): string | undefined {
+  if (!link) return undefined;
+  for (const part of link.split(',')) {
+    const match = /^\s*<([^>]+)>(.*)$/.exec(part);
+    const rel = /;\s*rel="?([^";]*)"?/i.exec(match?.[2] ?? '')?.[1] ?? '';
+    if (match?.[1] && rel.trim().split(/\s+/).includes('next')) return match[1];
+  }
+  return undefined;
+}
+
+/** Org-wide secrets and variables say who may use them; repository ones do not. */
+function orgAccess(scope: GitHubScope): Record<string, unknown> {
+  if (scope.kind !== 'org') return {};
+  const visibility = scope.visibility ?? 'private';
+  return visibility === 'selected'
+    ? { visibility, selected_repository_ids: [...(scope.selectedRepositoryIds ?? [])] }
+    : { visibility };
+}
+
+async function listPages<T>(
+  client: ApiClient,
+  target: GitHubTarget,
+  pick: (data: unknown) => readonly T[],
+): Promise<T[]> {
+  const items: T[] = [];
+  const seen = new Set<string>();
+  let path: string | undefined = storePath(target);
+  let query: Record<string, number> | undefined = { per_page: PAGE_SIZE[target.store] };
+  for (let page = 0; path !== undefined && page < MAX_PAGES; page += 1) {
+    const res = await client.request({ method: 'GET', path, query });
+    items.push(...pick(res.data));
+    const next = nextLink(res.headers.get('link'));
+    // The next URL carries its own query; a URL seen before would loop forever.
+    path = next !== undefined && !seen.has(next) ? next : undefined;
+    if (next !== undefined) seen.add(next);
+    query = undefined;
+  }
+  return items;
+}
+
+async function listStore(client: ApiClient, target: GitHubTarget): Promise<Map<string, EnvValue>> {
+  const map = new Map<string, EnvValue>();
+  const what = { provider: 'github', what: `GET ${storePath(target)}` } as const;
+  if (target.store === 'secrets') {
+    const secrets = await listPages(client, target, (data) => decode(SecretsPage, data, what).secrets);
+    for (const s of secrets) map.set(s.name, { kind: 'write-only', updatedAt: s.updated_at });
+  } else {
+    const variables = await listPages(client, target, (data) => decode(VariablesPage, data, what).variables);
+    for (const variable of variables) {
+      map.set(variable.name, { kind: 'value', value: new Secret(String(variable.value)), updatedAt: variable.updated_at });
+    }
+  }
+  return map;
+}
+
+/**
+ * libsodium is loaded on the first write of a secret, not when EnvSync starts: most runs (plans,
+ * drift checks, other providers) never seal anything.
+ */
+async function loadSealer(): Promise<(plaintext: string, key: PublicKey) => string> {
+  const { default: sodium } = await import('libsodium-wrappers');
+  await sodium.ready;
+  return (plaintext, key) =>
+    Buffer.from(sodium.crypto_box_seal(Buffer.from(plaintext, 'utf8'), Buffer.from(key.key, 'base64'))).toString('base64');
+}
+
+/** A 422 that blames the key: the public key rotated between our fetch and the PUT. */
+function blamesPublicKey(error: unknown): boolean {
+  return error instanceof ProviderValidationError && /\bkey(_id)?\b|public key|encrypt/i.test(error.message) && !/names? can only/i.test(error.message);
+}
+
+async function writeSecrets(
+  client: ApiClient,
+  target: GitHubTarget,
+  ops: readonly WriteOp[],
+  progress: Progress | undefined,
+): Promise<WriteOutcome[]> {
+  const base = storePath(target);
+  const fetchKey = async (): Promise<PublicKey> => {
+    const res = await client.request({ method: 'GET', path: `${base}/public-key` });
+    return decode(PublicKey, res.data, { provider: 'github', what: `GET ${base}/public-key` });
+  };
+  // One key per call (= per sync run of this target), fetched before libsodium loads.
+  let current = await fetchKey();
+  const seal = await loadSealer();
+  let refetch: Promise<PublicKey> | undefined;
+
+  const put = async (op: WriteOp, key: PublicKey): Promise<void> => {
+    const plaintext = op.value.reveal();
+    const encrypted = seal(plaintext, key);
+    await client.request({
+      method: 'PUT',
+      path: `${base}/${segment(op.key)}`,
+      body: { encrypted_value: encrypted, key_id: key.key_id, ...orgAccess(target.scope) },
+      key: op.key,
+      values: [plaintext, encrypted],
+    });
+  };
+
+  return outcomesFor(
+    ops,
+    (op) => op.key,
+    async (op) => {
+      // Read at dispatch, so secrets after a rotation are sealed with the new key straight away.
+      const key = current;
+      try {
+        await put(op, key);
+      } catch (error) {
+        if (!blamesPublicKey(error)) throw error;
+        // The key is refetched once per call, however many secrets meet the rotation.
+        refetch ??= fetchKey();
+        current = await refetch;
+        if (current.key_id === key.key_id && current.key === key.key) throw error;
+        await put(op, current);
+      }
+      return updatedAtOf(client, target, op.key);
+    },
+    { progress },
+  );
+}
+
+/**
+ * The `updated_at` GitHub now holds for a key just written, so a later change made outside EnvSync
+ * shows as drift. Read per key (one GET, outside the write budget) rather than by re-listing at
+ * the end, so progress reports carry it as each key finishes.
+ */
+async function updatedAtOf(client: ApiClient, target: GitHubTarget, key: string): Promise<{ updatedAt?: string }> {
+  const path = `${storePath(target)}/${segment(key)}`;
+  try {
+    const res = await client.request({ method: 'GET', path, key });
+    const updatedAt = decode(Stamp, res.data, { provider: 'github', what: `GET ${path}` }).updated_at;
+    return updatedAt === undefined ? {} : { updatedAt };
+  } catch {
+    // The write happened; only the timestamp is missing, and the next list will have it.
+    return {};
+  }
+}
+
+async function writeVariables(
+  client: ApiClient,
+  target: GitHubTarget,
+  ops: readonly WriteOp[],
+  progress: Progress | undefined,
+): Promise<WriteOutcome[]> {
+  const base = storePath(target);
+  const access = orgAccess(target.scope);
+  const create = (op: WriteOp, value: string) =>
+    client.request({
+      method: 'POST',
+      path: base,
+      body: { name: op.key, value, ...access },
+      key: op.key,
+      values: [value],
+      // A resent create that finds the variable answers 409, which becomes a PATCH below.
+      retrySafe: true,
+      accept: [409],
+    });
+  const update = (op: WriteOp, value: string) =>
+    client.request({
+      method: 'PATCH',
+      path: `${base}/${segment(op.key)}`,
+      // No `name`: on PATCH it renames, and the key is already in the path.
+      body: { value, ...access },
+      key: op.key,
+      values: [value],
+      accept: [404],
+    });
+
+  return outcomesFor(
+    ops,
+    (op) => op.key,
+    async (op) => {
+      const value = op.value.reveal();
+      if (op.action === 'create') {
+        if ((await create(op, value)).status === 409) await update(op, value);
+      } else if ((await update(op, value)).status === 404) {
+        // Updated a variable someone deleted meanwhile: create it again.
+        await create(op, value);
+      }
+      return updatedAtOf(client, target, op.key);
+    },
+    { progress },
+  );
+}
+
+export function createGitHubAdapter(options: GitHubAdapterOptions): Adapter<GitHubTarget> {
+  const client = clientFor(
+    {
+      provider: 'github',
+      baseUrl: GITHUB_API_URL,
+      budgets: GITHUB_BUDGETS,
+      // GitHub asks integrators to make requests serially to stay clear of secondary limits.
+      concurrency: 1,
+      resetHeader: GITHUB_RESET,
+      apiUrlSetting: 'GITHUB_API_URL',
+      headers: { Accept: 'application/vnd.github+json', 'X-GitHub-Api-Version': '2022-11-28' },
+    },
+    options,
+  );
+
+  return {
+    provider: 'github',
+    capabilities: (target) => ({
+      readableValues: target.store === 'variables',
+      batchCreate: false,
+      perContextValues: false,
+    }),
+    rules: (target) => githubRules(target),
+    list: (target): Promise<EnvMap> => listStore(client, target),
+    async read(target, key) {
+      const path = `${storePath(target)}/${segment(key)}`;
+      const res = await client.request({ method: 'GET', path, key, accept: [404] });
+      if (res.status === 404) return undefined;
+      const what = { provider: 'github', what: `GET ${path}` } as const;
+      if (target.store === 'secrets') {
+        return { kind: 'write-only', updatedAt: decode(OneSecret, res.data, what).updated_at };
+      }
+      const variable = decode(OneVariable, res.data, what);
+      return { kind: 'value', value: new Secret(String(variable.value)), updatedAt: variable.updated_at };
+    },
+    write(target, ops, progress) {
+      if (ops.length === 0) return Promise.resolve([]);
+      return target.store === 'secrets' ? writeSecrets(client, target, ops, progress) : writeVariables(client, target, ops, progress);
+    },
+    remove(target, keys, progress) {
+      const base = storePath(target);
+      return outcomesFor(
+        keys,
+        (key) => key,
+        async (key) => {
+          // Already gone is what we wanted.
+          await client.request({ method: 'DELETE', path: `${base}/${segment(key)}`, key, accept: [404] });
+        },
+        { progress },
+      );
+    },
+  };
+}

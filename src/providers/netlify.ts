@@ -1,0 +1,285 @@
+/**
+ * Netlify site environment variables for one deploy context. A Netlify key holds one value per
+ * context, so this adapter only ever touches the target's context: new keys in one bulk POST,
+ * one context's value with PATCH (never the PUT that replaces every context), removal of one
+ * context's value by its id.
+ */
+import * as v from 'valibot';
+import type { EnvMap, EnvValue, NetlifyScope, Target } from '../core/model.ts';
+import { Secret } from '../core/secret.ts';
+import type { Adapter, Progress, WriteOp, WriteOutcome } from './adapter.ts';
+import { decode, segment } from './api-client.ts';
+import type { ApiClient } from './api-client.ts';
+import { ProviderConflictError, ProviderValidationError } from './errors.ts';
+import { netlifyRules } from './netlify-rules.ts';
+import { asError, outcomesFor, reportAll } from './outcomes.ts';
+import { NETLIFY_BUDGETS } from './pacer.ts';
+import { NETLIFY_RESET } from './retry-policy.ts';
+import { clientFor } from './transport.ts';
+import type { RemoteAdapterOptions } from './transport.ts';
+
+type NetlifyTarget = Extract<Target, { provider: 'netlify' }>;
+
+export type NetlifyAdapterOptions = RemoteAdapterOptions;
+
+export const NETLIFY_API_URL = 'https://api.netlify.com/api/v1';
+
+/** New keys are visible everywhere a value can be used, as in Netlify's UI. */
+const ALL_SCOPES = ['builds', 'functions', 'runtime', 'post-processing'] as const;
+/** Netlify refuses secrets in the post-processing scope (snippet injection would expose them). */
+const SECRET_SCOPES = ['builds', 'functions', 'runtime'] as const;
+
+const EnvVarValue = v.looseObject({
+  id: v.optional(v.string()),
+  // Secret values come back without a value.
+  value: v.optional(v.nullable(v.string())),
+  context: v.string(),
+  context_parameter: v.optional(v.nullable(v.string())),
+});
+const EnvVar = v.looseObject({
+  key: v.string(),
+  values: v.optional(v.array(EnvVarValue), []),
+  is_secret: v.optional(v.nullable(v.boolean())),
+  updated_at: v.optional(v.nullable(v.string())),
+});
+type EnvVar = v.InferOutput<typeof EnvVar>;
+type EnvVarValue = v.InferOutput<typeof EnvVarValue>;
+const EnvVars = v.array(EnvVar);
+const Site = v.looseObject({ account_id: v.string() });
+
+/** The value a context reads: its own, else (when reading) the `all` one. */
+function ownValue(envVar: EnvVar, scope: NetlifyScope): EnvVarValue | undefined {
+  return envVar.values.find(
+    (value) => value.context === scope.context && (scope.context !== 'branch' || value.context_parameter === scope.branch),
+  );
+}
+
+function effectiveValue(envVar: EnvVar, scope: NetlifyScope): EnvVarValue | undefined {
+  return ownValue(envVar, scope) ?? envVar.values.find((value) => value.context === 'all');
+}
+
+function toEnvValue(envVar: EnvVar, scope: NetlifyScope): EnvValue | undefined {
+  const value = effectiveValue(envVar, scope);
+  if (!value) return undefined;
+  const updatedAt = envVar.updated_at ?? undefined;
+  if (envVar.is_secret === true || typeof value.value !== 'string') return { kind: 'write-only', updatedAt };
+  return { kind: 'value', value: new Secret(value.value), updatedAt, secret: false };
+}
+
+/** `{context}` or `{context: 'branch', context_parameter}`, for bodies. */
+function contextOf(scope: NetlifyScope): { context: string; context_parameter?: string } {
+  if (scope.context !== 'branch') return { context: scope.context };
+  if (!scope.branch) throw new Error('[envsync] [netlify] a target with context "branch" needs the branch name');
+  return { context: 'branch', context_parameter: scope.branch };
+}
+
+/** Per-call view of one site: the account id is resolved once, from the site when not configured. */
+class SiteEnv {
+  readonly #client: ApiClient;
+  readonly #scope: NetlifyScope;
+  #accountId: Promise<string> | undefined;
+
+  constructor(client: ApiClient, scope: NetlifyScope) {
+    this.#client = client;
+    this.#scope = scope;
+  }
+
+  get query(): { site_id: string } {
+    return { site_id: this.#scope.siteId };
+  }
+
+  accountId(): Promise<string> {
+    this.#accountId ??= this.#scope.accountId
+      ? Promise.resolve(this.#scope.accountId)
+      : this.#client.request({ method: 'GET', path: `/sites/${segment(this.#scope.siteId)}` }).then(
+          (res) => decode(Site, res.data, { provider: 'netlify', what: 'GET /sites/{site_id}' }).account_id,
+        );
+    return this.#accountId;
+  }
+
+  async envPath(key?: string): Promise<string> {
+    const base = `/accounts/${segment(await this.accountId())}/env`;
+    return key === undefined ? base : `${base}/${segment(key)}`;
+  }
+
+  async list(): Promise<EnvVar[]> {
+    const path = await this.envPath();
+    const res = await this.#client.request({ method: 'GET', path, query: this.query });
+    return decode(EnvVars, res.data ?? [], { provider: 'netlify', what: 'GET /accounts/{account_id}/env' });
+  }
+}
+
+/** A write's answer, read only for its timestamps: the write happened even if the shape surprises. */
+function parsed<const S extends v.GenericSchema>(schema: S, data: unknown): v.InferOutput<S> | undefined {
+  const result = v.safeParse(schema, data);
+  return result.success ? result.output : undefined;
+}
+
+/** The provider's `updated_at` of a key just written, for the ledger. */
+function outcomeOf(envVar: EnvVar | undefined): { updatedAt?: string } {
+  const updatedAt = envVar?.updated_at ?? undefined;
+  return updatedAt === undefined ? {} : { updatedAt };
+}
+
+/** Sets the target context's value of an existing key; other contexts keep theirs. */
+async function patchValue(client: ApiClient, site: SiteEnv, scope: NetlifyScope, op: WriteOp): Promise<EnvVar | undefined> {
+  const value = op.value.reveal();
+  const res = await client.request({
+    method: 'PATCH',
+    path: await site.envPath(op.key),
+    query: site.query,
+    body: { ...contextOf(scope), value },
+    key: op.key,
+    values: [value],
+    accept: [404],
+  });
+  if (res.status === 404) return createOne(client, site, scope, op);
+  return parsed(EnvVar, res.data);
+}
+
+function createBody(scope: NetlifyScope, op: WriteOp): Record<string, unknown> {
+  return {
+    key: op.key,
+    scopes: [...(op.secret ? SECRET_SCOPES : ALL_SCOPES)],
+    values: [{ ...contextOf(scope), value: op.value.reveal() }],
+    is_secret: op.secret,
+  };
+}
+
+/** Creates one key; if it exists after all (a race, or a resent create), sets its value instead. */
+async function createOne(client: ApiClient, site: SiteEnv, scope: NetlifyScope, op: WriteOp): Promise<EnvVar | undefined> {
+  try {
+    const res = await client.request({
+      method: 'POST',
+      path: await site.envPath(),
+      query: site.query,
+      body: [createBody(scope, op)],
+      key: op.key,
+      values: [op.value.reveal()],
+      retrySafe: true,
+    });
+    return parsed(EnvVars, res.data)?.find((e) => e.key === op.key);
+  } catch (error) {
+    if (!(error instanceof ProviderConflictError) && !/already exists/i.test(errorText(error))) throw error;
+    return patchValue(client, site, scope, op);
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : '';
+}
+
+/**
+ * All new keys in one POST. The POST is marked safe to resend: if a resend meets keys the first
+ * attempt created, Netlify refuses the batch and each key goes through `createOne`, which turns
+ * "already exists" into a PATCH of the same value. The same per-key path isolates one bad key.
+ */
+async function createMany(
+  client: ApiClient,
+  site: SiteEnv,
+  scope: NetlifyScope,
+  ops: readonly WriteOp[],
+  progress: Progress | undefined,
+): Promise<WriteOutcome[]> {
+  if (ops.length === 0) return [];
+  let outcomes: WriteOutcome[];
+  try {
+    const res = await client.request({
+      method: 'POST',
+      path: await site.envPath(),
+      query: site.query,
+      body: ops.map((op) => createBody(scope, op)),
+      values: ops.map((op) => op.value.reveal()),
+      retrySafe: true,
+    });
+    const byKey = new Map((parsed(EnvVars, res.data) ?? []).map((e) => [e.key, e]));
+    outcomes = ops.map((op): WriteOutcome => ({ key: op.key, ok: true, ...outcomeOf(byKey.get(op.key)) }));
+  } catch (error) {
+    if (error instanceof ProviderValidationError || error instanceof ProviderConflictError) {
+      return outcomesFor(ops, (op) => op.key, async (op) => outcomeOf(await createOne(client, site, scope, op)), { progress });
+    }
+    outcomes = ops.map((op): WriteOutcome => ({ key: op.key, ok: false, error: asError(error) }));
+  }
+  await reportAll(outcomes, progress);
+  return outcomes;
+}
+
+export function createNetlifyAdapter(options: NetlifyAdapterOptions): Adapter<NetlifyTarget> {
+  const client = clientFor(
+    {
+      provider: 'netlify',
+      baseUrl: NETLIFY_API_URL,
+      budgets: NETLIFY_BUDGETS,
+      concurrency: 4,
+      resetHeader: NETLIFY_RESET,
+      apiUrlSetting: 'NETLIFY_API_URL',
+      headers: { Accept: 'application/json' },
+    },
+    options,
+  );
+
+  return {
+    provider: 'netlify',
+    capabilities: () => ({ readableValues: true, batchCreate: true, perContextValues: true }),
+    rules: (target) => netlifyRules(target),
+    async list(target): Promise<EnvMap> {
+      const envVars = await new SiteEnv(client, target.scope).list();
+      const map = new Map<string, EnvValue>();
+      for (const envVar of envVars) {
+        const value = toEnvValue(envVar, target.scope);
+        if (value) map.set(envVar.key, value);
+      }
+      return map;
+    },
+    async read(target, key) {
+      const site = new SiteEnv(client, target.scope);
+      const res = await client.request({ method: 'GET', path: await site.envPath(key), query: site.query, key, accept: [404] });
+      if (res.status === 404) return undefined;
+      return toEnvValue(decode(EnvVar, res.data, { provider: 'netlify', what: 'GET /accounts/{account_id}/env/{key}' }), target.scope);
+    },
+    async write(target, ops, progress) {
+      if (ops.length === 0) return [];
+      const scope = target.scope;
+      contextOf(scope); // a branch target without its branch name fails before any request
+      const site = new SiteEnv(client, scope);
+      // Whether a key exists at all (in any context) decides POST or PATCH, not the plan's action:
+      // a key new to this context may already hold other contexts' values.
+      const existing = new Set((await site.list()).map((e) => e.key));
+      const toCreate = ops.filter((op) => !existing.has(op.key));
+      const toPatch = ops.filter((op) => existing.has(op.key));
+      const [created, patched] = await Promise.all([
+        createMany(client, site, scope, toCreate, progress),
+        outcomesFor(toPatch, (op) => op.key, async (op) => outcomeOf(await patchValue(client, site, scope, op)), { progress }),
+      ]);
+      const byKey = new Map([...created, ...patched].map((o) => [o.key, o]));
+      // Every op is in exactly one of the two lists.
+      return ops.map((op) => byKey.get(op.key) as WriteOutcome);
+    },
+    async remove(target, keys, progress) {
+      const scope = target.scope;
+      const site = new SiteEnv(client, scope);
+      const envVars = new Map((await site.list()).map((e) => [e.key, e]));
+      return outcomesFor(
+        keys,
+        (key) => key,
+        async (key) => {
+          const envVar = envVars.get(key);
+          if (!envVar) return;
+          const path = await site.envPath(key);
+          const own = ownValue(envVar, scope);
+          const onlyValue = envVar.values.length <= 1;
+          // The whole key goes only when the target owns it entirely; otherwise just our context's value.
+          if (scope.context === 'all' || (own !== undefined && onlyValue)) {
+            await client.request({ method: 'DELETE', path, query: site.query, key, accept: [404] });
+            return;
+          }
+          // Nothing of ours to remove: the key's value here comes from another context.
+          if (own === undefined) return;
+          if (own.id === undefined) throw new Error(`[envsync] [netlify] the ${scope.context} value of ${key} has no id to delete it by`);
+          await client.request({ method: 'DELETE', path: `${path}/value/${segment(own.id)}`, query: site.query, key, accept: [404] });
+        },
+        { progress },
+      );
+    },
+  };
+}

@@ -1,0 +1,169 @@
+/**
+ * Keeps requests inside a provider's published budgets (GitHub: 80 content-creating requests a
+ * minute and 500 an hour; Render: 30 writes a minute; Netlify: 500 requests a minute) so a large
+ * sync never meets a 403/429 in the first place, and caps how many requests are in flight.
+ *
+ * A sliding-window log per budget: a request occupies its slot from the moment it is admitted
+ * until `windowMs` after it COMPLETES. The provider counts a request when it arrives, which is
+ * somewhere between the two, so counting from completion keeps us under any window the provider
+ * draws, whatever the latency (which matters when tests shrink a minute to milliseconds).
+ */
+
+export interface Clock {
+  /** Wall-clock milliseconds. @default Date.now */
+  now(): number;
+  /** Resolves after `ms` real milliseconds. @default setTimeout */
+  sleep(ms: number): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
+};
+
+export interface PaceBudget {
+  /** Which requests count: writes (anything but GET/HEAD), reads, or all. */
+  readonly applies: 'writes' | 'reads' | 'all';
+  /** Requests allowed per window. */
+  readonly limit: number;
+  /** Window length in provider time (before `timeScale`). */
+  readonly windowMs: number;
+}
+
+export interface PacerOptions {
+  readonly budgets: readonly PaceBudget[];
+  /** Requests in flight at once. @default 4 */
+  readonly concurrency?: number;
+  /** Multiplies every window: `0.001` makes a minute last 60 ms. @default 1 */
+  readonly timeScale?: number;
+  /** @default systemClock */
+  readonly clock?: Clock;
+}
+
+interface Slot {
+  /** Completion time (real ms); Infinity while in flight. */
+  doneAt: number;
+}
+
+interface Window {
+  readonly budget: PaceBudget;
+  readonly realWindowMs: number;
+  slots: Slot[];
+}
+
+/** Releases the slot taken by `acquire`; call it once the response has been read. */
+export type Release = () => void;
+
+export class Pacer {
+  readonly #windows: Window[];
+  readonly #concurrency: number;
+  readonly #clock: Clock;
+  #inFlight = 0;
+  #pausedUntil = 0;
+  #waitingForRelease: (() => void)[] = [];
+  /** Admission is FIFO: each caller waits for the one before it to be admitted. */
+  #queue: Promise<void> = Promise.resolve();
+
+  constructor(options: PacerOptions) {
+    const timeScale = options.timeScale ?? 1;
+    if (!(timeScale > 0)) throw new RangeError('timeScale must be a positive number');
+    this.#concurrency = Math.max(1, options.concurrency ?? 4);
+    this.#clock = options.clock ?? systemClock;
+    this.#windows = options.budgets.map((budget) => {
+      if (!(budget.limit >= 1) || !(budget.windowMs > 0)) throw new RangeError('a pacing budget needs limit ≥ 1 and windowMs > 0');
+      return { budget, realWindowMs: budget.windowMs * timeScale, slots: [] };
+    });
+  }
+
+  /** Waits for a slot in every budget that applies and for a free concurrency slot. */
+  acquire(isWrite: boolean): Promise<Release> {
+    const turn = this.#queue.then(() => this.#admit(isWrite));
+    this.#queue = turn.then(
+      () => undefined,
+      () => undefined,
+    );
+    return turn;
+  }
+
+  /** Holds every request until `atMs` (wall clock): the provider said its budget is spent. */
+  pauseUntil(atMs: number): void {
+    this.#pausedUntil = Math.max(this.#pausedUntil, atMs);
+  }
+
+  /** Requests admitted and not yet released. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  async #admit(isWrite: boolean): Promise<Release> {
+    for (;;) {
+      const now = this.#clock.now();
+      if (now < this.#pausedUntil) {
+        await this.#clock.sleep(this.#pausedUntil - now);
+        continue;
+      }
+      if (this.#inFlight >= this.#concurrency) {
+        await new Promise<void>((resolve) => this.#waitingForRelease.push(resolve));
+        continue;
+      }
+      const wait = this.#budgetWait(isWrite, now);
+      if (wait === 'release') {
+        await new Promise<void>((resolve) => this.#waitingForRelease.push(resolve));
+        continue;
+      }
+      if (wait > 0) {
+        await this.#clock.sleep(wait);
+        continue;
+      }
+      break;
+    }
+    const slot: Slot = { doneAt: Infinity };
+    for (const window of this.#applicable(isWrite)) window.slots.push(slot);
+    this.#inFlight += 1;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      slot.doneAt = this.#clock.now();
+      this.#inFlight -= 1;
+      const waiting = this.#waitingForRelease;
+      this.#waitingForRelease = [];
+      for (const resolve of waiting) resolve();
+    };
+  }
+
+  #applicable(isWrite: boolean): Window[] {
+    return this.#windows.filter(
+      (w) => w.budget.applies === 'all' || (w.budget.applies === 'writes') === isWrite,
+    );
+  }
+
+  /** 0 when a request may start now; else ms to sleep, or 'release' when only in-flight requests block. */
+  #budgetWait(isWrite: boolean, now: number): number | 'release' {
+    let longest = 0;
+    for (const window of this.#applicable(isWrite)) {
+      window.slots = window.slots.filter((s) => s.doneAt === Infinity || s.doneAt + window.realWindowMs > now);
+      const excess = window.slots.length - window.budget.limit + 1;
+      if (excess <= 0) continue;
+      // The `excess`-th slot to expire frees the room we need; in-flight slots expire last.
+      const expiries = window.slots.map((s) => s.doneAt + window.realWindowMs).sort((a, b) => a - b);
+      const freeAt = expiries[excess - 1] ?? Infinity;
+      if (freeAt === Infinity) return 'release';
+      longest = Math.max(longest, freeAt - now);
+    }
+    return longest;
+  }
+}
+
+/** A budget set per provider, from the contracts. */
+export const GITHUB_BUDGETS: readonly PaceBudget[] = [
+  { applies: 'writes', limit: 80, windowMs: 60_000 },
+  { applies: 'writes', limit: 500, windowMs: 3_600_000 },
+  // With 80 writes at 5 points each, 500 reads keep us within 900 points a minute.
+  { applies: 'reads', limit: 500, windowMs: 60_000 },
+];
+export const RENDER_BUDGETS: readonly PaceBudget[] = [
+  { applies: 'writes', limit: 30, windowMs: 60_000 },
+  { applies: 'reads', limit: 400, windowMs: 60_000 },
+];
+export const NETLIFY_BUDGETS: readonly PaceBudget[] = [{ applies: 'all', limit: 500, windowMs: 60_000 }];

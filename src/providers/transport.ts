@@ -1,0 +1,52 @@
+/** Builds an adapter's API client from its credentials, its provider's defaults and the shared transport options. */
+import { DEFAULT_USER_AGENT, createApiClient } from './api-client.ts';
+import type { ApiClient, TransportOptions } from './api-client.ts';
+import type { RemoteProviderId } from './errors.ts';
+import { Pacer } from './pacer.ts';
+import type { PaceBudget } from './pacer.ts';
+import type { ResetHeaderStyle } from './retry-policy.ts';
+
+export interface ProviderDefaults {
+  readonly provider: RemoteProviderId;
+  readonly baseUrl: string;
+  readonly budgets: readonly PaceBudget[];
+  readonly concurrency: number;
+  readonly resetHeader: ResetHeaderStyle;
+  readonly apiUrlSetting: string;
+  /** Headers besides `Authorization` and `User-Agent`. */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+export interface RemoteAdapterOptions extends TransportOptions {
+  /** API token (Render: an API key). Sent only to `baseUrl`'s origin. */
+  readonly token: string;
+  /** API root, without a trailing slash; defaults to the provider's public API. */
+  readonly baseUrl?: string;
+}
+
+/**
+ * The pacer lives as long as the adapter: it is a record of the provider's budget for this
+ * token (like a connection pool), not sync state, and two targets of one provider synced in
+ * parallel must share it.
+ */
+export function clientFor(defaults: ProviderDefaults, options: RemoteAdapterOptions): ApiClient {
+  const pacer = new Pacer({
+    budgets: options.budgets ?? defaults.budgets,
+    concurrency: options.concurrency ?? defaults.concurrency,
+    timeScale: options.timeScale,
+    clock: options.clock,
+  });
+  return createApiClient({
+    provider: defaults.provider,
+    baseUrl: options.baseUrl ?? defaults.baseUrl,
+    headers: {
+      ...defaults.headers,
+      Authorization: `Bearer ${options.token}`,
+      'User-Agent': options.userAgent ?? DEFAULT_USER_AGENT,
+    },
+    resetHeader: defaults.resetHeader,
+    pacer,
+    apiUrlSetting: defaults.apiUrlSetting,
+    transport: options,
+  });
+}

@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import { Pacer } from '../../src/providers/pacer.ts';
+import type { Clock, PaceBudget } from '../../src/providers/pacer.ts';
+
+/** Time moves only when someone sleeps: pacing math without real waiting. */
+function fakeClock(start = 0): Clock & { t: number; sleeps: number[] } {
+  const clock = {
+    t: start,
+    sleeps: [] as number[],
+    now: () => clock.t,
+    sleep: (ms: number) => {
+      clock.sleeps.push(ms);
+      clock.t += ms;
+      return Promise.resolve();
+    },
+  };
+  return clock;
+}
+
+/** The most admissions found in any window of `windowMs` starting at an admission. */
+function busiestWindow(times: readonly number[], windowMs: number): number {
+  return Math.max(...times.map((start) => times.filter((t) => t >= start && t < start + windowMs).length));
+}
+
+async function admitAll(pacer: Pacer, clock: Clock, n: number, isWrite = true, holdMs = 0): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < n; i += 1) {
+    const release = await pacer.acquire(isWrite);
+    times.push(clock.now());
+    if (holdMs > 0) await clock.sleep(holdMs);
+    release();
+  }
+  return times;
+}
+
+describe('Pacer', () => {
+  const perSecond = (limit: number, applies: PaceBudget['applies'] = 'writes'): PaceBudget => ({ applies, limit, windowMs: 1_000 });
+
+  it('admits at most `limit` requests in any window', async () => {
+    const clock = fakeClock();
+    const pacer = new Pacer({ budgets: [perSecond(3)], clock });
+    const times = await admitAll(pacer, clock, 10);
+    expect(times.slice(0, 3)).toEqual([0, 0, 0]);
+    expect(times[3]).toBe(1_000);
+    expect(busiestWindow(times, 1_000)).toBe(3);
+  });
+
+  it('counts a request until a window after it completed, whatever its latency', async () => {
+    const clock = fakeClock();
+    const pacer = new Pacer({ budgets: [perSecond(2)], clock });
+    const times = await admitAll(pacer, clock, 6, true, 300);
+    // The first slot frees 1,000 ms after the first request finished at 300.
+    expect(times[2]).toBeGreaterThanOrEqual(1_300);
+    expect(busiestWindow(times, 1_300)).toBeLessThanOrEqual(2);
+  });
+
+  it('honours every budget at once (a minute and an hour)', async () => {
+    const clock = fakeClock();
+    const budgets: PaceBudget[] = [
+      { applies: 'writes', limit: 80, windowMs: 60_000 },
+      { applies: 'writes', limit: 500, windowMs: 3_600_000 },
+    ];
+    const pacer = new Pacer({ budgets, clock });
+    const times = await admitAll(pacer, clock, 501);
+    expect(busiestWindow(times, 60_000)).toBe(80);
+    expect(times[500]).toBeGreaterThanOrEqual(3_600_000);
+  });
+
+  it('paces reads and writes against their own budgets', async () => {
+    const clock = fakeClock();
+    const pacer = new Pacer({ budgets: [perSecond(1, 'writes'), perSecond(5, 'reads')], clock });
+    await admitAll(pacer, clock, 1, true);
+    const reads = await admitAll(pacer, clock, 5, false);
+    expect(reads).toEqual([0, 0, 0, 0, 0]);
+    const [write] = await admitAll(pacer, clock, 1, true);
+    expect(write).toBe(1_000);
+  });
+
+  it('scales windows by timeScale', async () => {
+    const clock = fakeClock();
+    const pacer = new Pacer({ budgets: [{ applies: 'all', limit: 1, windowMs: 60_000 }], timeScale: 0.001, clock });
+    const times = await admitAll(pacer, clock, 3);
+    expect(times).toEqual([0, 60, 120]);
+  });
+
+  it('limits requests in flight', async () => {
+    const clock = fakeClock();
+    const pacer = new Pacer({ budgets: [], concurrency: 2, clock });
+    const first = await pacer.acquire(false);
+    await pacer.acquire(false);
+    let thirdIn = false;
+    const third = pacer.acquire(false).then((release) => {
+      thirdIn = true;
+      return release;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(thirdIn).toBe(false);
+    expect(pacer.inFlight).toBe(2);
+    first();
+    (await third)();
+    expect(thirdIn).toBe(true);
+  });
+
+  it('holds everything while the provider says the budget is spent', async () => {
+    const clock = fakeClock(1_000);
+    const pacer = new Pacer({ budgets: [], clock });
+    pacer.pauseUntil(5_000);
+    const [t] = await admitAll(pacer, clock, 1, false);
+    expect(t).toBe(5_000);
+  });
+
+  it('refuses budgets that could never admit anything', () => {
+    expect(() => new Pacer({ budgets: [{ applies: 'all', limit: 0, windowMs: 1 }] })).toThrow(RangeError);
+    expect(() => new Pacer({ budgets: [], timeScale: 0 })).toThrow(RangeError);
+  });
+});
