@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { getStore } from '@netlify/blobs';
 import type { Store } from '@netlify/blobs';
+import type * as BlobsServerModule from '@netlify/blobs/server';
 
 export const STORE_NAMES = [
   'snapshots',
@@ -59,7 +60,10 @@ export async function openBlobStores(options: OpenBlobsOptions = {}): Promise<Bl
 
 /** A `BlobsServer` on a random loopback port, guarded by a random token. */
 export async function startLocalBlobs(directory: string, prefix = 'envsync'): Promise<BlobStores> {
-  const { BlobsServer } = await import('@netlify/blobs/server');
+  // A computed specifier: function bundlers must not trace the local server (and its file watcher
+  // dependencies) into deployed functions, which always have Netlify's own Blobs.
+  const serverModule = '@netlify/blobs/server';
+  const { BlobsServer } = (await import(serverModule)) as typeof BlobsServerModule;
   const token = randomBytes(16).toString('hex');
   const server = new BlobsServer({ directory, token, logger: () => undefined });
   serializeWrites(server);
