@@ -24,5 +24,5 @@ const io: CliIo = {
 const args = process.argv.slice(2);
 process.exitCode =
   args[0] === 'demo'
-    ? await runDemo(io, fileURLToPath(new URL('../..', import.meta.url)))
+    ? await runDemo(io, fileURLToPath(new URL('../..', import.meta.url)), { once: args.includes('--once') })
     : await runCli(args, io);

@@ -1,35 +1,53 @@
 /**
- * `npm start`: the pipeline on local stand-ins, no accounts needed. Seeds a drifted target, then
- * audits and plans it, and says how to sync.
+ * `npm start`: the whole pipeline on the sandbox, no accounts needed. Starts the three provider
+ * sandboxes seeded with drift, audits and plans against them, and says how to sync; then keeps
+ * the sandboxes up (Ctrl-C stops) so the printed commands work from another terminal.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { runCli } from './main.ts';
 import type { CliIo } from './main.ts';
+import { exportLines, startDemoSandbox } from './sandbox-session.ts';
 
-const DRIFTED_TARGET = [
-  '# A local target that drifted: one value differs, one key is missing, one is extra.',
-  'AUTO_DIAGNOSE=true',
-  'CORS_ALLOW_ALL=false',
-  'REACT_APP_API_URL=https://staging-api.example.com',
-  'ALLOWED_ORIGINS=https://app.example.com,https://www.example.com',
-  'LEGACY_FLAG=1',
-  '',
-].join('\n');
-
-export async function runDemo(io: CliIo, repoRoot: string): Promise<number> {
-  const manifest = path.join(repoRoot, 'docs/examples/local.manifest.yaml');
-  const target = path.join(repoRoot, '.envsync/demo/local.env');
-  await mkdir(path.dirname(target), { recursive: true });
-  await writeFile(target, DRIFTED_TARGET, { mode: 0o600 });
-  io.stdout(
-    `Seeded ${path.relative(repoRoot, target)} with drift.\n\n$ genesisctl env audit --manifest ${path.relative(repoRoot, manifest)}\n`,
-  );
-  const audit = await runCli(['--manifest', manifest, 'env', 'audit'], io);
-  io.stdout(`(exit ${audit})\n\n$ genesisctl env plan --manifest ${path.relative(repoRoot, manifest)}\n`);
-  const plan = await runCli(['--manifest', manifest, 'env', 'plan'], io);
-  io.stdout(
-    `(exit ${plan})\n\nNext: npm run genesisctl -- --manifest ${path.relative(repoRoot, manifest)} env sync --yes\n`,
-  );
-  return audit === 2 || plan === 2 ? 2 : 0;
+export async function runDemo(
+  io: CliIo,
+  repoRoot: string,
+  options: { once?: boolean } = {},
+): Promise<number> {
+  const session = await startDemoSandbox();
+  try {
+    const manifest = path.join(repoRoot, 'docs/examples/sandbox.manifest.yaml');
+    const rel = path.relative(io.cwd, manifest);
+    const env = { ...io.env, ...session.env, ENVSYNC_MANIFEST: manifest };
+    const sub: CliIo = { ...io, env, confirm: undefined };
+    io.stdout(
+      'EnvSync on the sandbox: Render, Netlify and GitHub stand-ins on loopback, seeded with drift.\n\n',
+    );
+    io.stdout(`$ genesisctl env audit --manifest ${rel}\n`);
+    const audit = await runCli(['env', 'audit'], sub);
+    io.stdout(
+      `(exit ${audit}: ${audit === 1 ? 'drift found' : audit === 0 ? 'no drift' : 'error'})\n\n$ genesisctl env plan\n`,
+    );
+    const plan = await runCli(['env', 'plan'], sub);
+    io.stdout(`(exit ${plan})\n\n`);
+    io.stdout(
+      [
+        'Next, in another terminal (while this one runs):',
+        '',
+        exportLines({ ...session.env, ENVSYNC_MANIFEST: manifest }),
+        '',
+        'npm run genesisctl -- env sync --dry-run',
+        'npm run genesisctl -- env sync --yes',
+        'npm run genesisctl -- env verify',
+        '',
+      ].join('\n'),
+    );
+    if (audit === 2 || plan === 2) return 2;
+    if (!options.once) {
+      io.stdout('\nSandbox running. Ctrl-C to stop.\n');
+      await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+    }
+    return 0;
+  } finally {
+    await session.close();
+  }
 }

@@ -57,6 +57,25 @@ export function buildProgram(
   };
   addEnvCommands(program, full);
   addRecordCommands(program, full);
+  program
+    .command('sandbox')
+    .description(
+      'start the Render, Netlify and GitHub sandboxes (seeded with drift) and print the variables to use them',
+    )
+    .action(async () => {
+      const { exportLines, startDemoSandbox } = await import('./sandbox-session.ts');
+      const session = await startDemoSandbox();
+      full.out(
+        [
+          '# EnvSync sandbox: paste these into another shell, then run genesisctl there.',
+          exportLines(session.env),
+          '# Ctrl-C stops the sandbox.',
+        ].join('\n'),
+      );
+      await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+      await session.close();
+      full.setExit(EXIT.ok);
+    });
   return program;
 }
 
