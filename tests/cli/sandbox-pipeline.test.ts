@@ -33,9 +33,11 @@ async function cli(args: string[], manifest = MANIFEST) {
 
 describe('the pipeline on the sandbox', () => {
   it('audit finds the seeded drift, sync heals it over real HTTP, verify then passes', async () => {
+    session.sandbox.render.inspect.deleteEnvVar(DEMO.renderServiceId, 'DEBUG');
     expect((await cli(['env', 'audit'])).code).toBe(1);
     const synced = await cli(['env', 'sync', '--yes']);
     expect(synced.code, synced.stdout + synced.stderr).toBe(0);
+    expect(synced.stdout).toContain('render: 1 applied, 0 failed, 0 skipped');
     expect(synced.stdout).toContain('netlify: 1 applied, 0 failed, 0 skipped');
     expect(synced.stdout).toContain('github-vars: 3 applied, 0 failed, 0 skipped');
     expect((await cli(['env', 'verify'])).code).toBe(0);
@@ -51,7 +53,9 @@ describe('the pipeline on the sandbox', () => {
     ]);
     // Render kept its extra key (deletions never) and never saw the replace-all PUT.
     expect(render.inspect.envVars(DEMO.renderServiceId)).toHaveProperty('LEGACY_QUEUE_URL');
-    expect(render.log.entries.some((e) => e.method === 'PUT' && e.route.endsWith('/env-vars'))).toBe(false);
+    const puts = render.log.entries.filter((e) => e.method === 'PUT').map((e) => e.path);
+    expect(puts).toEqual(['/services/{serviceId}/env-vars/{envVarKey}']);
+    expect(render.inspect.envVars(DEMO.renderServiceId)['DEBUG']).toBe('false');
   });
 
   it('seals GitHub secrets that the sandbox can open, and a Netlify secret in production; values never printed', async () => {
