@@ -49,7 +49,6 @@ const OneVariable = v.looseObject({
   updated_at: v.optional(v.string()),
 });
 /** What a GET of one secret or variable has in common. */
-const Stamp = v.looseObject({ updated_at: v.optional(v.string()) });
 const PublicKey = v.looseObject({ key_id: v.string(), key: v.string() });
 type PublicKey = v.InferOutput<typeof PublicKey>;
 
@@ -162,7 +161,7 @@ async function writeSecrets(
     });
   };
 
-  return outcomesFor(
+  const outcomes = await outcomesFor(
     ops,
     (op) => op.key,
     async (op) => {
@@ -178,27 +177,29 @@ async function writeSecrets(
         if (current.key_id === key.key_id && current.key === key.key) throw error;
         await put(op, current);
       }
-      return updatedAtOf(client, target, op.key);
     },
     { progress },
   );
+  return withUpdatedAt(client, target, outcomes);
 }
 
 /**
- * The `updated_at` GitHub now holds for a key just written, so a later change made outside EnvSync
- * shows as drift. Read per key (one GET, outside the write budget) rather than by re-listing at
- * the end, so progress reports carry it as each key finishes.
+ * The `updated_at` GitHub now holds for each secret just written, so a later change made outside
+ * EnvSync shows as drift. One listing after the writes (a page per 100 secrets) rather than a GET
+ * per secret: the API-call count stays at the minimum plus a page.
  */
-async function updatedAtOf(client: ApiClient, target: GitHubTarget, key: string): Promise<{ updatedAt?: string }> {
-  const path = `${storePath(target)}/${segment(key)}`;
+async function withUpdatedAt(client: ApiClient, target: GitHubTarget, outcomes: WriteOutcome[]): Promise<WriteOutcome[]> {
+  if (!outcomes.some((o) => o.ok)) return outcomes;
+  let listed: EnvMap;
   try {
-    const res = await client.request({ method: 'GET', path, key });
-    const updatedAt = decode(Stamp, res.data, { provider: 'github', what: `GET ${path}` }).updated_at;
-    return updatedAt === undefined ? {} : { updatedAt };
+    listed = await listStore(client, target);
   } catch {
-    // The write happened; only the timestamp is missing, and the next list will have it.
-    return {};
+    return outcomes; // the writes happened; only timestamps are missing, and the next list has them
   }
+  return outcomes.map((o) => {
+    const updatedAt = o.ok ? listed.get(o.key.toUpperCase())?.updatedAt : undefined;
+    return o.ok && updatedAt ? { ...o, updatedAt } : o;
+  });
 }
 
 async function writeVariables(
@@ -242,7 +243,7 @@ async function writeVariables(
         // Updated a variable someone deleted meanwhile: create it again.
         await create(op, value);
       }
-      return updatedAtOf(client, target, op.key);
+      // Variables are readable: drift shows in their values, no timestamp needed.
     },
     { progress },
   );

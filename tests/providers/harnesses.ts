@@ -101,7 +101,8 @@ function gitHubHarness(variant: GitHubVariant): AdapterHarness<GitHubTarget> {
     name: variant.name,
     pageSize: variant.pageSize,
     readable: variant.store === 'variables',
-    reportsUpdatedAt: true,
+    // Only write-only secrets need it (to see changes made outside EnvSync); variables are compared by value.
+    reportsUpdatedAt: variant.store === 'secrets',
     updateRoute:
       variant.store === 'secrets'
         ? { method: 'PUT', route: `${prefix}/secrets/{secret_name}` }
