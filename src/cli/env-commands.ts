@@ -185,9 +185,13 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
         ...syncJson(result),
         correlation_id: result.correlationId,
         snapshots: result.snapshots,
+        follow_ups: result.followUps,
         notes,
       });
-    else kit.out([syncText(result), ...notes, `Correlation id: ${result.correlationId}`].join('\n'));
+    else {
+      const followUps = Object.entries(result.followUps).map(([target, did]) => `${target}: ${did}`);
+      kit.out([syncText(result), ...followUps, ...notes, `Correlation id: ${result.correlationId}`].join('\n'));
+    }
     kit.setExit(
       dryRun ? (planned.report.has_drift ? EXIT.drift : EXIT.ok) : result.ok ? EXIT.ok : EXIT.drift,
     );

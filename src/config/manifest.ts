@@ -27,6 +27,8 @@ const RenderTargetSchema = v.strictObject({
   /** A service id (`srv-…`); RENDER_SERVICE_ID when neither this nor `envGroup` is set. */
   service: v.optional(v.pipe(text, v.regex(/^srv-[\w-]+$/, 'must be a Render service id (srv-…)'))),
   envGroup: v.optional(v.pipe(text, v.regex(/^evg-[\w-]+$/, 'must be a Render env group id (evg-…)'))),
+  /** Deploy the service after a sync changed its variables. @default false */
+  redeploy: v.optional(v.boolean(), false),
 });
 const NetlifyTargetSchema = v.strictObject({
   provider: v.literal('netlify'),
@@ -192,9 +194,11 @@ function buildTarget(
     case 'render':
       if (spec.service && spec.envGroup)
         throw new ConfigError(`target "${targetId}": set service or envGroup, not both`);
+      if (spec.redeploy && spec.envGroup) throw new ConfigError(`target "${targetId}": redeploy applies to a service, not an env group`);
       return {
         id: targetId,
         provider: 'render',
+        redeploy: spec.redeploy,
         scope: spec.envGroup
           ? { kind: 'env-group', envGroupId: spec.envGroup }
           : {

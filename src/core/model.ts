@@ -57,7 +57,13 @@ export type GitHubScope =
 
 /** Where variables live. `id` is the user's name for it (`render`, `netlify-prod`, `github-secrets`). */
 export type Target =
-  | { readonly id: string; readonly provider: 'render'; readonly scope: RenderScope }
+  | {
+      readonly id: string;
+      readonly provider: 'render';
+      readonly scope: RenderScope;
+      /** Start a deploy after a sync changed the service's variables (they apply only on deploy). */
+      readonly redeploy?: boolean;
+    }
   | { readonly id: string; readonly provider: 'netlify'; readonly scope: NetlifyScope }
   | {
       readonly id: string;

@@ -40,6 +40,11 @@ export interface Adapter<T extends Target = Target> {
   /** Creates and updates, batched where the provider allows it safely. */
   write(target: T, ops: readonly WriteOp[], progress?: Progress): Promise<WriteOutcome[]>;
   remove(target: T, keys: readonly string[], progress?: Progress): Promise<WriteOutcome[]>;
+  /**
+   * After a sync changed `changed` keys of the target (never called when nothing changed): what
+   * the provider needs for them to take effect, such as a Render deploy. Says what it did.
+   */
+  afterChanges?(target: T, changed: number): Promise<string | undefined>;
 }
 
 export type Adapters = { readonly [P in ProviderId]: Adapter<Extract<Target, { provider: P }>> };

@@ -129,6 +129,11 @@ export function createRenderAdapter(options: RenderAdapterOptions): RenderAdapte
         { progress },
       );
     },
+    async afterChanges(target) {
+      if (!target.redeploy || target.scope.kind !== 'service') return undefined;
+      const { deployId } = await this.redeploy(target.scope.serviceId);
+      return `deploy ${deployId ?? 'started'}`;
+    },
     async redeploy(serviceId) {
       const path = `/services/${segment(serviceId)}/deploys`;
       const res = await client.request({ method: 'POST', path, body: {}, retrySafe: false });

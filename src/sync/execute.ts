@@ -44,6 +44,8 @@ export interface SyncJournal {
 
 export interface ExecutedSync extends SyncResult {
   readonly correlationId: string;
+  /** What providers did after changes (a Render deploy), or the error class when that failed. */
+  readonly followUps: Readonly<Record<string, string>>;
   /** Snapshot ids by target: `before` (the rollback point) and `after`. */
   readonly snapshots: Readonly<Record<string, { readonly before?: string; readonly after?: string }>>;
 }
@@ -82,7 +84,7 @@ export async function executeSync(
   if (options.dryRun) {
     const result = await applyPlan(ctx, planned, { dryRun: true });
     await audit('dry-run', { counts: countPlanned(plan.targets), keys: plannedKeys(plan.targets) });
-    return { ...result, correlationId, snapshots: {} };
+    return { ...result, correlationId, snapshots: {}, followUps: {} };
   }
 
   const changing = plan.targets.filter((tp) => writesOf(tp).length > 0);
@@ -138,6 +140,19 @@ export async function executeSync(
         outcome.ok ? journal.done(target.id, outcome) : Promise.resolve());
     const result = await applyPlan(ctx, planned, { dryRun: false, progress });
 
+    const followUps: Record<string, string> = {};
+    for (const t of result.targets) {
+      const tp = changing.find((c) => c.target.id === t.target);
+      const adapter = tp && adapterFor(ctx.adapters, tp.target);
+      if (!tp || !adapter?.afterChanges || t.applied.length === 0) continue;
+      try {
+        const did = await adapter.afterChanges(tp.target, t.applied.length);
+        if (did) followUps[t.target] = did;
+      } catch (error) {
+        followUps[t.target] = `failed: ${(error as Error).name}`;
+      }
+    }
+
     const snapshots: Record<string, { before?: string; after?: string }> = {};
     for (const tp of changing) {
       const outcome = result.targets.find((t) => t.target === tp.target.id);
@@ -146,13 +161,13 @@ export async function executeSync(
       await records.events.publish(
         'envsync.commit',
         correlationId,
-        commitPayload(tp, outcome, snapshots[tp.target.id] ?? {}),
+        { ...commitPayload(tp, outcome, snapshots[tp.target.id] ?? {}), ...(followUps[tp.target.id] ? { follow_up: followUps[tp.target.id] } : {}) },
         `${correlationId}:commit:${tp.target.id}`,
       );
     }
     const failed = result.targets.some((t) => t.failed.length > 0);
     const applied = result.targets.reduce((n, t) => n + t.applied.length, 0);
-    if (journal?.audited) return { ...result, correlationId, snapshots };
+    if (journal?.audited) return { ...result, correlationId, snapshots, followUps };
     await audit(result.ok ? 'ok' : failed && applied === 0 ? 'failed' : 'partial', {
       counts: {
         ...countPlanned(plan.targets),
@@ -161,10 +176,10 @@ export async function executeSync(
       },
       keys: plannedKeys(plan.targets),
       error: result.targets.flatMap((t) => t.failed.map((f) => f.error))[0],
-      detail: { snapshots },
+      detail: { snapshots, ...(Object.keys(followUps).length > 0 ? { follow_ups: followUps } : {}) },
     });
     await journal?.markAudited();
-    return { ...result, correlationId, snapshots };
+    return { ...result, correlationId, snapshots, followUps };
   } finally {
     await records.locks.release(
       changing.map((tp) => tp.target.id),

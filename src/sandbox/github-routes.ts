@@ -1,0 +1,369 @@
+import sodium from 'libsodium-wrappers';
+import { isoSeconds } from './clock.ts';
+import type { ApiRoute, SandboxReply, SandboxRequest } from './http.ts';
+import type { Sharing } from './github-org-sharing.ts';
+import {
+  isSharingError,
+  selectedRepositoryHandlers,
+  sharingFrom,
+  sharingJson,
+} from './github-org-sharing.ts';
+import { paginate } from './github-pagination.ts';
+import { repositoryJson } from './github-repository.ts';
+import type { GitHubLimits, GitHubRouteContext, ScopeKind } from './github-request.ts';
+import {
+  docsFor,
+  findRepo,
+  gitHubError,
+  IMPROPERLY_ENCRYPTED_MESSAGE,
+  invalid,
+  isReply,
+  NAME_RULES_MESSAGE,
+  resolveScope,
+} from './github-request.ts';
+import type { ActionsScope, GitHubVisibility, StoredSecret, StoredVariable } from './github-state.ts';
+import { isValidActionsName } from './github-state.ts';
+
+// Repo, environment and org serve the same secrets/variables routes under their own prefix (environments have no /actions).
+const PREFIX: Record<ScopeKind, string> = {
+  repo: '/repos/{owner}/{repo}/actions',
+  environment: '/repos/{owner}/{repo}/environments/{environment_name}',
+  org: '/orgs/{org}/actions',
+};
+
+export function gitHubRoutes(ctx: GitHubRouteContext): ApiRoute[] {
+  const routes: ApiRoute[] = [];
+  const add = (
+    method: string,
+    route: string,
+    handle: (req: SandboxRequest) => SandboxReply,
+    contractRoute?: null,
+  ): void => {
+    routes.push({ method, route, handle, ...(contractRoute === null ? { contractRoute } : {}) });
+  };
+  for (const kind of ['repo', 'environment', 'org'] as const) {
+    const secrets = secretHandlers(ctx, kind);
+    const variables = variableHandlers(ctx, kind);
+    const p = PREFIX[kind];
+    add('GET', `${p}/secrets`, secrets.list);
+    add('GET', `${p}/secrets/public-key`, secrets.publicKey);
+    add('GET', `${p}/secrets/{secret_name}`, secrets.get);
+    add('PUT', `${p}/secrets/{secret_name}`, secrets.put);
+    add('DELETE', `${p}/secrets/{secret_name}`, secrets.remove);
+    add('GET', `${p}/variables`, variables.list);
+    add('POST', `${p}/variables`, variables.create);
+    add('GET', `${p}/variables/{name}`, variables.get);
+    add('PATCH', `${p}/variables/{name}`, variables.update);
+    add('DELETE', `${p}/variables/{name}`, variables.remove);
+  }
+  for (const what of ['secrets', 'variables'] as const) {
+    const selected = selectedRepositoryHandlers(ctx, what);
+    const item = what === 'secrets' ? '{secret_name}' : '{name}';
+    add('GET', `/orgs/{org}/actions/${what}/${item}/repositories`, selected.list);
+    add('PUT', `/orgs/{org}/actions/${what}/${item}/repositories`, selected.set);
+    add('PUT', `/orgs/{org}/actions/${what}/${item}/repositories/{repository_id}`, selected.add);
+    add('DELETE', `/orgs/{org}/actions/${what}/${item}/repositories/{repository_id}`, selected.remove);
+  }
+  // Outside the Actions contract but needed by a client: access checks, environments, budget.
+  add(
+    'GET',
+    '/repos/{owner}/{repo}',
+    (req) => {
+      const repo = findRepo(ctx, req);
+      if (!repo)
+        return gitHubError(404, 'Not Found', 'https://docs.github.com/rest/repos/repos#get-a-repository');
+      return { status: 200, body: repositoryJson(repo, req.origin, !ctx.grants.get(req.token)?.readOnly) };
+    },
+    null,
+  );
+  add(
+    'GET',
+    '/repos/{owner}/{repo}/environments',
+    (req) => {
+      const repo = findRepo(ctx, req);
+      if (!repo)
+        return gitHubError(
+          404,
+          'Not Found',
+          'https://docs.github.com/rest/deployments/environments#list-environments',
+        );
+      const all = [...repo.environments.values()].sort((a, b) => a.name.localeCompare(b.name));
+      const page = paginate(all, req, 30, 100);
+      const environments = page.items.map((e) => ({
+        id: e.id,
+        node_id: Buffer.from(`011:Environment${e.id}`).toString('base64'),
+        name: e.name,
+        url: `${req.origin}/repos/${repo.owner}/${repo.name}/environments/${encodeURIComponent(e.name)}`,
+        html_url: `https://github.com/${repo.owner}/${repo.name}/deployments/activity_log?environments_filter=${encodeURIComponent(e.name)}`,
+        created_at: e.createdAt,
+        updated_at: e.updatedAt,
+        protection_rules: [],
+        deployment_branch_policy: null,
+      }));
+      return { status: 200, body: { total_count: all.length, environments }, headers: page.headers };
+    },
+    null,
+  );
+  add('GET', '/rate_limit', (req) => ({ status: 200, body: ctx.rateLimitJson(req.token) }), null);
+  return routes;
+}
+
+function countLimit(limits: GitHubLimits, kind: ScopeKind, what: 'secrets' | 'variables'): number {
+  const table = {
+    secrets: {
+      repo: limits.secretsPerRepo,
+      environment: limits.secretsPerEnvironment,
+      org: limits.secretsPerOrg,
+    },
+    variables: {
+      repo: limits.variablesPerRepo,
+      environment: limits.variablesPerEnvironment,
+      org: limits.variablesPerOrg,
+    },
+  };
+  return table[what][kind];
+}
+
+const SCOPE_NOUN: Record<ScopeKind, string> = {
+  repo: 'repository',
+  environment: 'environment',
+  org: 'organization',
+};
+
+function secretHandlers(ctx: GitHubRouteContext, kind: ScopeKind) {
+  const secretJson = (s: StoredSecret, req: SandboxRequest): Record<string, unknown> => ({
+    name: s.name,
+    created_at: s.createdAt,
+    updated_at: s.updatedAt,
+    ...(kind === 'org'
+      ? sharingJson(s, `${req.origin}/orgs/${req.params.org ?? ''}/actions/secrets/${s.name}/repositories`)
+      : {}),
+  });
+  return {
+    list: (req: SandboxRequest): SandboxReply => {
+      const r = resolveScope(ctx, kind, req);
+      if (isReply(r)) return r;
+      const all = [...r.scope.secrets.values()].sort((a, b) => a.name.localeCompare(b.name));
+      const page = paginate(all, req, 30, 100);
+      return {
+        status: 200,
+        body: { total_count: all.length, secrets: page.items.map((s) => secretJson(s, req)) },
+        headers: page.headers,
+      };
+    },
+    publicKey: (req: SandboxRequest): SandboxReply => {
+      const r = resolveScope(ctx, kind, req);
+      if (isReply(r)) return r;
+      return { status: 200, body: publicKeyJson(r.scope) };
+    },
+    get: (req: SandboxRequest): SandboxReply => {
+      const r = resolveScope(ctx, kind, req);
+      if (isReply(r)) return r;
+      const secret = r.scope.secrets.get((req.params.secret_name ?? '').toUpperCase());
+      return secret
+        ? { status: 200, body: secretJson(secret, req) }
+        : gitHubError(404, 'Not Found', docsFor(ctx, req));
+    },
+    put: (req: SandboxRequest): SandboxReply => {
+      const r = resolveScope(ctx, kind, req);
+      if (isReply(r)) return r;
+      const docs = docsFor(ctx, req);
+      const name = req.params.secret_name ?? '';
+      if (!isValidActionsName(name)) return gitHubError(422, NAME_RULES_MESSAGE, docs);
+      const body = req.body as {
+        encrypted_value?: string;
+        key_id?: string;
+        visibility?: GitHubVisibility;
+        selected_repository_ids?: (number | string)[];
+      };
+      const existing = r.scope.secrets.get(name.toUpperCase());
+      let sharing: Sharing | undefined;
+      if (r.org) {
+        const s = sharingFrom(ctx, r.org, body.visibility, body.selected_repository_ids, existing, docs);
+        if (isSharingError(s)) return s;
+        sharing = s;
+      }
+      let plaintext = existing?.plaintext;
+      // An org secret may be PUT with only a new visibility; anything else needs a sealed value.
+      if (body.encrypted_value !== undefined || body.key_id !== undefined || !existing) {
+        if (body.encrypted_value === undefined) return invalid(`"encrypted_value" wasn't supplied.`, docs);
+        if (body.key_id === undefined) return invalid(`"key_id" wasn't supplied.`, docs);
+        const opened = openSealedBox(r.scope, body.key_id, body.encrypted_value);
+        if (!opened) return gitHubError(422, IMPROPERLY_ENCRYPTED_MESSAGE, docs);
+        if (opened.byteLength > ctx.limits.valueBytes) {
+          return gitHubError(
+            422,
+            `Secret value is too large: the limit is ${ctx.limits.valueBytes / 1024} KB.`,
+            docs,
+          );
+        }
+        plaintext = new TextDecoder().decode(opened);
+      }
+      const limit = countLimit(ctx.limits, kind, 'secrets');
+      if (!existing && r.scope.secrets.size >= limit) {
+        return gitHubError(
+          422,
+          `Secret limit reached: a ${SCOPE_NOUN[kind]} can have at most ${limit} secrets.`,
+          docs,
+        );
+      }
+      const now = isoSeconds(Date.now());
+      r.scope.secrets.set(name.toUpperCase(), {
+        name: name.toUpperCase(),
+        plaintext: plaintext ?? '',
+        createdAt: existing?.createdAt ?? now,
+        updatedAt: now,
+        ...sharing,
+      });
+      return existing ? { status: 204 } : { status: 201, body: {} };
+    },
+    remove: (req: SandboxRequest): SandboxReply => {
+      const r = resolveScope(ctx, kind, req);
+      if (isReply(r)) return r;
+      return r.scope.secrets.delete((req.params.secret_name ?? '').toUpperCase())
+        ? { status: 204 }
+        : gitHubError(404, 'Not Found', docsFor(ctx, req));
+    },
+  };
+}
+
+export function publicKeyJson(scope: ActionsScope): { key_id: string; key: string } {
+  const key = scope.sealingKey();
+  return { key_id: key.keyId, key: sodium.to_base64(key.publicKey, sodium.base64_variants.ORIGINAL) };
+}
+
+/** Opens a sealed box with the scope's current key; undefined for a stale key_id or a bad box. */
+function openSealedBox(scope: ActionsScope, keyId: string, encrypted: string): Uint8Array | undefined {
+  const key = scope.sealingKey();
+  if (keyId !== key.keyId) return undefined;
+  try {
+    return sodium.crypto_box_seal_open(Buffer.from(encrypted, 'base64'), key.publicKey, key.privateKey);
+  } catch {
+    return undefined;
+  }
+}
+
+function variableHandlers(ctx: GitHubRouteContext, kind: ScopeKind) {
+  const variableJson = (v: StoredVariable, req: SandboxRequest): Record<string, unknown> => ({
+    name: v.name,
+    value: v.value,
+    created_at: v.createdAt,
+    updated_at: v.updatedAt,
+    ...(kind === 'org'
+      ? sharingJson(v, `${req.origin}/orgs/${req.params.org ?? ''}/actions/variables/${v.name}/repositories`)
+      : {}),
+  });
+  const tooLarge = (value: string | undefined): boolean =>
+    value !== undefined && Buffer.byteLength(value) > ctx.limits.valueBytes;
+  const tooLargeReply = (docs: string): SandboxReply =>
+    gitHubError(422, `Variable value is too large: the limit is ${ctx.limits.valueBytes / 1024} KB.`, docs);
+  return {
+    list: (req: SandboxRequest): SandboxReply => {
+      const r = resolveScope(ctx, kind, req);
+      if (isReply(r)) return r;
+      const all = [...r.scope.variables.values()].sort((a, b) => a.name.localeCompare(b.name));
+      const page = paginate(all, req, 10, 30);
+      return {
+        status: 200,
+        body: { total_count: all.length, variables: page.items.map((v) => variableJson(v, req)) },
+        headers: page.headers,
+      };
+    },
+    get: (req: SandboxRequest): SandboxReply => {
+      const r = resolveScope(ctx, kind, req);
+      if (isReply(r)) return r;
+      const variable = r.scope.variables.get((req.params.name ?? '').toUpperCase());
+      return variable
+        ? { status: 200, body: variableJson(variable, req) }
+        : gitHubError(404, 'Not Found', docsFor(ctx, req));
+    },
+    create: (req: SandboxRequest): SandboxReply => {
+      const r = resolveScope(ctx, kind, req);
+      if (isReply(r)) return r;
+      const docs = docsFor(ctx, req);
+      const body = req.body as {
+        name: string;
+        value: string;
+        visibility?: GitHubVisibility;
+        selected_repository_ids?: (number | string)[];
+      };
+      if (!isValidActionsName(body.name)) return gitHubError(422, NAME_RULES_MESSAGE, docs);
+      const key = body.name.toUpperCase();
+      if (r.scope.variables.has(key))
+        return gitHubError(409, 'Already exists - Variable already exists', docs);
+      if (tooLarge(body.value)) return tooLargeReply(docs);
+      const limit = countLimit(ctx.limits, kind, 'variables');
+      if (r.scope.variables.size >= limit) {
+        return gitHubError(
+          422,
+          `Variable limit reached: a ${SCOPE_NOUN[kind]} can have at most ${limit} variables.`,
+          docs,
+        );
+      }
+      let sharing: Sharing | undefined;
+      if (r.org) {
+        const s = sharingFrom(ctx, r.org, body.visibility, body.selected_repository_ids, undefined, docs);
+        if (isSharingError(s)) return s;
+        sharing = s;
+      }
+      const now = isoSeconds(Date.now());
+      r.scope.variables.set(key, {
+        name: key,
+        value: body.value,
+        createdAt: now,
+        updatedAt: now,
+        ...sharing,
+      });
+      return { status: 201, body: {} };
+    },
+    update: (req: SandboxRequest): SandboxReply => {
+      const r = resolveScope(ctx, kind, req);
+      if (isReply(r)) return r;
+      const docs = docsFor(ctx, req);
+      const oldKey = (req.params.name ?? '').toUpperCase();
+      const existing = r.scope.variables.get(oldKey);
+      if (!existing) return gitHubError(404, 'Not Found', docs);
+      const body = req.body as {
+        name?: string;
+        value?: string;
+        visibility?: GitHubVisibility;
+        selected_repository_ids?: (number | string)[];
+      };
+      const newName = body.name ?? existing.name;
+      if (!isValidActionsName(newName)) return gitHubError(422, NAME_RULES_MESSAGE, docs);
+      const newKey = newName.toUpperCase();
+      if (newKey !== oldKey && r.scope.variables.has(newKey))
+        return gitHubError(409, 'Already exists - Variable already exists', docs);
+      if (tooLarge(body.value)) return tooLargeReply(docs);
+      let sharing: Sharing | undefined;
+      if (r.org && (body.visibility !== undefined || body.selected_repository_ids !== undefined)) {
+        const s = sharingFrom(
+          ctx,
+          r.org,
+          body.visibility ?? existing.visibility,
+          body.selected_repository_ids,
+          existing,
+          docs,
+        );
+        if (isSharingError(s)) return s;
+        sharing = s;
+      }
+      r.scope.variables.delete(oldKey);
+      r.scope.variables.set(newKey, {
+        ...existing,
+        ...sharing,
+        name: newKey,
+        value: body.value ?? existing.value,
+        updatedAt: isoSeconds(Date.now()),
+      });
+      return { status: 204 };
+    },
+    remove: (req: SandboxRequest): SandboxReply => {
+      const r = resolveScope(ctx, kind, req);
+      if (isReply(r)) return r;
+      return r.scope.variables.delete((req.params.name ?? '').toUpperCase())
+        ? { status: 204 }
+        : gitHubError(404, 'Not Found', docsFor(ctx, req));
+    },
+  };
+}
