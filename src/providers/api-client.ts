@@ -91,10 +91,13 @@ export function createApiClient(config: ApiClientConfig): ApiClient {
     const url = /^https?:\/\//i.test(req.path) ? new URL(req.path) : new URL(baseUrl + req.path);
     // A `Link` or cursor URL pointing elsewhere must never receive the token.
     if (url.origin !== origin) {
-      throw new ProviderError(`[envsync] [${config.provider}] refusing to send the token to ${url.origin} (not ${origin})`, {
-        provider: config.provider,
-        key: req.key,
-      });
+      throw new ProviderError(
+        `[envsync] [${config.provider}] refusing to send the token to ${url.origin} (not ${origin})`,
+        {
+          provider: config.provider,
+          key: req.key,
+        },
+      );
     }
     for (const [name, value] of Object.entries(req.query ?? {})) {
       if (value !== undefined) url.searchParams.set(name, String(value));

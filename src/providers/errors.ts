@@ -70,7 +70,10 @@ export class ProviderUnreachableError extends ProviderError {
   /** The request may have reached the provider: whether it took effect is unknown. */
   readonly ambiguous: boolean;
 
-  constructor(message: string, details: ProviderErrorDetails & { readonly host: string; readonly ambiguous: boolean }) {
+  constructor(
+    message: string,
+    details: ProviderErrorDetails & { readonly host: string; readonly ambiguous: boolean },
+  ) {
     super(message, details);
     this.host = details.host;
     this.ambiguous = details.ambiguous;
@@ -82,7 +85,13 @@ export class ProviderServerError extends ProviderError {
   override name = 'ProviderServerError';
 }
 
-const REQUEST_ID_HEADERS = ['x-github-request-id', 'x-request-id', 'x-nf-request-id', 'rndr-id', 'x-render-request-id'];
+const REQUEST_ID_HEADERS = [
+  'x-github-request-id',
+  'x-request-id',
+  'x-nf-request-id',
+  'rndr-id',
+  'x-render-request-id',
+];
 
 export function requestIdOf(headers: Headers): string | undefined {
   for (const name of REQUEST_ID_HEADERS) {
@@ -151,7 +160,12 @@ const STATUS_HINTS: Readonly<Record<number, string>> = {
 };
 
 /** Turns a non-2xx response into the named error for its status. */
-export function errorForResponse(status: number, headers: Headers, bodyText: string, ctx: ResponseErrorContext): ProviderError {
+export function errorForResponse(
+  status: number,
+  headers: Headers,
+  bodyText: string,
+  ctx: ResponseErrorContext,
+): ProviderError {
   const message = providerMessage(bodyText, ctx.values ?? []);
   const requestId = requestIdOf(headers);
   const details: ProviderErrorDetails = { provider: ctx.provider, status, requestId, key: ctx.key };

@@ -62,14 +62,18 @@ function storePath(target: GitHubTarget): string {
 }
 
 /** The `rel="next"` URL of a `Link` header. */
-export function nextLink(link: string | null): string | undefined {
+function relLink(link: string | null, wanted: string): string | undefined {
   if (!link) return undefined;
   for (const part of link.split(',')) {
     const match = /^\s*<([^>]+)>(.*)$/.exec(part);
     const rel = /;\s*rel="?([^";]*)"?/i.exec(match?.[2] ?? '')?.[1] ?? '';
-    if (match?.[1] && rel.trim().split(/\s+/).includes('next')) return match[1];
+    if (match?.[1] && rel.trim().split(/\s+/).includes(wanted)) return match[1];
   }
   return undefined;
+}
+
+export function nextLink(link: string | null): string | undefined {
+  return relLink(link, 'next');
 }
 
 /** Org-wide secrets and variables say who may use them; repository ones do not. */
@@ -86,20 +90,43 @@ async function listPages<T>(
   target: GitHubTarget,
   pick: (data: unknown) => readonly T[],
 ): Promise<T[]> {
-  const items: T[] = [];
+  const first = await client.request({
+    method: 'GET',
+    path: storePath(target),
+    query: { per_page: PAGE_SIZE[target.store] },
+  });
+  const items: T[] = [...pick(first.data)];
+  // `rel="last"` names the page count: the remaining pages are fetched side by side, in one round
+  // trip instead of one each. Without it, `rel="next"` is followed page by page.
+  const pages = pageLinks(first.headers.get('link'));
+  if (pages.length > 0) {
+    const rest = await Promise.all(pages.map((path) => client.request({ method: 'GET', path })));
+    for (const res of rest) items.push(...pick(res.data));
+    return items;
+  }
   const seen = new Set<string>();
-  let path: string | undefined = storePath(target);
-  let query: Record<string, number> | undefined = { per_page: PAGE_SIZE[target.store] };
-  for (let page = 0; path !== undefined && page < MAX_PAGES; page += 1) {
-    const res = await client.request({ method: 'GET', path, query });
+  let path = nextLink(first.headers.get('link'));
+  for (let page = 1; path !== undefined && !seen.has(path) && page < MAX_PAGES; page += 1) {
+    seen.add(path);
+    const res = await client.request({ method: 'GET', path });
     items.push(...pick(res.data));
-    const next = nextLink(res.headers.get('link'));
-    // The next URL carries its own query; a URL seen before would loop forever.
-    path = next !== undefined && !seen.has(next) ? next : undefined;
-    if (next !== undefined) seen.add(next);
-    query = undefined;
+    path = nextLink(res.headers.get('link'));
   }
   return items;
+}
+
+/** The URLs of pages 2…last, built from the `rel="last"` link of page 1; empty when it cannot tell. */
+export function pageLinks(link: string | null): string[] {
+  const last = relLink(link, 'last');
+  const next = relLink(link, 'next');
+  if (!last || !next) return [];
+  const lastUrl = new URL(last, 'http://x');
+  const count = Number(lastUrl.searchParams.get('page'));
+  if (!Number.isInteger(count) || count < 2 || count > MAX_PAGES) return [];
+  return Array.from({ length: count - 1 }, (_, i) => {
+    lastUrl.searchParams.set('page', String(i + 2));
+    return last.startsWith('http') ? lastUrl.toString() : `${lastUrl.pathname}${lastUrl.search}`;
+  });
 }
 
 async function listStore(client: ApiClient, target: GitHubTarget): Promise<Map<string, EnvValue>> {
@@ -111,7 +138,11 @@ async function listStore(client: ApiClient, target: GitHubTarget): Promise<Map<s
   } else {
     const variables = await listPages(client, target, (data) => decode(VariablesPage, data, what).variables);
     for (const variable of variables) {
-      map.set(variable.name, { kind: 'value', value: new Secret(String(variable.value)), updatedAt: variable.updated_at });
+      map.set(variable.name, {
+        kind: 'value',
+        value: new Secret(String(variable.value)),
+        updatedAt: variable.updated_at,
+      });
     }
   }
   return map;
@@ -125,12 +156,18 @@ async function loadSealer(): Promise<(plaintext: string, key: PublicKey) => stri
   const { default: sodium } = await import('libsodium-wrappers');
   await sodium.ready;
   return (plaintext, key) =>
-    Buffer.from(sodium.crypto_box_seal(Buffer.from(plaintext, 'utf8'), Buffer.from(key.key, 'base64'))).toString('base64');
+    Buffer.from(
+      sodium.crypto_box_seal(Buffer.from(plaintext, 'utf8'), Buffer.from(key.key, 'base64')),
+    ).toString('base64');
 }
 
 /** A 422 that blames the key: the public key rotated between our fetch and the PUT. */
 function blamesPublicKey(error: unknown): boolean {
-  return error instanceof ProviderValidationError && /\bkey(_id)?\b|public key|encrypt/i.test(error.message) && !/names? can only/i.test(error.message);
+  return (
+    error instanceof ProviderValidationError &&
+    /\bkey(_id)?\b|public key|encrypt/i.test(error.message) &&
+    !/names? can only/i.test(error.message)
+  );
 }
 
 async function writeSecrets(
@@ -188,7 +225,11 @@ async function writeSecrets(
  * EnvSync shows as drift. One listing after the writes (a page per 100 secrets) rather than a GET
  * per secret: the API-call count stays at the minimum plus a page.
  */
-async function withUpdatedAt(client: ApiClient, target: GitHubTarget, outcomes: WriteOutcome[]): Promise<WriteOutcome[]> {
+async function withUpdatedAt(
+  client: ApiClient,
+  target: GitHubTarget,
+  outcomes: WriteOutcome[],
+): Promise<WriteOutcome[]> {
   if (!outcomes.some((o) => o.ok)) return outcomes;
   let listed: EnvMap;
   try {
@@ -255,8 +296,10 @@ export function createGitHubAdapter(options: GitHubAdapterOptions): Adapter<GitH
       provider: 'github',
       baseUrl: GITHUB_API_URL,
       budgets: GITHUB_BUDGETS,
-      // GitHub asks integrators to make requests serially to stay clear of secondary limits.
-      concurrency: 1,
+      // GitHub asks integrators to make writes serially to stay clear of secondary limits; a few
+      // reads at once (well under its 100 concurrent requests) fetch list pages in parallel.
+      concurrency: 4,
+      writeConcurrency: 1,
       resetHeader: GITHUB_RESET,
       apiUrlSetting: 'GITHUB_API_URL',
       headers: { Accept: 'application/vnd.github+json', 'X-GitHub-Api-Version': '2022-11-28' },
@@ -286,7 +329,9 @@ export function createGitHubAdapter(options: GitHubAdapterOptions): Adapter<GitH
     },
     write(target, ops, progress) {
       if (ops.length === 0) return Promise.resolve([]);
-      return target.store === 'secrets' ? writeSecrets(client, target, ops, progress) : writeVariables(client, target, ops, progress);
+      return target.store === 'secrets'
+        ? writeSecrets(client, target, ops, progress)
+        : writeVariables(client, target, ops, progress);
     },
     remove(target, keys, progress) {
       const base = storePath(target);

@@ -83,7 +83,10 @@ export interface RetriedResponse {
 
 const RETRYABLE_STATUSES = new Set([500, 502, 503, 504]);
 
-export async function fetchWithRetry(request: RetryableRequest, options: FetchWithRetryOptions): Promise<RetriedResponse> {
+export async function fetchWithRetry(
+  request: RetryableRequest,
+  options: FetchWithRetryOptions,
+): Promise<RetriedResponse> {
   const doFetch = options.fetch ?? globalThis.fetch;
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
@@ -156,7 +159,12 @@ function rateLimitMessage(status: number, bodyText: string): string | undefined 
 }
 
 /** A response saying the budget is spent holds every later request until the reset. */
-function noteExhaustedBudget(headers: Headers, options: FetchWithRetryOptions, clock: Clock, timeScale: number): void {
+function noteExhaustedBudget(
+  headers: Headers,
+  options: FetchWithRetryOptions,
+  clock: Clock,
+  timeScale: number,
+): void {
   if (!options.pacer) return;
   const wait = resetWaitMs(headers, options.resetHeader, clock.now());
   if (wait !== undefined && wait > 0) options.pacer.pauseUntil(clock.now() + wait * timeScale);
@@ -170,9 +178,10 @@ function unreachable(
 ): ProviderUnreachableError {
   const host = hostOf(request.url);
   const setting = options.apiUrlSetting ?? 'the API URL setting';
-  const unknownOutcome = failure.ambiguous && !(request.retrySafe ?? isIdempotentMethod(request.method))
-    ? ' The request may or may not have been applied; list the target before trying again.'
-    : '';
+  const unknownOutcome =
+    failure.ambiguous && !(request.retrySafe ?? isIdempotentMethod(request.method))
+      ? ' The request may or may not have been applied; list the target before trying again.'
+      : '';
   const message =
     `[envsync] [${options.provider}] cannot reach ${host}: ${failure.reason}. ` +
     `Check network access, firewall rules and ${setting}.${unknownOutcome}`;
@@ -192,4 +201,3 @@ function hostOf(url: string): string {
     return url;
   }
 }
-

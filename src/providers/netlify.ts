@@ -50,7 +50,9 @@ const Site = v.looseObject({ account_id: v.string() });
 /** The value a context reads: its own, else (when reading) the `all` one. */
 function ownValue(envVar: EnvVar, scope: NetlifyScope): EnvVarValue | undefined {
   return envVar.values.find(
-    (value) => value.context === scope.context && (scope.context !== 'branch' || value.context_parameter === scope.branch),
+    (value) =>
+      value.context === scope.context &&
+      (scope.context !== 'branch' || value.context_parameter === scope.branch),
   );
 }
 
@@ -69,7 +71,8 @@ function toEnvValue(envVar: EnvVar, scope: NetlifyScope): EnvValue | undefined {
 /** `{context}` or `{context: 'branch', context_parameter}`, for bodies. */
 function contextOf(scope: NetlifyScope): { context: string; context_parameter?: string } {
   if (scope.context !== 'branch') return { context: scope.context };
-  if (!scope.branch) throw new Error('[envsync] [netlify] a target with context "branch" needs the branch name');
+  if (!scope.branch)
+    throw new Error('[envsync] [netlify] a target with context "branch" needs the branch name');
   return { context: 'branch', context_parameter: scope.branch };
 }
 
@@ -91,9 +94,11 @@ class SiteEnv {
   accountId(): Promise<string> {
     this.#accountId ??= this.#scope.accountId
       ? Promise.resolve(this.#scope.accountId)
-      : this.#client.request({ method: 'GET', path: `/sites/${segment(this.#scope.siteId)}` }).then(
-          (res) => decode(Site, res.data, { provider: 'netlify', what: 'GET /sites/{site_id}' }).account_id,
-        );
+      : this.#client
+          .request({ method: 'GET', path: `/sites/${segment(this.#scope.siteId)}` })
+          .then(
+            (res) => decode(Site, res.data, { provider: 'netlify', what: 'GET /sites/{site_id}' }).account_id,
+          );
     return this.#accountId;
   }
 
@@ -122,7 +127,12 @@ function outcomeOf(envVar: EnvVar | undefined): { updatedAt?: string } {
 }
 
 /** Sets the target context's value of an existing key; other contexts keep theirs. */
-async function patchValue(client: ApiClient, site: SiteEnv, scope: NetlifyScope, op: WriteOp): Promise<EnvVar | undefined> {
+async function patchValue(
+  client: ApiClient,
+  site: SiteEnv,
+  scope: NetlifyScope,
+  op: WriteOp,
+): Promise<EnvVar | undefined> {
   const value = op.value.reveal();
   const res = await client.request({
     method: 'PATCH',
@@ -147,7 +157,12 @@ function createBody(scope: NetlifyScope, op: WriteOp): Record<string, unknown> {
 }
 
 /** Creates one key; if it exists after all (a race, or a resent create), sets its value instead. */
-async function createOne(client: ApiClient, site: SiteEnv, scope: NetlifyScope, op: WriteOp): Promise<EnvVar | undefined> {
+async function createOne(
+  client: ApiClient,
+  site: SiteEnv,
+  scope: NetlifyScope,
+  op: WriteOp,
+): Promise<EnvVar | undefined> {
   try {
     const res = await client.request({
       method: 'POST',
@@ -196,7 +211,12 @@ async function createMany(
     outcomes = ops.map((op): WriteOutcome => ({ key: op.key, ok: true, ...outcomeOf(byKey.get(op.key)) }));
   } catch (error) {
     if (error instanceof ProviderValidationError || error instanceof ProviderConflictError) {
-      return outcomesFor(ops, (op) => op.key, async (op) => outcomeOf(await createOne(client, site, scope, op)), { progress });
+      return outcomesFor(
+        ops,
+        (op) => op.key,
+        async (op) => outcomeOf(await createOne(client, site, scope, op)),
+        { progress },
+      );
     }
     outcomes = ops.map((op): WriteOutcome => ({ key: op.key, ok: false, error: asError(error) }));
   }
@@ -233,9 +253,18 @@ export function createNetlifyAdapter(options: NetlifyAdapterOptions): Adapter<Ne
     },
     async read(target, key) {
       const site = new SiteEnv(client, target.scope);
-      const res = await client.request({ method: 'GET', path: await site.envPath(key), query: site.query, key, accept: [404] });
+      const res = await client.request({
+        method: 'GET',
+        path: await site.envPath(key),
+        query: site.query,
+        key,
+        accept: [404],
+      });
       if (res.status === 404) return undefined;
-      return toEnvValue(decode(EnvVar, res.data, { provider: 'netlify', what: 'GET /accounts/{account_id}/env/{key}' }), target.scope);
+      return toEnvValue(
+        decode(EnvVar, res.data, { provider: 'netlify', what: 'GET /accounts/{account_id}/env/{key}' }),
+        target.scope,
+      );
     },
     async write(target, ops, progress) {
       if (ops.length === 0) return [];
@@ -249,7 +278,12 @@ export function createNetlifyAdapter(options: NetlifyAdapterOptions): Adapter<Ne
       const toPatch = ops.filter((op) => existing.has(op.key));
       const [created, patched] = await Promise.all([
         createMany(client, site, scope, toCreate, progress),
-        outcomesFor(toPatch, (op) => op.key, async (op) => outcomeOf(await patchValue(client, site, scope, op)), { progress }),
+        outcomesFor(
+          toPatch,
+          (op) => op.key,
+          async (op) => outcomeOf(await patchValue(client, site, scope, op)),
+          { progress },
+        ),
       ]);
       const byKey = new Map([...created, ...patched].map((o) => [o.key, o]));
       // Every op is in exactly one of the two lists.
@@ -275,8 +309,17 @@ export function createNetlifyAdapter(options: NetlifyAdapterOptions): Adapter<Ne
           }
           // Nothing of ours to remove: the key's value here comes from another context.
           if (own === undefined) return;
-          if (own.id === undefined) throw new Error(`[envsync] [netlify] the ${scope.context} value of ${key} has no id to delete it by`);
-          await client.request({ method: 'DELETE', path: `${path}/value/${segment(own.id)}`, query: site.query, key, accept: [404] });
+          if (own.id === undefined)
+            throw new Error(
+              `[envsync] [netlify] the ${scope.context} value of ${key} has no id to delete it by`,
+            );
+          await client.request({
+            method: 'DELETE',
+            path: `${path}/value/${segment(own.id)}`,
+            query: site.query,
+            key,
+            accept: [404],
+          });
         },
         { progress },
       );

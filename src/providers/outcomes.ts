@@ -34,7 +34,8 @@ export async function outcomesFor<T>(
       let outcome: WriteOutcome;
       try {
         const done = await work(item);
-        outcome = done?.updatedAt === undefined ? { key, ok: true } : { key, ok: true, updatedAt: done.updatedAt };
+        outcome =
+          done?.updatedAt === undefined ? { key, ok: true } : { key, ok: true, updatedAt: done.updatedAt };
       } catch (error) {
         outcome = { key, ok: false, error: asError(error) };
       }
@@ -49,6 +50,9 @@ export async function outcomesFor<T>(
 }
 
 /** Tells `progress` of outcomes that finished together (one bulk request), in order. */
-export async function reportAll(outcomes: readonly WriteOutcome[], progress: Progress | undefined): Promise<void> {
+export async function reportAll(
+  outcomes: readonly WriteOutcome[],
+  progress: Progress | undefined,
+): Promise<void> {
   for (const outcome of outcomes) await progress?.(outcome);
 }

@@ -34,6 +34,8 @@ export interface PacerOptions {
   readonly budgets: readonly PaceBudget[];
   /** Requests in flight at once. @default 4 */
   readonly concurrency?: number;
+  /** Writes in flight at once, within `concurrency`. @default concurrency */
+  readonly writeConcurrency?: number;
   /** Multiplies every window: `0.001` makes a minute last 60 ms. @default 1 */
   readonly timeScale?: number;
   /** @default systemClock */
@@ -57,8 +59,10 @@ export type Release = () => void;
 export class Pacer {
   readonly #windows: Window[];
   readonly #concurrency: number;
+  readonly #writeConcurrency: number;
   readonly #clock: Clock;
   #inFlight = 0;
+  #writesInFlight = 0;
   #pausedUntil = 0;
   #waitingForRelease: (() => void)[] = [];
   /** Admission is FIFO: each caller waits for the one before it to be admitted. */
@@ -68,9 +72,14 @@ export class Pacer {
     const timeScale = options.timeScale ?? 1;
     if (!(timeScale > 0)) throw new RangeError('timeScale must be a positive number');
     this.#concurrency = Math.max(1, options.concurrency ?? 4);
+    this.#writeConcurrency = Math.max(
+      1,
+      Math.min(this.#concurrency, options.writeConcurrency ?? this.#concurrency),
+    );
     this.#clock = options.clock ?? systemClock;
     this.#windows = options.budgets.map((budget) => {
-      if (!(budget.limit >= 1) || !(budget.windowMs > 0)) throw new RangeError('a pacing budget needs limit ≥ 1 and windowMs > 0');
+      if (!(budget.limit >= 1) || !(budget.windowMs > 0))
+        throw new RangeError('a pacing budget needs limit ≥ 1 and windowMs > 0');
       return { budget, realWindowMs: budget.windowMs * timeScale, slots: [] };
     });
   }
@@ -102,7 +111,10 @@ export class Pacer {
         await this.#clock.sleep(this.#pausedUntil - now);
         continue;
       }
-      if (this.#inFlight >= this.#concurrency) {
+      if (
+        this.#inFlight >= this.#concurrency ||
+        (isWrite && this.#writesInFlight >= this.#writeConcurrency)
+      ) {
         await new Promise<void>((resolve) => this.#waitingForRelease.push(resolve));
         continue;
       }
@@ -120,12 +132,14 @@ export class Pacer {
     const slot: Slot = { doneAt: Infinity };
     for (const window of this.#applicable(isWrite)) window.slots.push(slot);
     this.#inFlight += 1;
+    if (isWrite) this.#writesInFlight += 1;
     let released = false;
     return () => {
       if (released) return;
       released = true;
       slot.doneAt = this.#clock.now();
       this.#inFlight -= 1;
+      if (isWrite) this.#writesInFlight -= 1;
       const waiting = this.#waitingForRelease;
       this.#waitingForRelease = [];
       for (const resolve of waiting) resolve();
@@ -142,7 +156,9 @@ export class Pacer {
   #budgetWait(isWrite: boolean, now: number): number | 'release' {
     let longest = 0;
     for (const window of this.#applicable(isWrite)) {
-      window.slots = window.slots.filter((s) => s.doneAt === Infinity || s.doneAt + window.realWindowMs > now);
+      window.slots = window.slots.filter(
+        (s) => s.doneAt === Infinity || s.doneAt + window.realWindowMs > now,
+      );
       const excess = window.slots.length - window.budget.limit + 1;
       if (excess <= 0) continue;
       // The `excess`-th slot to expire frees the room we need; in-flight slots expire last.

@@ -57,7 +57,8 @@ async function listService(client: ApiClient, serviceId: string): Promise<Map<st
     const res = await client.request({ method: 'GET', path, query: { limit: PAGE_SIZE, cursor } });
     const items = decode(EnvVarsPage, res.data, { provider: 'render', what: `GET ${path}` });
     for (const { envVar } of items) map.set(envVar.key, { kind: 'value', value: new Secret(envVar.value) });
-    // The end is an empty page; a cursor that does not move would loop forever.
+    // The end is an empty page (the contract says so; a short page is not proof of the end); a
+    // cursor that does not move would loop forever.
     const last = items.at(-1)?.cursor;
     if (last === undefined || last === cursor) break;
     cursor = last;
@@ -69,12 +70,16 @@ async function listGroup(client: ApiClient, envGroupId: string): Promise<Map<str
   const path = `/env-groups/${segment(envGroupId)}`;
   const res = await client.request({ method: 'GET', path });
   const group = decode(EnvGroup, res.data, { provider: 'render', what: `GET ${path}` });
-  return new Map(group.envVars.map((e): [string, EnvValue] => [e.key, { kind: 'value', value: new Secret(e.value) }]));
+  return new Map(
+    group.envVars.map((e): [string, EnvValue] => [e.key, { kind: 'value', value: new Secret(e.value) }]),
+  );
 }
 
 function list(client: ApiClient, target: RenderTarget): Promise<Map<string, EnvValue>> {
   const scope = target.scope;
-  return scope.kind === 'service' ? listService(client, scope.serviceId) : listGroup(client, scope.envGroupId);
+  return scope.kind === 'service'
+    ? listService(client, scope.serviceId)
+    : listGroup(client, scope.envGroupId);
 }
 
 export function createRenderAdapter(options: RenderAdapterOptions): RenderAdapter {
@@ -97,7 +102,8 @@ export function createRenderAdapter(options: RenderAdapterOptions): RenderAdapte
     rules: () => renderRules,
     list: (target): Promise<EnvMap> => list(client, target),
     async read(target, key) {
-      if (target.scope.kind === 'env-group') return (await listGroup(client, target.scope.envGroupId)).get(key);
+      if (target.scope.kind === 'env-group')
+        return (await listGroup(client, target.scope.envGroupId)).get(key);
       const path = `${envVarsPath(target.scope)}/${segment(key)}`;
       const res = await client.request({ method: 'GET', path, key, accept: [404] });
       if (res.status === 404) return undefined;
@@ -112,7 +118,13 @@ export function createRenderAdapter(options: RenderAdapterOptions): RenderAdapte
         async (op) => {
           const value = op.value.reveal();
           // PUT of one key creates or updates it and leaves every other key alone.
-          await client.request({ method: 'PUT', path: `${base}/${segment(op.key)}`, body: { value }, key: op.key, values: [value] });
+          await client.request({
+            method: 'PUT',
+            path: `${base}/${segment(op.key)}`,
+            body: { value },
+            key: op.key,
+            values: [value],
+          });
         },
         { progress },
       );

@@ -82,7 +82,12 @@ export const GITHUB_SECONDARY_MIN_WAIT_MS = 60_000;
  * undefined. A 429 with requests still remaining is a secondary limit: the primary window's reset
  * says nothing about it.
  */
-export function rateLimitWaitMs(status: number, headers: Headers, style: ResetHeaderStyle, nowMs: number): number | undefined {
+export function rateLimitWaitMs(
+  status: number,
+  headers: Headers,
+  style: ResetHeaderStyle,
+  nowMs: number,
+): number | undefined {
   const retryAfter = parseRetryAfterMs(headers.get('retry-after'), nowMs);
   if (retryAfter !== undefined) return retryAfter;
   const remainingUnknown = status === 429 && !headers.has(style.remainingHeader);

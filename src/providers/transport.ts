@@ -11,6 +11,8 @@ export interface ProviderDefaults {
   readonly baseUrl: string;
   readonly budgets: readonly PaceBudget[];
   readonly concurrency: number;
+  /** Writes in flight at once. @default concurrency */
+  readonly writeConcurrency?: number;
   readonly resetHeader: ResetHeaderStyle;
   readonly apiUrlSetting: string;
   /** Headers besides `Authorization` and `User-Agent`. */
@@ -33,6 +35,7 @@ export function clientFor(defaults: ProviderDefaults, options: RemoteAdapterOpti
   const pacer = new Pacer({
     budgets: options.budgets ?? defaults.budgets,
     concurrency: options.concurrency ?? defaults.concurrency,
+    writeConcurrency: options.concurrency ?? defaults.writeConcurrency,
     timeScale: options.timeScale,
     clock: options.clock,
   });

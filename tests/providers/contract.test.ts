@@ -42,7 +42,11 @@ export function describeAdapterContract<T extends Target>(harness: AdapterHarnes
     afterEach(async () => {
       // No response the sandbox sent broke the contract, and none of our requests was refused as malformed.
       expect(started?.endpoint.violations ?? []).toEqual([]);
-      expect(started?.endpoint.log.entries.filter((e) => e.status === 400 || e.status === 422 || e.status === 405) ?? []).toEqual([]);
+      expect(
+        started?.endpoint.log.entries.filter(
+          (e) => e.status === 400 || e.status === 422 || e.status === 405,
+        ) ?? [],
+      ).toEqual([]);
       await started?.close();
       started = undefined;
     });
@@ -72,10 +76,17 @@ export function describeAdapterContract<T extends Target>(harness: AdapterHarnes
 
     it('creates keys', async () => {
       const { adapter, target, stored } = await start({ KEEP: 'kept' });
-      const outcomes = await adapter.write(target, [op('NEW_ONE', 'v1 with spaces & symbols=/+'), op('NEW_TWO', 'multi\nline')]);
+      const outcomes = await adapter.write(target, [
+        op('NEW_ONE', 'v1 with spaces & symbols=/+'),
+        op('NEW_TWO', 'multi\nline'),
+      ]);
       expectAllOk(outcomes);
       expect(outcomes.map((o) => o.key)).toEqual(['NEW_ONE', 'NEW_TWO']);
-      expect(stored()).toEqual({ KEEP: 'kept', NEW_ONE: 'v1 with spaces & symbols=/+', NEW_TWO: 'multi\nline' });
+      expect(stored()).toEqual({
+        KEEP: 'kept',
+        NEW_ONE: 'v1 with spaces & symbols=/+',
+        NEW_TWO: 'multi\nline',
+      });
     });
 
     it('updates a key and leaves the others alone', async () => {
@@ -125,7 +136,9 @@ export function describeAdapterContract<T extends Target>(harness: AdapterHarnes
 
       const value = 'Sup3r-S3cret-value';
       const written = await adapter.write(target, [op('A', value, 'update')]).catch((e: unknown) => e);
-      const errors = Array.isArray(written) ? (written as WriteOutcome[]).flatMap((o) => (o.ok ? [] : [o.error])) : [written];
+      const errors = Array.isArray(written)
+        ? (written as WriteOutcome[]).flatMap((o) => (o.ok ? [] : [o.error]))
+        : [written];
       expect(errors.length).toBeGreaterThan(0);
       for (const e of errors) {
         expect(e).toBeInstanceOf(ProviderAuthError);
@@ -142,7 +155,10 @@ export function describeAdapterContract<T extends Target>(harness: AdapterHarnes
 
     it('names the host when it cannot be reached', async () => {
       const { adapterWith, target } = await start();
-      const adapter = adapterWith({ baseUrl: 'http://127.0.0.1:1/api', retry: { maxAttempts: 2, baseDelayMs: 1 } });
+      const adapter = adapterWith({
+        baseUrl: 'http://127.0.0.1:1/api',
+        retry: { maxAttempts: 2, baseDelayMs: 1 },
+      });
       const error = await adapter.list(target).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ProviderUnreachableError);
       expect(error).toMatchObject({ host: '127.0.0.1:1', provider: target.provider });
@@ -152,7 +168,11 @@ export function describeAdapterContract<T extends Target>(harness: AdapterHarnes
     it.each(RETRIED_FAULTS)('converges through %s on a write', async (fault) => {
       const { adapter, target, stored, endpoint } = await start({ CHANGE: 'old' });
       const { method, route } = harness.updateRoute;
-      endpoint.faults = { sequence: [fault, fault], match: { methods: [method], routes: [route] }, retryAfterSeconds: 1 };
+      endpoint.faults = {
+        sequence: [fault, fault],
+        match: { methods: [method], routes: [route] },
+        retryAfterSeconds: 1,
+      };
       expectAllOk(await adapter.write(target, [op('CHANGE', 'new', 'update')]));
       expect(stored()).toEqual({ CHANGE: 'new' });
       const tries = endpoint.log.entries.filter((e) => e.method === method && e.path === route);
@@ -168,7 +188,11 @@ export function describeAdapterContract<T extends Target>(harness: AdapterHarnes
     it('waits as long as Retry-After says before trying again', async () => {
       const { adapter, target, endpoint } = await start({ CHANGE: 'old' });
       const { method, route } = harness.updateRoute;
-      endpoint.faults = { sequence: ['429'], match: { methods: [method], routes: [route] }, retryAfterSeconds: 5 };
+      endpoint.faults = {
+        sequence: ['429'],
+        match: { methods: [method], routes: [route] },
+        retryAfterSeconds: 5,
+      };
       expectAllOk(await adapter.write(target, [op('CHANGE', 'new', 'update')]));
       const [refused, accepted] = endpoint.log.entries.filter((e) => e.method === method && e.path === route);
       expect(refused?.fault).toBe('429');

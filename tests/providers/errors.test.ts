@@ -12,12 +12,19 @@ import {
 } from '../../src/providers/errors.ts';
 import type { ProviderError } from '../../src/providers/errors.ts';
 
-const ctx = { provider: 'github', method: 'PUT', path: '/repos/o/r/actions/secrets/TOKEN', key: 'TOKEN' } as const;
+const ctx = {
+  provider: 'github',
+  method: 'PUT',
+  path: '/repos/o/r/actions/secrets/TOKEN',
+  key: 'TOKEN',
+} as const;
 const body = (message: string) => JSON.stringify({ message, documentation_url: 'https://docs.github.com' });
 
 describe('scrubValues', () => {
   it('removes every occurrence of every value, longest first', () => {
-    expect(scrubValues('a hunter2 b hunter2hunter2', ['hunter2', 'hunter2hunter2'])).toBe('a «redacted» b «redacted»');
+    expect(scrubValues('a hunter2 b hunter2hunter2', ['hunter2', 'hunter2hunter2'])).toBe(
+      'a «redacted» b «redacted»',
+    );
   });
 
   it('ignores empty values', () => {
@@ -70,7 +77,10 @@ describe('errorForResponse', () => {
   });
 
   it('never carries a value the provider echoed', () => {
-    const error = errorForResponse(422, new Headers(), body('value p@ss-w0rd is too long'), { ...ctx, values: ['p@ss-w0rd'] });
+    const error = errorForResponse(422, new Headers(), body('value p@ss-w0rd is too long'), {
+      ...ctx,
+      values: ['p@ss-w0rd'],
+    });
     expect(error.message).not.toContain('p@ss-w0rd');
     expect(JSON.stringify(error)).not.toContain('p@ss-w0rd');
   });

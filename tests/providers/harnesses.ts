@@ -9,7 +9,13 @@ import type { RetryOptions } from '../../src/providers/http.ts';
 import { createAdapters } from '../../src/providers/index.ts';
 import type { CreateAdaptersOptions, ProviderAdapters } from '../../src/providers/index.ts';
 import { startGitHubSandbox, startNetlifySandbox, startRenderSandbox } from '../../src/sandbox/index.ts';
-import type { GitHubSandbox, GitHubScopeRef, NetlifySandbox, RenderSandbox, SandboxEndpoint } from '../../src/sandbox/index.ts';
+import type {
+  GitHubSandbox,
+  GitHubScopeRef,
+  NetlifySandbox,
+  RenderSandbox,
+  SandboxEndpoint,
+} from '../../src/sandbox/index.ts';
 
 export type GitHubTarget = Extract<Target, { provider: 'github' }>;
 export type RenderTarget = Extract<Target, { provider: 'render' }>;
@@ -64,7 +70,12 @@ export interface AdapterHarness<T extends Target> {
   start(seed?: Readonly<Record<string, string>>, options?: StartOptions): Promise<Started<T>>;
 }
 
-export function adaptersFor(kind: 'github' | 'render' | 'netlify', endpoint: SandboxEndpoint, options: StartOptions, overrides: AdapterOverrides = {}): ProviderAdapters {
+export function adaptersFor(
+  kind: 'github' | 'render' | 'netlify',
+  endpoint: SandboxEndpoint,
+  options: StartOptions,
+  overrides: AdapterOverrides = {},
+): ProviderAdapters {
   const unused = { token: 'unused', baseUrl: 'http://127.0.0.1:9' };
   const mine = { token: overrides.token ?? endpoint.token, baseUrl: overrides.baseUrl ?? endpoint.url };
   const config: CreateAdaptersOptions = {
@@ -78,7 +89,8 @@ export function adaptersFor(kind: 'github' | 'render' | 'netlify', endpoint: San
   return createAdapters(config);
 }
 
-const entries = (seed: Readonly<Record<string, string>>) => Object.entries(seed).map(([name, value]) => ({ name, value }));
+const entries = (seed: Readonly<Record<string, string>>) =>
+  Object.entries(seed).map(([name, value]) => ({ name, value }));
 
 // ——— GitHub ———
 
@@ -126,7 +138,12 @@ function gitHubHarness(variant: GitHubVariant): AdapterHarness<GitHubTarget> {
           ],
         },
       });
-      const target: GitHubTarget = { id: 'gh', provider: 'github', scope: variant.scope, store: variant.store };
+      const target: GitHubTarget = {
+        id: 'gh',
+        provider: 'github',
+        scope: variant.scope,
+        store: variant.store,
+      };
       const adapters = adaptersFor('github', sandbox, options);
       const inspect = sandbox.inspect;
       return {
@@ -136,14 +153,23 @@ function gitHubHarness(variant: GitHubVariant): AdapterHarness<GitHubTarget> {
         endpoint: sandbox,
         stored: () =>
           variant.store === 'secrets'
-            ? Object.fromEntries(inspect.secretNames(variant.ref).map((n) => [n, inspect.secretPlaintext(variant.ref, n) ?? '']))
+            ? Object.fromEntries(
+                inspect
+                  .secretNames(variant.ref)
+                  .map((n) => [n, inspect.secretPlaintext(variant.ref, n) ?? '']),
+              )
             : inspect.variables(variant.ref),
         plant: (key, value) =>
-          variant.store === 'secrets' ? inspect.setSecret(variant.ref, key, value) : inspect.setVariable(variant.ref, key, value),
+          variant.store === 'secrets'
+            ? inspect.setSecret(variant.ref, key, value)
+            : inspect.setVariable(variant.ref, key, value),
         adapterWith: (overrides) => adaptersFor('github', sandbox, options, overrides).github,
         missingTarget: {
           ...target,
-          scope: variant.scope.kind === 'org' ? { kind: 'org', org: 'nobody' } : { kind: 'repo', owner: 'acme', repo: 'missing' },
+          scope:
+            variant.scope.kind === 'org'
+              ? { kind: 'org', org: 'nobody' }
+              : { kind: 'repo', owner: 'acme', repo: 'missing' },
         },
         close: () => sandbox.close(),
       };
@@ -197,7 +223,9 @@ function renderHarness(kind: 'service' | 'env-group'): AdapterHarness<RenderTarg
         },
       });
       const scope: RenderTarget['scope'] =
-        kind === 'service' ? { kind: 'service', serviceId: SERVICE_ID } : { kind: 'env-group', envGroupId: ENV_GROUP_ID };
+        kind === 'service'
+          ? { kind: 'service', serviceId: SERVICE_ID }
+          : { kind: 'env-group', envGroupId: ENV_GROUP_ID };
       const adapters = adaptersFor('render', sandbox, options);
       const inspect = sandbox.inspect;
       return {
@@ -205,7 +233,8 @@ function renderHarness(kind: 'service' | 'env-group'): AdapterHarness<RenderTarg
         adapters,
         target: { id: 'render', provider: 'render', scope },
         endpoint: sandbox,
-        stored: () => (kind === 'service' ? inspect.envVars(SERVICE_ID) : (inspect.envGroup(ENV_GROUP_ID)?.envVars ?? {})),
+        stored: () =>
+          kind === 'service' ? inspect.envVars(SERVICE_ID) : (inspect.envGroup(ENV_GROUP_ID)?.envVars ?? {}),
         plant: (key, value) => {
           if (kind !== 'service') throw new Error('the Render sandbox plants service variables only');
           inspect.setEnvVar(SERVICE_ID, key, value);
@@ -267,7 +296,11 @@ export const netlifyProduction: AdapterHarness<NetlifyTarget> = {
       },
     });
     const adapters = adaptersFor('netlify', sandbox, options);
-    const target: NetlifyTarget = { id: 'netlify', provider: 'netlify', scope: { siteId: SITE_ID, context: 'production' } };
+    const target: NetlifyTarget = {
+      id: 'netlify',
+      provider: 'netlify',
+      scope: { siteId: SITE_ID, context: 'production' },
+    };
     return {
       adapter: adapters.netlify,
       adapters,
@@ -275,7 +308,11 @@ export const netlifyProduction: AdapterHarness<NetlifyTarget> = {
       endpoint: sandbox,
       stored: () => netlifyValues(sandbox, 'production'),
       plant: (key, value) =>
-        sandbox.inspect.setEnvVar(ACCOUNT_ID, { key, site_id: SITE_ID, values: [{ context: 'production', value }] }),
+        sandbox.inspect.setEnvVar(ACCOUNT_ID, {
+          key,
+          site_id: SITE_ID,
+          values: [{ context: 'production', value }],
+        }),
       adapterWith: (overrides) => adaptersFor('netlify', sandbox, options, overrides).netlify,
       missingTarget: { ...target, scope: { siteId: 'site-missing', context: 'production' } },
       close: () => sandbox.close(),

@@ -65,7 +65,10 @@ describe('fetchWithRetry', () => {
   });
 
   it('waits for Render Ratelimit-Reset when it is the only hint', async () => {
-    const { result, clock } = await run([{ status: 429, headers: { 'ratelimit-reset': '12' } }, { status: 200 }]);
+    const { result, clock } = await run([
+      { status: 429, headers: { 'ratelimit-reset': '12' } },
+      { status: 200 },
+    ]);
     await result;
     expect(clock.sleeps).toEqual([12_000]);
   });
@@ -73,7 +76,14 @@ describe('fetchWithRetry', () => {
   it('waits for GitHub x-ratelimit-reset on a 403 with nothing remaining', async () => {
     const reset = Math.floor(Date.now() / 1000) + 30;
     const { result, clock } = await run(
-      [{ status: 403, headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(reset) }, body: { message: 'API rate limit exceeded' } }, { status: 200 }],
+      [
+        {
+          status: 403,
+          headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(reset) },
+          body: { message: 'API rate limit exceeded' },
+        },
+        { status: 200 },
+      ],
       {},
       { provider: 'github', resetHeader: GITHUB_RESET },
     );
@@ -95,7 +105,10 @@ describe('fetchWithRetry', () => {
   it('treats a GitHub 429 that names no time as a secondary limit, not as the hourly reset', async () => {
     const reset = String(Math.floor(Date.now() / 1000) + 3_000);
     const { result, clock } = await run(
-      [{ status: 429, headers: { 'x-ratelimit-remaining': '4000', 'x-ratelimit-reset': reset } }, { status: 204 }],
+      [
+        { status: 429, headers: { 'x-ratelimit-remaining': '4000', 'x-ratelimit-reset': reset } },
+        { status: 204 },
+      ],
       { method: 'DELETE' },
       { provider: 'github', resetHeader: GITHUB_RESET },
     );
@@ -104,7 +117,11 @@ describe('fetchWithRetry', () => {
   });
 
   it('does not retry a 403 that is about permissions', async () => {
-    const { result, server } = await run([{ status: 403, body: { message: 'Resource not accessible' } }], {}, { provider: 'github', resetHeader: GITHUB_RESET });
+    const { result, server } = await run(
+      [{ status: 403, body: { message: 'Resource not accessible' } }],
+      {},
+      { provider: 'github', resetHeader: GITHUB_RESET },
+    );
     expect(await result).toMatchObject({ status: 403, attempts: 1 });
     expect(server.seen).toHaveLength(1);
   });
@@ -118,17 +135,26 @@ describe('fetchWithRetry', () => {
     const unsafe = await run([{ status: 502 }, { status: 201 }], { method: 'POST', body: '[]' });
     expect(await unsafe.result).toMatchObject({ status: 502, attempts: 1 });
     await unsafe.server.close();
-    const safe = await run([{ status: 502 }, { status: 201 }], { method: 'POST', body: '[]', retrySafe: true });
+    const safe = await run([{ status: 502 }, { status: 201 }], {
+      method: 'POST',
+      body: '[]',
+      retrySafe: true,
+    });
     expect(await safe.result).toMatchObject({ status: 201, attempts: 2 });
   });
 
   it('resends a POST refused with 429: it was not applied', async () => {
-    const { result } = await run([{ status: 429, headers: { 'retry-after': '0' } }, { status: 201 }], { method: 'POST', body: '[]' });
+    const { result } = await run([{ status: 429, headers: { 'retry-after': '0' } }, { status: 201 }], {
+      method: 'POST',
+      body: '[]',
+    });
     expect(await result).toMatchObject({ status: 201, attempts: 2 });
   });
 
   it('converges through connection resets on an idempotent request', async () => {
-    const { result, server } = await run([{ reset: true }, { reset: true }, { status: 200 }], { method: 'DELETE' });
+    const { result, server } = await run([{ reset: true }, { reset: true }, { status: 200 }], {
+      method: 'DELETE',
+    });
     expect(await result).toMatchObject({ status: 200, attempts: 3 });
     expect(server.seen).toHaveLength(3);
   });
@@ -143,7 +169,14 @@ describe('fetchWithRetry', () => {
   });
 
   it('times out a stalled attempt and tries again', async () => {
-    const { result } = await run([{ stallMs: 500, then: { status: 200 } }, { status: 200, body: { second: true } }], {}, { attemptTimeoutMs: 100 });
+    const { result } = await run(
+      [
+        { stallMs: 500, then: { status: 200 } },
+        { status: 200, body: { second: true } },
+      ],
+      {},
+      { attemptTimeoutMs: 100 },
+    );
     expect(await result).toMatchObject({ status: 200, bodyText: '{"second":true}', attempts: 2 });
   });
 
@@ -154,29 +187,51 @@ describe('fetchWithRetry', () => {
     server = undefined;
     const error = await fetchWithRetry(
       { url: `${url}/x`, method: 'GET', headers: {} },
-      { provider: 'netlify', resetHeader: RENDER_RESET, clock: recordingClock(), maxAttempts: 3, apiUrlSetting: 'NETLIFY_API_URL' },
+      {
+        provider: 'netlify',
+        resetHeader: RENDER_RESET,
+        clock: recordingClock(),
+        maxAttempts: 3,
+        apiUrlSetting: 'NETLIFY_API_URL',
+      },
     ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProviderUnreachableError);
-    expect(error).toMatchObject({ name: 'ProviderUnreachableError', host: new URL(url).host, ambiguous: false });
+    expect(error).toMatchObject({
+      name: 'ProviderUnreachableError',
+      host: new URL(url).host,
+      ambiguous: false,
+    });
     expect((error as Error).message).toMatch(/connection refused/);
     expect((error as Error).message).toMatch(/firewall/);
     expect((error as Error).message).toContain('NETLIFY_API_URL');
   });
 
   it('stops waiting when the wait would pass maxTotalWaitMs, returning the 429', async () => {
-    const { result, clock } = await run([{ status: 429, headers: { 'retry-after': '3600' } }], {}, { maxTotalWaitMs: 300_000 });
+    const { result, clock } = await run(
+      [{ status: 429, headers: { 'retry-after': '3600' } }],
+      {},
+      { maxTotalWaitMs: 300_000 },
+    );
     expect(await result).toMatchObject({ status: 429, retryAfterMs: 3_600_000, attempts: 1 });
     expect(clock.sleeps).toEqual([]);
   });
 
   it('stops after maxAttempts', async () => {
-    const { result, server } = await run([{ status: 503 }, { status: 503 }, { status: 503 }], {}, { maxAttempts: 2 });
+    const { result, server } = await run(
+      [{ status: 503 }, { status: 503 }, { status: 503 }],
+      {},
+      { maxAttempts: 2 },
+    );
     expect(await result).toMatchObject({ status: 503, attempts: 2 });
     expect(server.seen).toHaveLength(2);
   });
 
   it('scales every wait by timeScale', async () => {
-    const { result, clock } = await run([{ status: 429, headers: { 'retry-after': '60' } }, { status: 200 }], {}, { timeScale: 0.001 });
+    const { result, clock } = await run(
+      [{ status: 429, headers: { 'retry-after': '60' } }, { status: 200 }],
+      {},
+      { timeScale: 0.001 },
+    );
     await result;
     expect(clock.sleeps).toEqual([60]);
   });
@@ -184,7 +239,11 @@ describe('fetchWithRetry', () => {
   it('holds later requests when a response says the budget is spent', async () => {
     const clock = recordingClock();
     const pacer = new Pacer({ budgets: [], clock });
-    const { result } = await run([{ status: 200, headers: { 'ratelimit-remaining': '0', 'ratelimit-reset': '5' } }], {}, { pacer, clock });
+    const { result } = await run(
+      [{ status: 200, headers: { 'ratelimit-remaining': '0', 'ratelimit-reset': '5' } }],
+      {},
+      { pacer, clock },
+    );
     await result;
     await pacer.acquire(false);
     expect(clock.sleeps[0]).toBeGreaterThan(4_000);
@@ -192,7 +251,11 @@ describe('fetchWithRetry', () => {
   });
 
   it('sends the method, headers and body it was given', async () => {
-    const { result, server } = await run([{ status: 204 }], { method: 'PATCH', headers: { 'x-a': 'b' }, body: '{"v":1}' });
+    const { result, server } = await run([{ status: 204 }], {
+      method: 'PATCH',
+      headers: { 'x-a': 'b' },
+      body: '{"v":1}',
+    });
     expect(await result).toMatchObject({ status: 204, bodyText: '' });
     expect(server.seen[0]).toMatchObject({ method: 'PATCH', body: '{"v":1}' });
     expect(server.seen[0]?.headers['x-a']).toBe('b');

@@ -11,8 +11,14 @@ import type { NetlifyTarget, StartOptions } from './harnesses.ts';
 type Values = { context: NetlifyContext; context_parameter?: string; value: string }[];
 type EnvVarSeed = { key: string; values: Values; is_secret?: boolean };
 
-const op = (key: string, value: string, action: WriteOp['action'] = 'create', secret = false): WriteOp => ({ key, action, value: new Secret(value), secret });
-const failed = (outcomes: readonly WriteOutcome[]) => outcomes.flatMap((o) => (o.ok ? [] : [`${o.key}: ${o.error.message}`]));
+const op = (key: string, value: string, action: WriteOp['action'] = 'create', secret = false): WriteOp => ({
+  key,
+  action,
+  value: new Secret(value),
+  secret,
+});
+const failed = (outcomes: readonly WriteOutcome[]) =>
+  outcomes.flatMap((o) => (o.ok ? [] : [`${o.key}: ${o.error.message}`]));
 
 let sandbox: NetlifySandbox | undefined;
 afterEach(async () => {
@@ -21,7 +27,10 @@ afterEach(async () => {
   sandbox = undefined;
 });
 
-async function start(envVars: EnvVarSeed[], options: StartOptions = {}): Promise<{ adapter: Adapter<NetlifyTarget>; sandbox: NetlifySandbox }> {
+async function start(
+  envVars: EnvVarSeed[],
+  options: StartOptions = {},
+): Promise<{ adapter: Adapter<NetlifyTarget>; sandbox: NetlifySandbox }> {
   const seed: NetlifySeed = {
     accounts: [{ id: ACCOUNT_ID, slug: 'acme', envVars: envVars.map((v) => ({ ...v, site_id: SITE_ID })) }],
     sites: [{ id: SITE_ID, name: 'acme-web', account_id: ACCOUNT_ID }],
@@ -39,7 +48,15 @@ const target = (context: NetlifyContext, extra: Partial<NetlifyTarget['scope']> 
 /** Context (with branch) → value of a key, as Netlify holds it. */
 function contexts(s: NetlifySandbox, key: string): Record<string, string> | undefined {
   const envVar = s.inspect.env(ACCOUNT_ID, SITE_ID)[key];
-  return envVar && Object.fromEntries(envVar.values.map((v) => [v.context_parameter ? `${v.context}:${v.context_parameter}` : v.context, v.value]));
+  return (
+    envVar &&
+    Object.fromEntries(
+      envVar.values.map((v) => [
+        v.context_parameter ? `${v.context}:${v.context_parameter}` : v.context,
+        v.value,
+      ]),
+    )
+  );
 }
 
 const SPREAD: EnvVarSeed = {
@@ -54,27 +71,46 @@ const SPREAD: EnvVarSeed = {
 describe('netlify contexts', () => {
   it('updates one context and leaves the others as they were, never with PUT', async () => {
     const { adapter, sandbox } = await start([SPREAD]);
-    expect(failed(await adapter.write(target('production'), [op('API_URL', 'https://prod-2', 'update')]))).toEqual([]);
-    expect(contexts(sandbox, 'API_URL')).toEqual({ all: 'https://all', production: 'https://prod-2', 'deploy-preview': 'https://preview' });
+    expect(
+      failed(await adapter.write(target('production'), [op('API_URL', 'https://prod-2', 'update')])),
+    ).toEqual([]);
+    expect(contexts(sandbox, 'API_URL')).toEqual({
+      all: 'https://all',
+      production: 'https://prod-2',
+      'deploy-preview': 'https://preview',
+    });
     expect(sandbox.log.count('PUT', '/accounts/{account_id}/env/{key}')).toBe(0);
     expect(sandbox.log.count('PATCH', '/accounts/{account_id}/env/{key}')).toBe(1);
   });
 
   it('adds a value for a new context to an existing key with PATCH', async () => {
-    const { adapter, sandbox } = await start([{ key: 'ONLY_PREVIEW', values: [{ context: 'deploy-preview', value: 'p' }] }]);
-    expect(failed(await adapter.write(target('production'), [op('ONLY_PREVIEW', 'prod', 'create')]))).toEqual([]);
+    const { adapter, sandbox } = await start([
+      { key: 'ONLY_PREVIEW', values: [{ context: 'deploy-preview', value: 'p' }] },
+    ]);
+    expect(failed(await adapter.write(target('production'), [op('ONLY_PREVIEW', 'prod', 'create')]))).toEqual(
+      [],
+    );
     expect(contexts(sandbox, 'ONLY_PREVIEW')).toEqual({ 'deploy-preview': 'p', production: 'prod' });
     expect(sandbox.log.count('POST', '/accounts/{account_id}/env')).toBe(0);
   });
 
   it('creates every new key in one bulk POST', async () => {
     const { adapter, sandbox } = await start([]);
-    const outcomes = await adapter.write(target('production'), [op('ONE', '1'), op('TWO', '2'), op('THREE', '3')]);
+    const outcomes = await adapter.write(target('production'), [
+      op('ONE', '1'),
+      op('TWO', '2'),
+      op('THREE', '3'),
+    ]);
     expect(failed(outcomes)).toEqual([]);
     expect(outcomes.every((o) => o.ok && typeof o.updatedAt === 'string')).toBe(true);
     expect(sandbox.log.count('POST', '/accounts/{account_id}/env')).toBe(1);
     expect(contexts(sandbox, 'TWO')).toEqual({ production: '2' });
-    expect(sandbox.inspect.env(ACCOUNT_ID, SITE_ID).TWO?.scopes).toEqual(['builds', 'functions', 'runtime', 'post-processing']);
+    expect(sandbox.inspect.env(ACCOUNT_ID, SITE_ID).TWO?.scopes).toEqual([
+      'builds',
+      'functions',
+      'runtime',
+      'post-processing',
+    ]);
   });
 
   it('falls back to one key at a time when the bulk create meets a key created meanwhile', async () => {
@@ -83,12 +119,18 @@ describe('netlify contexts', () => {
     const racingFetch: typeof fetch = async (input, init) => {
       if (!planted && sandbox && init?.method === 'POST') {
         planted = true;
-        sandbox.inspect.setEnvVar(ACCOUNT_ID, { key: 'RACED', site_id: SITE_ID, values: [{ context: 'deploy-preview', value: 'theirs' }] });
+        sandbox.inspect.setEnvVar(ACCOUNT_ID, {
+          key: 'RACED',
+          site_id: SITE_ID,
+          values: [{ context: 'deploy-preview', value: 'theirs' }],
+        });
       }
       return fetch(input, init);
     };
     const { adapter, sandbox: s } = await start([], { fetch: racingFetch });
-    expect(failed(await adapter.write(target('production'), [op('RACED', 'ours'), op('CALM', 'c')]))).toEqual([]);
+    expect(failed(await adapter.write(target('production'), [op('RACED', 'ours'), op('CALM', 'c')]))).toEqual(
+      [],
+    );
     expect(contexts(s, 'RACED')).toEqual({ 'deploy-preview': 'theirs', production: 'ours' });
     expect(contexts(s, 'CALM')).toEqual({ production: 'c' });
     const writes = s.log.entries.filter((e) => e.method !== 'GET').map((e) => `${e.method} ${e.status}`);
@@ -108,7 +150,9 @@ describe('netlify contexts', () => {
   });
 
   it('writes and reads a branch context by its branch name', async () => {
-    const { adapter, sandbox } = await start([{ key: 'FLAG', values: [{ context: 'branch', context_parameter: 'other', value: 'o' }] }]);
+    const { adapter, sandbox } = await start([
+      { key: 'FLAG', values: [{ context: 'branch', context_parameter: 'other', value: 'o' }] },
+    ]);
     const feature = target('branch', { branch: 'feature-x' });
     expect(failed(await adapter.write(feature, [op('FLAG', 'on')]))).toEqual([]);
     expect(contexts(sandbox, 'FLAG')).toEqual({ 'branch:other': 'o', 'branch:feature-x': 'on' });
@@ -124,7 +168,10 @@ describe('netlify contexts', () => {
   });
 
   it('removes the whole key when it held only our value, or when the target is `all`', async () => {
-    const { adapter, sandbox } = await start([SPREAD, { key: 'MINE', values: [{ context: 'production', value: 'm' }] }]);
+    const { adapter, sandbox } = await start([
+      SPREAD,
+      { key: 'MINE', values: [{ context: 'production', value: 'm' }] },
+    ]);
     expect(failed(await adapter.remove(target('production'), ['MINE']))).toEqual([]);
     expect(contexts(sandbox, 'MINE')).toBeUndefined();
     expect(failed(await adapter.remove(target('all'), ['API_URL']))).toEqual([]);
@@ -140,13 +187,20 @@ describe('netlify contexts', () => {
 
 describe('netlify secrets and accounts', () => {
   it('lists secret values as write-only', async () => {
-    const { adapter } = await start([{ key: 'TOKEN', is_secret: true, values: [{ context: 'production', value: 'hidden' }] }]);
-    expect((await adapter.list(target('production'))).get('TOKEN')).toEqual({ kind: 'write-only', updatedAt: expect.any(String) as string });
+    const { adapter } = await start([
+      { key: 'TOKEN', is_secret: true, values: [{ context: 'production', value: 'hidden' }] },
+    ]);
+    expect((await adapter.list(target('production'))).get('TOKEN')).toEqual({
+      kind: 'write-only',
+      updatedAt: expect.any(String) as string,
+    });
   });
 
   it('creates secrets as is_secret, outside the post-processing scope', async () => {
     const { adapter, sandbox } = await start([]);
-    expect(failed(await adapter.write(target('production'), [op('TOKEN', 's3cret-value', 'create', true)]))).toEqual([]);
+    expect(
+      failed(await adapter.write(target('production'), [op('TOKEN', 's3cret-value', 'create', true)])),
+    ).toEqual([]);
     const stored = sandbox.inspect.env(ACCOUNT_ID, SITE_ID).TOKEN;
     expect(stored).toMatchObject({ is_secret: true, scopes: ['builds', 'functions', 'runtime'] });
     expect(stored?.values).toMatchObject([{ context: 'production', value: 's3cret-value' }]);

@@ -22,7 +22,13 @@ function busiestWindow(times: readonly number[], windowMs: number): number {
   return Math.max(...times.map((start) => times.filter((t) => t >= start && t < start + windowMs).length));
 }
 
-async function admitAll(pacer: Pacer, clock: Clock, n: number, isWrite = true, holdMs = 0): Promise<number[]> {
+async function admitAll(
+  pacer: Pacer,
+  clock: Clock,
+  n: number,
+  isWrite = true,
+  holdMs = 0,
+): Promise<number[]> {
   const times: number[] = [];
   for (let i = 0; i < n; i += 1) {
     const release = await pacer.acquire(isWrite);
@@ -34,7 +40,11 @@ async function admitAll(pacer: Pacer, clock: Clock, n: number, isWrite = true, h
 }
 
 describe('Pacer', () => {
-  const perSecond = (limit: number, applies: PaceBudget['applies'] = 'writes'): PaceBudget => ({ applies, limit, windowMs: 1_000 });
+  const perSecond = (limit: number, applies: PaceBudget['applies'] = 'writes'): PaceBudget => ({
+    applies,
+    limit,
+    windowMs: 1_000,
+  });
 
   it('admits at most `limit` requests in any window', async () => {
     const clock = fakeClock();
@@ -78,7 +88,11 @@ describe('Pacer', () => {
 
   it('scales windows by timeScale', async () => {
     const clock = fakeClock();
-    const pacer = new Pacer({ budgets: [{ applies: 'all', limit: 1, windowMs: 60_000 }], timeScale: 0.001, clock });
+    const pacer = new Pacer({
+      budgets: [{ applies: 'all', limit: 1, windowMs: 60_000 }],
+      timeScale: 0.001,
+      clock,
+    });
     const times = await admitAll(pacer, clock, 3);
     expect(times).toEqual([0, 60, 120]);
   });

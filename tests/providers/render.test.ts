@@ -7,7 +7,12 @@ import type { RenderSandbox } from '../../src/sandbox/index.ts';
 import { renderEnvGroup, renderService, SERVICE_ID, TIME_SCALE } from './harnesses.ts';
 import type { RenderTarget, Started } from './harnesses.ts';
 
-const op = (key: string, value: string, action: WriteOp['action'] = 'create'): WriteOp => ({ key, action, value: new Secret(value), secret: false });
+const op = (key: string, value: string, action: WriteOp['action'] = 'create'): WriteOp => ({
+  key,
+  action,
+  value: new Secret(value),
+  secret: false,
+});
 
 let started: Started<RenderTarget> | undefined;
 afterEach(async () => {
@@ -27,7 +32,9 @@ describe('render', () => {
   });
 
   it('pages service variables with the largest page and stops at the empty page', async () => {
-    started = await renderService.start(Object.fromEntries(Array.from({ length: 150 }, (_, i) => [`K${i}`, `v${i}`])));
+    started = await renderService.start(
+      Object.fromEntries(Array.from({ length: 150 }, (_, i) => [`K${i}`, `v${i}`])),
+    );
     expect((await started.adapter.list(started.target)).size).toBe(150);
     // 100 + 50, then the empty page that marks the end.
     expect(started.endpoint.log.count('GET', '/services/{serviceId}/env-vars')).toBe(3);
@@ -62,7 +69,9 @@ describe('render', () => {
     expect(outcomes.every((o) => o.ok)).toBe(true);
     const writes = started.endpoint.log.entries.filter((e) => e.method === 'PUT').map((e) => e.at);
     const minute = 60_000 * TIME_SCALE;
-    expect(Math.max(...writes.map((s) => writes.filter((t) => t >= s && t < s + minute).length))).toBeLessThanOrEqual(30);
+    expect(
+      Math.max(...writes.map((s) => writes.filter((t) => t >= s && t < s + minute).length)),
+    ).toBeLessThanOrEqual(30);
     expect(started.endpoint.log.entries.filter((e) => e.status === 429)).toEqual([]);
   });
 });

@@ -85,7 +85,10 @@ describe('rateLimitWaitMs', () => {
   });
 
   it('ignores the reset of a window that still has room (a secondary limit)', () => {
-    const headers = new Headers({ 'x-ratelimit-remaining': '4999', 'x-ratelimit-reset': String(Math.floor(NOW / 1000) + 3600) });
+    const headers = new Headers({
+      'x-ratelimit-remaining': '4999',
+      'x-ratelimit-reset': String(Math.floor(NOW / 1000) + 3600),
+    });
     expect(rateLimitWaitMs(429, headers, GITHUB_RESET, NOW)).toBeUndefined();
   });
 
@@ -95,18 +98,29 @@ describe('rateLimitWaitMs', () => {
 });
 
 describe('classifyNetworkError', () => {
-  const fetchFailed = (code: string) => new TypeError('fetch failed', { cause: Object.assign(new Error(code), { code }) });
+  const fetchFailed = (code: string) =>
+    new TypeError('fetch failed', { cause: Object.assign(new Error(code), { code }) });
 
   it('knows a refused connection never reached the server', () => {
-    expect(classifyNetworkError(fetchFailed('ECONNREFUSED'))).toEqual({ reason: 'connection refused', ambiguous: false, permanent: false });
+    expect(classifyNetworkError(fetchFailed('ECONNREFUSED'))).toEqual({
+      reason: 'connection refused',
+      ambiguous: false,
+      permanent: false,
+    });
   });
 
   it('does not retry a host that does not exist', () => {
-    expect(classifyNetworkError(fetchFailed('ENOTFOUND'))).toMatchObject({ ambiguous: false, permanent: true });
+    expect(classifyNetworkError(fetchFailed('ENOTFOUND'))).toMatchObject({
+      ambiguous: false,
+      permanent: true,
+    });
   });
 
   it('treats resets and timeouts as ambiguous', () => {
-    expect(classifyNetworkError(fetchFailed('ECONNRESET'))).toMatchObject({ ambiguous: true, permanent: false });
+    expect(classifyNetworkError(fetchFailed('ECONNRESET'))).toMatchObject({
+      ambiguous: true,
+      permanent: false,
+    });
     expect(classifyNetworkError(fetchFailed('UND_ERR_SOCKET'))).toMatchObject({ ambiguous: true });
     expect(classifyNetworkError(new DOMException('The operation timed out.', 'TimeoutError'))).toMatchObject({
       reason: 'timed out',
@@ -115,8 +129,13 @@ describe('classifyNetworkError', () => {
   });
 
   it('reads the code of the first error of an AggregateError', () => {
-    const cause = Object.assign(new AggregateError([Object.assign(new Error('x'), { code: 'ECONNREFUSED' })]), {});
-    expect(classifyNetworkError(new TypeError('fetch failed', { cause }))).toMatchObject({ reason: 'connection refused' });
+    const cause = Object.assign(
+      new AggregateError([Object.assign(new Error('x'), { code: 'ECONNREFUSED' })]),
+      {},
+    );
+    expect(classifyNetworkError(new TypeError('fetch failed', { cause }))).toMatchObject({
+      reason: 'connection refused',
+    });
   });
 
   it('leaves programming errors alone', () => {

@@ -31,7 +31,12 @@ export async function startScriptedServer(script: Step[] = []): Promise<Scripted
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString() });
+      seen.push({
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString(),
+      });
       const play = (step: Step): void => {
         if ('reset' in step) {
           req.socket.destroy();
