@@ -271,11 +271,17 @@ export function createNetlifyAdapter(options: NetlifyAdapterOptions): Adapter<Ne
       const scope = target.scope;
       contextOf(scope); // a branch target without its branch name fails before any request
       const site = new SiteEnv(client, scope);
-      // Whether a key exists at all (in any context) decides POST or PATCH, not the plan's action:
-      // a key new to this context may already hold other contexts' values.
-      const existing = new Set((await site.list()).map((e) => e.key));
-      const toCreate = ops.filter((op) => !existing.has(op.key));
-      const toPatch = ops.filter((op) => existing.has(op.key));
+      // A key new to this context may exist with other contexts' values, and then needs a PATCH,
+      // not a create: for a single context, one listing tells which. A key of the `all` context
+      // that exists has a value in it, so the plan already knows; should one slip through, the
+      // bulk create is refused and `createOne` turns "already exists" into a PATCH.
+      const creates = ops.filter((op) => op.action === 'create');
+      const existing =
+        creates.length > 0 && scope.context !== 'all'
+          ? new Set((await site.list()).map((e) => e.key))
+          : new Set<string>();
+      const toCreate = creates.filter((op) => !existing.has(op.key));
+      const toPatch = ops.filter((op) => op.action === 'update' || existing.has(op.key));
       const [created, patched] = await Promise.all([
         createMany(client, site, scope, toCreate, progress),
         outcomesFor(
@@ -292,14 +298,20 @@ export function createNetlifyAdapter(options: NetlifyAdapterOptions): Adapter<Ne
     async remove(target, keys, progress) {
       const scope = target.scope;
       const site = new SiteEnv(client, scope);
-      const envVars = new Map((await site.list()).map((e) => [e.key, e]));
+      // The `all` context owns the whole key: no need to look up value ids first.
+      const envVars =
+        scope.context === 'all' ? undefined : new Map((await site.list()).map((e) => [e.key, e]));
       return outcomesFor(
         keys,
         (key) => key,
         async (key) => {
+          const path = await site.envPath(key);
+          if (!envVars) {
+            await client.request({ method: 'DELETE', path, query: site.query, key, accept: [404] });
+            return;
+          }
           const envVar = envVars.get(key);
           if (!envVar) return;
-          const path = await site.envPath(key);
           const own = ownValue(envVar, scope);
           const onlyValue = envVar.values.length <= 1;
           // The whole key goes only when the target owns it entirely; otherwise just our context's value.

@@ -1,8 +1,9 @@
 /** `npm run bench`: runs every benchmark section, prints the tables and rewrites docs/BENCHMARKS.md. */
 import { fileURLToPath } from 'node:url';
 import { benchPlan } from './plan.bench.ts';
+import { benchApiCalls, benchDriftLatency, benchSealing } from './providers.bench.ts';
 import { writeReport } from './report.ts';
 
-const sections = [benchPlan()];
+const sections = [benchPlan(), await benchApiCalls(), await benchDriftLatency(), await benchSealing()];
 const text = await writeReport(fileURLToPath(new URL('../../docs/BENCHMARKS.md', import.meta.url)), sections);
 console.log(text);
