@@ -82,7 +82,11 @@ async function queue(ctx: RouteContext, journal: ReturnType<typeof newJournal>):
   await deps.records.journals.create(journal);
   try {
     await deps.startBackground(journal.id);
-  } catch {
+  } catch (error) {
+    // Our own message (a status code) or the fetch error's class: never a value.
+    console.error(
+      `[envsync] background sync ${journal.id} did not start: ${(error as Error).name}: ${(error as Error).message.slice(0, 200)}`,
+    );
     await deps.records.journals.put({ ...journal, status: 'failed', error: 'BackgroundStartError' });
     throw new ApiError(
       503,

@@ -111,7 +111,7 @@ export async function createApiDeps(options: DepsOptions = {}): Promise<ApiDeps>
     },
     async startBackground(journalId) {
       if (options.background) return options.background(journalId, deps);
-      const base = options.siteUrl ?? env['URL'] ?? 'http://localhost:8888';
+      const base = options.siteUrl ?? env['ENVSYNC_SITE_URL'] ?? env['URL'] ?? 'http://localhost:8888';
       const body = JSON.stringify({ journal_id: journalId });
       const res = await doFetch(`${base}/.netlify/functions/sync-background`, {
         method: 'POST',

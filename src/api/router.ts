@@ -67,19 +67,25 @@ const KNOWN_ERRORS: Readonly<Record<string, readonly [number, string]>> = {
 
 const ANONYMOUS: Caller = { name: 'anonymous', role: 'none' };
 
+/**
+ * `netlify dev` retries a 403 or 404 at `/path.html`, `/path.htm`, `/path/index.html` and
+ * `/path/index.htm` (as the CDN looks for pages) and returns the last answer. No API path ends so:
+ * they are answered as `/path`, so the caller gets the first answer again.
+ */
+function canonicalPath(pathname: string): string {
+  return pathname.replace(/(\/index)?\.html?$/, '');
+}
+
 export async function dispatch(routes: readonly Route[], request: Request, deps: ApiDeps): Promise<Response> {
   const url = new URL(request.url);
+  url.pathname = canonicalPath(url.pathname);
   const requestId = randomUUID();
   try {
     const candidates = routes
       .map((route) => ({ route, params: match(route.path, url.pathname) }))
       .filter((c) => c.params);
     if (candidates.length === 0)
-      throw new ApiError(
-        404,
-        'not_found',
-        `No API route ${url.pathname.slice(0, 100)}; see the README for the routes.`,
-      );
+      throw new ApiError(404, 'not_found', 'No such API route; see the README for the routes.');
     const hit = candidates.find((c) => c.route.method === request.method);
     if (!hit?.params) {
       const allow = [...new Set(candidates.map((c) => c.route.method))].join(', ');

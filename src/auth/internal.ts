@@ -6,8 +6,9 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 
-function internalSecret(snapshotKey: Buffer): Uint8Array {
-  return createHmac('sha256', snapshotKey).update('envsync internal calls v1').digest();
+/** Base64, the form every build of `standardwebhooks` takes. */
+function internalSecret(snapshotKey: Buffer): string {
+  return createHmac('sha256', snapshotKey).update('envsync internal calls v1').digest('base64');
 }
 
 export function signInternal(snapshotKey: Buffer, body: string, now: Date): Record<string, string> {

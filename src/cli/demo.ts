@@ -1,28 +1,24 @@
 /**
- * `npm start`: the whole pipeline on the sandbox, no accounts needed. Starts the three provider
- * sandboxes seeded with drift, audits and plans against them, and says how to sync; then keeps
- * the sandboxes up (Ctrl-C stops) so the printed commands work from another terminal.
+ * `npm start`: the whole pipeline on the sandbox, no accounts needed. Starts the provider
+ * sandboxes seeded with drift, a local Blobs server and `netlify dev --offline` with the
+ * functions and the page; audits and plans through the CLI (recorded where the page reads), then
+ * prints the page URL, a token per role and what to try next. Ctrl-C stops everything.
  */
-import path from 'node:path';
 import { runCli } from './main.ts';
 import type { CliIo } from './main.ts';
-import { exportLines, startDemoSandbox } from './sandbox-session.ts';
+import { startDevStack } from './dev-stack.ts';
+import { exportLines } from './sandbox-session.ts';
 
 export async function runDemo(
   io: CliIo,
   repoRoot: string,
-  options: { once?: boolean } = {},
+  options: { once?: boolean; port?: number } = {},
 ): Promise<number> {
-  const session = await startDemoSandbox();
+  io.stdout('Starting the Render, Netlify and GitHub sandboxes, local Blobs and netlify dev (offline)…\n');
+  const stack = await startDevStack({ repoRoot, port: options.port });
   try {
-    const manifest = path.join(repoRoot, 'docs/examples/sandbox.manifest.yaml');
-    const rel = path.relative(io.cwd, manifest);
-    const env = { ...io.env, ...session.env, ENVSYNC_MANIFEST: manifest };
-    const sub: CliIo = { ...io, env, confirm: undefined };
-    io.stdout(
-      'EnvSync on the sandbox: Render, Netlify and GitHub stand-ins on loopback, seeded with drift.\n\n',
-    );
-    io.stdout(`$ genesisctl env audit --manifest ${rel}\n`);
+    const sub: CliIo = { ...io, env: { ...io.env, ...stack.env }, confirm: undefined };
+    io.stdout('\n$ genesisctl env audit   (manifest: docs/examples/sandbox.manifest.yaml)\n');
     const audit = await runCli(['env', 'audit'], sub);
     io.stdout(
       `(exit ${audit}: ${audit === 1 ? 'drift found' : audit === 0 ? 'no drift' : 'error'})\n\n$ genesisctl env plan\n`,
@@ -31,23 +27,32 @@ export async function runDemo(
     io.stdout(`(exit ${plan})\n\n`);
     io.stdout(
       [
-        'Next, in another terminal (while this one runs):',
+        `Parity page:  ${stack.url}/`,
+        `API:          ${stack.url}/api/history`,
         '',
-        exportLines({ ...session.env, ENVSYNC_MANIFEST: manifest }),
+        'Tokens for this session (paste one into the page):',
+        `  admiral   (writes)           ${stack.tokens.admiral}`,
+        `  architect (plans, reports)   ${stack.tokens.architect}`,
+        `  viewer    (history only)     ${stack.tokens.viewer}`,
         '',
+        'Try, in another terminal:',
+        `  npx netlify functions:invoke drift-check --port ${new URL(stack.url).port} --offline`,
+        `  curl -s -X POST ${stack.url}/api/sync -H 'authorization: Bearer ${stack.tokens.admiral}' -H 'content-type: application/json' -d '{}'`,
+        '',
+        'or the CLI against the same sandbox and records:',
+        exportLines(stack.env),
         'npm run genesisctl -- env sync --dry-run',
         'npm run genesisctl -- env sync --yes',
-        'npm run genesisctl -- env verify',
         '',
       ].join('\n'),
     );
     if (audit === 2 || plan === 2) return 2;
     if (!options.once) {
-      io.stdout('\nSandbox running. Ctrl-C to stop.\n');
+      io.stdout('Running. Ctrl-C to stop.\n');
       await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
     }
     return 0;
   } finally {
-    await session.close();
+    await stack.close();
   }
 }

@@ -190,7 +190,9 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
       });
     else {
       const followUps = Object.entries(result.followUps).map(([target, did]) => `${target}: ${did}`);
-      kit.out([syncText(result), ...followUps, ...notes, `Correlation id: ${result.correlationId}`].join('\n'));
+      kit.out(
+        [syncText(result), ...followUps, ...notes, `Correlation id: ${result.correlationId}`].join('\n'),
+      );
     }
     kit.setExit(
       dryRun ? (planned.report.has_drift ? EXIT.drift : EXIT.ok) : result.ok ? EXIT.ok : EXIT.drift,

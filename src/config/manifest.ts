@@ -194,7 +194,8 @@ function buildTarget(
     case 'render':
       if (spec.service && spec.envGroup)
         throw new ConfigError(`target "${targetId}": set service or envGroup, not both`);
-      if (spec.redeploy && spec.envGroup) throw new ConfigError(`target "${targetId}": redeploy applies to a service, not an env group`);
+      if (spec.redeploy && spec.envGroup)
+        throw new ConfigError(`target "${targetId}": redeploy applies to a service, not an env group`);
       return {
         id: targetId,
         provider: 'render',

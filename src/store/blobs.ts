@@ -47,6 +47,17 @@ function hasNetlifyContext(env: Readonly<Record<string, string | undefined>>): b
 export async function openBlobStores(options: OpenBlobsOptions = {}): Promise<BlobStores> {
   const env = options.env ?? process.env;
   const prefix = options.prefix ?? 'envsync';
+  // A Blobs server started for local runs (`npm start`), shared by `netlify dev`'s functions and the CLI.
+  const localUrl = env['ENVSYNC_BLOBS_URL'];
+  if (localUrl) {
+    const token = env['ENVSYNC_BLOBS_TOKEN'] ?? '';
+    return {
+      store: (name) =>
+        getStore({ name: `${prefix}-${name}`, edgeURL: localUrl, token, siteID: 'envsync-local' }),
+      location: localUrl,
+      close: () => Promise.resolve(),
+    };
+  }
   if (hasNetlifyContext(env)) {
     return {
       store: (name) => getStore({ name: `${prefix}-${name}`, consistency: 'strong' }),
@@ -59,7 +70,10 @@ export async function openBlobStores(options: OpenBlobsOptions = {}): Promise<Bl
 }
 
 /** A `BlobsServer` on a random loopback port, guarded by a random token. */
-export async function startLocalBlobs(directory: string, prefix = 'envsync'): Promise<BlobStores> {
+export async function startLocalBlobs(
+  directory: string,
+  prefix = 'envsync',
+): Promise<BlobStores & { url: string; token: string }> {
   // A computed specifier: function bundlers must not trace the local server (and its file watcher
   // dependencies) into deployed functions, which always have Netlify's own Blobs.
   const serverModule = '@netlify/blobs/server';
@@ -72,6 +86,8 @@ export async function startLocalBlobs(directory: string, prefix = 'envsync'): Pr
   return {
     store: (name) => getStore({ name: `${prefix}-${name}`, edgeURL, token, siteID: 'envsync-local' }),
     location: directory,
+    url: edgeURL,
+    token,
     close: () => server.stop(),
   };
 }

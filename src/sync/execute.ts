@@ -161,7 +161,10 @@ export async function executeSync(
       await records.events.publish(
         'envsync.commit',
         correlationId,
-        { ...commitPayload(tp, outcome, snapshots[tp.target.id] ?? {}), ...(followUps[tp.target.id] ? { follow_up: followUps[tp.target.id] } : {}) },
+        {
+          ...commitPayload(tp, outcome, snapshots[tp.target.id] ?? {}),
+          ...(followUps[tp.target.id] ? { follow_up: followUps[tp.target.id] } : {}),
+        },
         `${correlationId}:commit:${tp.target.id}`,
       );
     }

@@ -98,9 +98,15 @@ describe('the pipeline on the sandbox', () => {
 
   it('redeploys a Render service only when a sync changed it', async () => {
     const manifest = path.join(dir, 'redeploy.yaml');
-    await writeFile(manifest, 'source: manifest\nkeys:\n  FEATURE_X: { value: "on" }\ntargets:\n  render: { provider: render, redeploy: true }\n');
+    await writeFile(
+      manifest,
+      'source: manifest\nkeys:\n  FEATURE_X: { value: "on" }\ntargets:\n  render: { provider: render, redeploy: true }\n',
+    );
     const first = await cli(['--json', 'env', 'sync', '--yes'], manifest);
-    expect(JSON.parse(first.stdout)).toMatchObject({ ok: true, follow_ups: { render: expect.stringMatching(/^deploy dep-/) as unknown } });
+    expect(JSON.parse(first.stdout)).toMatchObject({
+      ok: true,
+      follow_ups: { render: expect.stringMatching(/^deploy dep-/) as unknown },
+    });
     expect(session.sandbox.render.inspect.deploys(DEMO.renderServiceId)).toHaveLength(1);
     const second = await cli(['--json', 'env', 'sync', '--yes'], manifest);
     expect(JSON.parse(second.stdout)).toMatchObject({ ok: true, follow_ups: {} });
