@@ -84,16 +84,20 @@ async function remaining(
   const alreadyDone: string[] = [];
   const targets: TargetPlan[] = planned.plan.targets.map((tp) => ({
     target: tp.target,
-    entries: tp.entries.filter((e) => {
+    entries: tp.entries.flatMap((e) => {
       const k = doneKey(tp.target.id, e.key);
       const want = wanted.get(k);
-      if (!want || k in journal.done) return false;
+      if (!want) return [];
+      // Done writes stay in the run (as planned, not made again) so its commit events, snapshots
+      // and audit entry cover the whole sync.
+      if (k in journal.done) return [{ ...e, action: want.action }];
       if (want.action !== 'delete' && want.source_fingerprint !== e.sourceFingerprint) {
         changedAtSource.push(`${tp.target.id}:${e.key}`);
-        return false;
+        return [];
       }
-      if (!isWrite(e)) alreadyDone.push(k); // applied by an attempt that died before recording it
-      return isWrite(e);
+      if (isWrite(e)) return [e];
+      alreadyDone.push(k); // applied by an attempt that died before recording it
+      return [{ ...e, action: want.action }];
     }),
   }));
   return { planned: { ...planned, plan: { ...planned.plan, targets } }, changedAtSource, alreadyDone };
@@ -124,6 +128,10 @@ export async function runJournal(ctx: Ctx, project: Project, journalId: string):
   const hooks: SyncJournal = {
     before: (target) => journal.before[target],
     recordBefore: (target, id) => update((j) => ({ ...j, before: { ...j.before, [target]: id } })),
+    wasDone: (target, key) => {
+      const was = journal.done[doneKey(target, key)];
+      return was && { ...(was.updated_at ? { updatedAt: was.updated_at } : {}) };
+    },
     done: (target, outcome) =>
       update((j) => ({
         ...j,

@@ -38,6 +38,8 @@ export interface SyncJournal {
   recordBefore(target: string, snapshotId: string): Promise<void>;
   /** A key's write finished: recorded before the next one is counted as done. */
   done(target: string, outcome: WriteOutcome): Promise<void>;
+  /** Whether an earlier attempt made this write (then it is not made again). */
+  wasDone(target: string, key: string): { readonly updatedAt?: string } | undefined;
   readonly audited: boolean;
   markAudited(): Promise<void>;
 }
@@ -138,7 +140,8 @@ export async function executeSync(
       journal &&
       ((target: Target, outcome: WriteOutcome) =>
         outcome.ok ? journal.done(target.id, outcome) : Promise.resolve());
-    const result = await applyPlan(ctx, planned, { dryRun: false, progress });
+    const alreadyDone = journal && ((target: Target, key: string) => journal.wasDone(target.id, key));
+    const result = await applyPlan(ctx, planned, { dryRun: false, progress, alreadyDone });
 
     const followUps: Record<string, string> = {};
     for (const t of result.targets) {

@@ -108,6 +108,9 @@ export async function planRun(ctx: SyncContext, request: RunRequest): Promise<Pl
   };
 }
 
+/** A write an earlier, interrupted attempt of the same sync already made (see background.ts). */
+export type AlreadyDone = (target: Target, key: string) => { readonly updatedAt?: string } | undefined;
+
 export interface KeyFailure {
   readonly key: string;
   readonly error: string;
@@ -152,8 +155,16 @@ async function applyTarget(
   entries: readonly PlanEntry[],
   ledger: Ledger,
   progress: Progress | undefined,
+  alreadyDone: AlreadyDone | undefined,
 ): Promise<TargetOutcome> {
   const adapter = adapterFor(ctx.adapters, target);
+  // Writes an interrupted attempt already made count as applied, and are not made again.
+  const earlier = new Map<string, WriteOutcome>();
+  for (const e of entries) {
+    const was = isWrite(e) ? alreadyDone?.(target, e.key) : undefined;
+    if (was)
+      earlier.set(e.key, { key: e.key, ok: true, ...(was.updatedAt ? { updatedAt: was.updatedAt } : {}) });
+  }
   // Adapters report each key as its request finishes; keys an adapter did not report are reported
   // when its batch returns, so a journal hears of every write exactly once.
   const reported = new Set<string>();
@@ -170,10 +181,10 @@ async function applyTarget(
   };
   const ops: WriteOp[] = [];
   for (const e of entries) {
-    if ((e.action === 'create' || e.action === 'update') && e.value)
+    if ((e.action === 'create' || e.action === 'update') && e.value && !earlier.has(e.key))
       ops.push({ key: e.key, action: e.action, value: e.value, secret: e.secret });
   }
-  const deletes = entries.filter((e) => e.action === 'delete').map((e) => e.key);
+  const deletes = entries.filter((e) => e.action === 'delete' && !earlier.has(e.key)).map((e) => e.key);
   const writeOutcomes =
     ops.length > 0
       ? await settle(
@@ -187,7 +198,7 @@ async function applyTarget(
     writesOk && deletes.length > 0
       ? await settle(adapter.remove(target, deletes, tell).then(tellRest), deletes)
       : [];
-  const done = new Map<string, WriteOutcome>();
+  const done = new Map<string, WriteOutcome>(earlier);
   for (const o of [...writeOutcomes, ...deleteOutcomes]) done.set(o.key, o);
 
   const succeeded = entries.filter((e) => isWrite(e) && done.get(e.key)?.ok === true);
@@ -214,7 +225,11 @@ async function applyTarget(
 export async function applyPlan(
   ctx: SyncContext,
   planned: PlannedRun,
-  options: { dryRun: boolean; progress?: (target: Target, outcome: WriteOutcome) => Promise<void> },
+  options: {
+    dryRun: boolean;
+    progress?: (target: Target, outcome: WriteOutcome) => Promise<void>;
+    alreadyDone?: AlreadyDone;
+  },
 ): Promise<SyncResult> {
   const { plan: p, report } = planned;
   if (options.dryRun) {
@@ -231,7 +246,14 @@ export async function applyPlan(
   const { progress } = options;
   const targets = await Promise.all(
     p.targets.map((tp) =>
-      applyTarget(ctx, tp.target, tp.entries, ledger, progress && ((o) => progress(tp.target, o))),
+      applyTarget(
+        ctx,
+        tp.target,
+        tp.entries,
+        ledger,
+        progress && ((o) => progress(tp.target, o)),
+        options.alreadyDone,
+      ),
     ),
   );
   const ok = targets.every((t) => t.failed.length === 0 && t.skipped.length === 0 && t.heldBack.length === 0);
