@@ -69,7 +69,7 @@ export async function createApiDeps(options: DepsOptions = {}): Promise<ApiDeps>
   const config = loadEnvConfig(env);
   const blobs = await openBlobStores({
     env,
-    directory: env['ENVSYNC_BLOBS_DIR'] ?? path.resolve('.envsync/blobs'),
+    directory: env['ENVSYNC_BLOBS_DIR'],
   });
   const now = () => new Date();
   const fingerprint = fingerprinter(await fingerprintKey(config, blobs));

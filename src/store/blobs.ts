@@ -4,9 +4,13 @@
  * (default `.envsync/blobs`), so the same code path runs in both.
  */
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import { getStore } from '@netlify/blobs';
 import type { Store } from '@netlify/blobs';
 import type * as BlobsServerModule from '@netlify/blobs/server';
+import { lateImport } from '../runtime/late-import.ts';
+
+const LOCAL_BLOBS_DIR = ['.envsync', 'blobs'];
 
 export const STORE_NAMES = [
   'snapshots',
@@ -65,7 +69,9 @@ export async function openBlobStores(options: OpenBlobsOptions = {}): Promise<Bl
       close: () => Promise.resolve(),
     };
   }
-  const directory = options.directory ?? '.envsync/blobs';
+  // Built at run time: a literal path here makes the function bundler pack the local folder
+  // (snapshots included) into every deployed function.
+  const directory = options.directory ?? path.join(process.cwd(), ...LOCAL_BLOBS_DIR);
   return startLocalBlobs(directory, prefix);
 }
 
@@ -74,10 +80,8 @@ export async function startLocalBlobs(
   directory: string,
   prefix = 'envsync',
 ): Promise<BlobStores & { url: string; token: string }> {
-  // A computed specifier: function bundlers must not trace the local server (and its file watcher
-  // dependencies) into deployed functions, which always have Netlify's own Blobs.
-  const serverModule = '@netlify/blobs/server';
-  const { BlobsServer } = (await import(serverModule)) as typeof BlobsServerModule;
+  // Out of the bundlers' sight: deployed functions always have Netlify's own Blobs.
+  const { BlobsServer } = await lateImport<typeof BlobsServerModule>('@netlify/blobs/server');
   const token = randomBytes(16).toString('hex');
   const server = new BlobsServer({ directory, token, logger: () => undefined });
   serializeWrites(server);
