@@ -270,3 +270,19 @@ describe('API behaviour', () => {
       expect(text, file).not.toContain(CANARY);
   });
 });
+
+describe('scheduled drift check', () => {
+  it('records a check and, with ENVSYNC_AUTOHEAL, hands a heal to the background sync', async () => {
+    const { scheduledDriftCheck } = await import('../../src/sync/scheduled.ts');
+    const plain = await scheduledDriftCheck(api.deps);
+    expect(plain).toMatchObject({ hasDrift: true });
+    expect(plain.heal).toBeUndefined();
+    const healing = await apiHarness(undefined, { ENVSYNC_AUTOHEAL: 'true' });
+    const result = await scheduledDriftCheck(healing.deps);
+    expect(result.heal).toMatch(/^[0-9a-f-]{36}$/);
+    const journal = await healing.deps.records.journals.get(result.heal ?? '');
+    expect(journal).toMatchObject({ action: 'heal', actor: 'scheduler', status: 'done' });
+    expect((await scheduledDriftCheck(healing.deps)).hasDrift).toBe(false);
+    await healing.close();
+  });
+});

@@ -1,9 +1,16 @@
 /** `npm run bench`: runs every benchmark section, prints the tables and rewrites docs/BENCHMARKS.md. */
 import { fileURLToPath } from 'node:url';
+import { benchFunctions } from './functions.bench.ts';
 import { benchPlan } from './plan.bench.ts';
 import { benchApiCalls, benchDriftLatency, benchSealing } from './providers.bench.ts';
 import { writeReport } from './report.ts';
 
-const sections = [benchPlan(), await benchApiCalls(), await benchDriftLatency(), await benchSealing()];
+const sections = [
+  benchPlan(),
+  await benchApiCalls(),
+  await benchDriftLatency(),
+  await benchSealing(),
+  await benchFunctions(),
+];
 const text = await writeReport(fileURLToPath(new URL('../../docs/BENCHMARKS.md', import.meta.url)), sections);
 console.log(text);
