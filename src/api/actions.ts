@@ -12,6 +12,7 @@ import { isJournalId, isPlanId, plannedEntries } from '../store/journals.ts';
 import type { RunSpec } from '../store/journals.ts';
 import { newJournal, specRequest, staleKeys } from '../sync/background.ts';
 import { checkDrift } from '../sync/drift.ts';
+import { lockHolder } from '../sync/execute.ts';
 import { planRollback } from '../sync/rollback.ts';
 import { planRun } from '../sync/run.ts';
 import type { ApiDeps } from './deps.ts';
@@ -75,14 +76,27 @@ async function body<const S extends v.GenericSchema>(
 
 const actor = (ctx: RouteContext) => `${ctx.caller.role}:${ctx.caller.name}`;
 
+/** As long as a background sync may run (15 minutes), so a lock outlives no live holder by much. */
+const LOCK_TTL_MS = 15 * 60_000;
+
 /** Queues a journal and hands it to the background function: 202 with where to follow it. */
 async function queue(ctx: RouteContext, journal: ReturnType<typeof newJournal>): Promise<Response> {
   const { deps } = ctx;
   deps.records.snapshots.assertWritable(); // 503 with how to set the key, before anything is queued
-  await deps.records.journals.create(journal);
+  // The targets are locked now, so a second sync is told at once (409, naming this one) rather
+  // than failing in the background; the background run holds the same locks and releases them.
+  const targets = journal.targets
+    .filter((t) =>
+      t.entries.some((e) => e.action === 'create' || e.action === 'update' || e.action === 'delete'),
+    )
+    .map((t) => t.id);
+  const holder = lockHolder(journal.actor, journal.id);
+  await deps.records.locks.acquire(targets, holder, LOCK_TTL_MS);
   try {
+    await deps.records.journals.create(journal);
     await deps.startBackground(journal.id);
   } catch (error) {
+    await deps.records.locks.release(targets, holder);
     // Our own message (a status code) or the fetch error's class: never a value.
     console.error(
       `[envsync] background sync ${journal.id} did not start: ${(error as Error).name}: ${(error as Error).message.slice(0, 200)}`,

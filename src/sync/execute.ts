@@ -54,6 +54,11 @@ export interface ExecutedSync extends SyncResult {
 
 const writesOf = (tp: TargetPlan) => tp.entries.filter(isWrite);
 
+/** Who holds a sync's target locks: the API takes them when it queues, the run keeps them. */
+export function lockHolder(actor: string, correlationId: string): string {
+  return `${actor} (${correlationId})`;
+}
+
 export async function executeSync(
   ctx: SyncContext & { readonly records: Records },
   planned: PlannedRun,
@@ -93,7 +98,7 @@ export async function executeSync(
   // No write without a rollback point: a missing snapshot key stops the sync before anything.
   if (changing.length > 0) records.snapshots.assertWritable();
   const journal = options.journal;
-  const holder = `${options.actor} (${correlationId})`;
+  const holder = lockHolder(options.actor, correlationId);
   try {
     await records.locks.acquire(
       changing.map((tp) => tp.target.id),

@@ -286,3 +286,48 @@ describe('scheduled drift check', () => {
     await healing.close();
   });
 });
+
+describe('concurrent syncs through the API', () => {
+  it.each([2, 5, 10])('%i at once: exactly one applies, the others get 409 naming the holder', async (n) => {
+    const harness = await apiHarness();
+    const results = await Promise.all(
+      Array.from({ length: n }, () =>
+        harness.call('POST', '/api/sync', { token: TOKENS.admiral, body: { targets: ['web'] } }),
+      ),
+    );
+    const accepted = results.filter((r) => r.status === 202);
+    const refused = results.filter((r) => r.status === 409);
+    expect(accepted).toHaveLength(1);
+    expect(refused).toHaveLength(n - 1);
+    const winner = accepted[0]?.body['correlation_id'] as string;
+    for (const r of refused)
+      expect(r.body).toMatchObject({
+        error: {
+          code: 'sync_in_progress',
+          message: expect.stringContaining(
+            `sync in progress by admiral:admiral-token (${winner})`,
+          ) as unknown,
+        },
+      });
+    const journals = (await harness.deps.records.audit.list()).items.filter((e) => e.action === 'sync');
+    expect(journals.map((e) => e.correlation_id)).toEqual([winner]);
+    await harness.close();
+  });
+
+  it('a lock left by a holder that died expires, and the next sync proceeds', async () => {
+    const harness = await apiHarness();
+    await harness.deps.records.locks.acquire(['web'], 'admiral:gone (dead-holder)', 1000);
+    const blocked = await harness.call('POST', '/api/sync', {
+      token: TOKENS.admiral,
+      body: { targets: ['web'] },
+    });
+    expect(blocked.status).toBe(409);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const next = await harness.call('POST', '/api/sync', {
+      token: TOKENS.admiral,
+      body: { targets: ['web'] },
+    });
+    expect(next.status).toBe(202);
+    await harness.close();
+  });
+});
