@@ -40,18 +40,20 @@ const SpecEntries = {
   overwrite_unknown: v.optional(v.boolean('must be true or false')),
 };
 const PlanBody = v.strictObject(SpecEntries);
-const SyncBody = v.union(
-  [
-    v.strictObject({
-      plan_id: v.pipe(v.string(), v.check(isPlanId, 'must be a plan id from POST /api/plan')),
-    }),
-    v.strictObject({
-      ...SpecEntries,
-      action: v.optional(v.picklist(['sync', 'heal'], 'must be sync or heal')),
-    }),
-  ],
-  'send either {"plan_id"} or the run itself ({"from", "targets", …})',
-);
+const SyncByPlan = v.strictObject({
+  plan_id: v.pipe(
+    v.string('must be a plan id from POST /api/plan'),
+    v.check(isPlanId, 'must be a plan id from POST /api/plan'),
+  ),
+});
+const SyncRun = v.strictObject({
+  ...SpecEntries,
+  action: v.optional(v.picklist(['sync', 'heal'], 'must be sync or heal')),
+});
+type SyncInput = v.InferOutput<typeof SyncByPlan> | v.InferOutput<typeof SyncRun>;
+/** `{plan_id}` applies a stored plan; anything else is the run itself. Two schemas, so errors name the field. */
+const syncSchema = (body: unknown) =>
+  typeof body === 'object' && body !== null && 'plan_id' in body ? SyncByPlan : SyncRun;
 const RollbackBody = v.strictObject({
   target: id,
   snapshot_id: v.pipe(
@@ -171,7 +173,9 @@ export const actionRoutes: readonly Route[] = [
     path: '/api/sync',
     permission: 'write',
     async handle(ctx) {
-      const input = await body(ctx, SyncBody);
+      validate(NoQuery, queryOf(ctx.url), 'query');
+      const raw = await readJsonBody(ctx.request);
+      const input: SyncInput = validate(syncSchema(raw), raw, 'body');
       const { deps } = ctx;
       const project = await deps.project();
       let spec: RunSpec;

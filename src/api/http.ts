@@ -94,11 +94,19 @@ export async function readJsonBody(request: Request): Promise<unknown> {
   const text = Buffer.concat(chunks).toString('utf8');
   if (text.trim() === '')
     throw new ApiError(400, 'invalid_request', 'The request body is empty; send a JSON object.');
+  let parsed: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    parsed = JSON.parse(text);
   } catch {
     throw new ApiError(400, 'invalid_json', 'The request body is not valid JSON.');
   }
+  // Schemas of objects accept arrays too (they are objects): refuse anything but `{…}` here.
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ApiError(400, 'invalid_request', 'The request body must be a JSON object ({…}).', [
+      { path: 'body', message: 'must be a JSON object' },
+    ]);
+  }
+  return parsed;
 }
 
 function tooLarge(): ApiError {

@@ -63,7 +63,7 @@ export const renderWebhookRoute: Route = {
     );
     const body = await rawBody(request);
     try {
-      new Webhook(secret).verify(body, headers); // signature, and timestamp within 5 minutes either way
+      new Webhook(secret).verify(body, headers, { jsonParse: false }); // signature, and timestamp within 5 minutes either way
     } catch {
       throw new ApiError(
         401,
