@@ -21,8 +21,19 @@ export default tseslint.config(
     ...tseslint.configs.disableTypeChecked,
   },
   {
+    // The page runs in the browser: its globals, no Node.
+    files: ['public/**/*.js'],
+    languageOptions: {
+      globals: Object.fromEntries(
+        'window document location history sessionStorage fetch performance matchMedia getComputedStyle ResizeObserver URL URLSearchParams Node Element Intl setInterval'
+          .split(' ')
+          .map((name) => [name, 'readonly']),
+      ),
+    },
+  },
+  {
     // The CLI, benchmarks and scripts talk to the terminal on purpose.
-    files: ['src/cli/**', 'tests/bench/**', 'scripts/**'],
+    files: ['src/cli/**', 'src/page/**', 'tests/bench/**', 'scripts/**'],
     rules: { 'no-console': 'off' },
   },
 );

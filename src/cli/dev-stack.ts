@@ -8,6 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { digestToken } from '../auth/tokens.ts';
+import { copyVendor } from '../page/vendor.ts';
 import { startLocalBlobs } from '../store/blobs.ts';
 import { startDemoSandbox } from './sandbox-session.ts';
 import type { SandboxSession } from './sandbox-session.ts';
@@ -76,6 +77,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     RENDER_WEBHOOK_SECRET: webhookSecret,
     ...options.extraEnv,
   };
+  await copyVendor(options.repoRoot); // the page's chart library, as the build ships it
   const netlify = path.join(options.repoRoot, 'node_modules/.bin/netlify');
   const child = spawn(
     netlify,

@@ -1,0 +1,85 @@
+// DOM building without innerHTML: every piece of data becomes a text node.
+
+/**
+ * h('a', { href, class: 'x', onclick }, 'text', child) → element. Attributes starting with `on`
+ * become listeners; `false`/`null`/`undefined` attributes and children are skipped.
+ */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === false || value === null || value === undefined) continue;
+    if (name.startsWith('on') && typeof value === 'function') el.addEventListener(name.slice(2), value);
+    else if (name === 'dataset') Object.assign(el.dataset, value);
+    else el.setAttribute(name, value === true ? '' : String(value));
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const child of children.flat(Infinity)) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+}
+
+/** Replaces an element's content. */
+export function put(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+  return el;
+}
+
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+const timeOnly = new Intl.DateTimeFormat(undefined, { timeStyle: 'medium' });
+const number = new Intl.NumberFormat();
+
+export const fmtNumber = (n) => number.format(n);
+export const fmtClock = (d) => timeOnly.format(d);
+
+/** `<time>` with the local date and time, the ISO time in `datetime` and as a tooltip. */
+export function timeEl(iso, relative = false) {
+  if (!iso) return h('span', { class: 'muted' }, 'never');
+  const d = new Date(iso);
+  return h('time', { datetime: iso, title: iso }, relative ? ago(d) : dateTime.format(d));
+}
+
+export function ago(d, now = Date.now()) {
+  const s = Math.round((now - d.getTime()) / 1000);
+  if (s < 60) return 'just now';
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
+  return `${Math.floor(s / 86400)} d ago`;
+}
+
+export function fmtDuration(ms) {
+  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+const TRIGGERS = { schedule: 'schedule', webhook: 'Render deploy', manual: 'manual', sync: 'sync' };
+export const triggerName = (t) => (t ? (TRIGGERS[t] ?? t) : '—');
+
+const STATUS = {
+  drift: ['Drifted', '✕'],
+  parity: ['In parity', '✓'],
+  unknown: ['Unknown', '?'],
+};
+/** A status pill: colour plus a symbol and a word, so colour is never the only signal. */
+export function statusPill(status) {
+  const [word, symbol] = STATUS[status] ?? STATUS.unknown;
+  return h('span', { class: `pill pill-${status}` }, h('span', { 'aria-hidden': 'true' }, symbol), ' ', word);
+}
+
+/** A block saying what is happening and what to do: loading, empty or error. */
+export function stateBox(kind, message, action) {
+  return h(
+    'div',
+    {
+      class: `state state-${kind}`,
+      role: kind === 'error' ? 'alert' : 'status',
+      'aria-busy': kind === 'loading' ? 'true' : null,
+    },
+    h('p', {}, message),
+    action ?? null,
+  );
+}
