@@ -284,7 +284,8 @@ async function checkState(
   for (const [k, v] of all) if (render[k] !== v) lost.push(`render:${k}`);
   for (const k of Object.keys(render)) if (!all.has(k)) other.push(`render: extra ${k} not deleted`);
   const rows = await renderRows(sandbox);
-  if (new Set(rows).size !== rows.length) duplicated.push(`render: ${rows.length} rows, ${new Set(rows).size} keys`);
+  if (new Set(rows).size !== rows.length)
+    duplicated.push(`render: ${rows.length} rows, ${new Set(rows).size} keys`);
 
   // Netlify: plain keys in `all` (production reads them there or holds the same value), secrets in production.
   const env = sandbox.netlify.inspect.env(ACCOUNT, SITE);
@@ -293,7 +294,8 @@ async function checkState(
     if (new Set(contexts).size !== contexts.length) duplicated.push(`netlify:${key} (${contexts.join(',')})`);
     if (!all.has(key)) other.push(`netlify: extra ${key} not deleted`);
   }
-  const valueIn = (key: string, context: string) => env[key]?.values.find((x) => x.context === context)?.value;
+  const valueIn = (key: string, context: string) =>
+    env[key]?.values.find((x) => x.context === context)?.value;
   for (const [k, v] of want.plain) {
     if (valueIn(k, 'all') !== v) lost.push(`netlify-all:${k}`);
     if ((valueIn(k, 'production') ?? valueIn(k, 'all')) !== v) lost.push(`netlify-prod:${k}`);
@@ -308,9 +310,11 @@ async function checkState(
   const varNames = Object.keys(variables).map((n) => n.toUpperCase());
   if (new Set(varNames).size !== varNames.length) duplicated.push(`gh-vars: ${varNames.join(',')}`);
   for (const [k, v] of want.plain) if (variables[k] !== v) lost.push(`gh-vars:${k}`);
-  for (const n of Object.keys(variables)) if (!want.plain.has(n)) other.push(`gh-vars: extra ${n} not deleted`);
+  for (const n of Object.keys(variables))
+    if (!want.plain.has(n)) other.push(`gh-vars: extra ${n} not deleted`);
   const secretNames = sandbox.github.inspect.secretNames(scope).map((n) => n.toUpperCase());
-  if (new Set(secretNames).size !== secretNames.length) duplicated.push(`gh-secrets: ${secretNames.join(',')}`);
+  if (new Set(secretNames).size !== secretNames.length)
+    duplicated.push(`gh-secrets: ${secretNames.join(',')}`);
   for (const [k, v] of want.secrets)
     if (sandbox.github.inspect.secretPlaintext(scope, k) !== v) lost.push(`gh-secrets:${k}`);
   for (const n of secretNames) if (!want.secrets.has(n)) other.push(`gh-secrets: extra ${n} not deleted`);
@@ -405,7 +409,9 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultRunFigur
           const planned = await planRun(ctx, { project });
           if (syncs === 1)
             for (const tp of planned.plan.targets)
-              writesPlanned += tp.entries.filter((e) => ['create', 'update', 'delete'].includes(e.action)).length;
+              writesPlanned += tp.entries.filter((e) =>
+                ['create', 'update', 'delete'].includes(e.action),
+              ).length;
           const result = await executeSync(ctx, planned, { dryRun: false, actor: 'faults', action: 'sync' });
           correlationIds.push(result.correlationId);
           ok = result.ok;
@@ -430,7 +436,8 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultRunFigur
       const state = await checkState(sandbox, want);
       lost += state.lost.length;
       duplicated += state.duplicated.length;
-      for (const p of [...state.lost.map((l) => `lost ${l}`), ...state.duplicated, ...state.other]) problem(p);
+      for (const p of [...state.lost.map((l) => `lost ${l}`), ...state.duplicated, ...state.other])
+        problem(p);
 
       // Records: one init per sync, at most one commit per target per sync, one audit entry per sync.
       const events = (await records.events.list({ limit: 1000 })).items;
@@ -502,7 +509,8 @@ export function faultSeed(env: Readonly<Record<string, string | undefined>> = pr
   const given = env['ENVSYNC_FAULT_SEED'];
   if (given !== undefined && given !== '') {
     const seed = Number(given);
-    if (!Number.isInteger(seed) || seed < 0) throw new Error('ENVSYNC_FAULT_SEED must be a non-negative integer');
+    if (!Number.isInteger(seed) || seed < 0)
+      throw new Error('ENVSYNC_FAULT_SEED must be a non-negative integer');
     return seed;
   }
   return Math.floor(Math.random() * 2 ** 31);

@@ -51,7 +51,10 @@ async function main(): Promise<void> {
   for (const p of f.problems) console.log(`problem: scenario ${p.scenario}: ${p.problem}`);
   const out = path.join(root, 'docs', 'reliability', 'faults.json');
   await mkdir(path.dirname(out), { recursive: true });
-  await writeFile(out, `${JSON.stringify({ measuredAt: new Date().toISOString(), node: process.version, ...f }, null, 2)}\n`);
+  await writeFile(
+    out,
+    `${JSON.stringify({ measuredAt: new Date().toISOString(), node: process.version, ...f }, null, 2)}\n`,
+  );
   console.log(`wrote ${path.relative(root, out)}`);
   if (f.problems.length > 0 || f.converged !== f.scenarios) process.exitCode = 1;
 }
