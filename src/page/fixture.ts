@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createApiDeps } from '../api/deps.ts';
 import type { ApiDeps } from '../api/deps.ts';
+import { routes } from '../api/index.ts';
+import { dispatch } from '../api/router.ts';
 import { digestToken } from '../auth/tokens.ts';
 import { startDemoSandbox } from '../cli/sandbox-session.ts';
 import type { SandboxSession } from '../cli/sandbox-session.ts';
@@ -152,6 +154,21 @@ export async function startPageFixture(
     realChecks.push(first.record.id);
     const second = await checkDrift(deps.ctx, { project }, { trigger: 'manual', actor: 'page-fixture' });
     realChecks.push(second.record.id);
+    // A sync of one target through the API, as an admiral would: snapshots, audit entries, events.
+    const synced = await dispatch(
+      routes,
+      new Request('http://localhost/api/sync', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${PAGE_TOKENS.admiral}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ targets: ['github-vars'] }),
+      }),
+      deps,
+    );
+    if (synced.status >= 400) throw new Error(`fixture sync failed: ${synced.status} ${await synced.text()}`);
+    for (let i = 0; i < 100 && (await deps.records.snapshots.list({})).items.length === 0; i++)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    const after = await checkDrift(deps.ctx, { project }, { trigger: 'schedule', actor: 'schedule' });
+    realChecks.push(after.record.id);
   }
 
   const server = await startPageServer({

@@ -1,0 +1,294 @@
+/**
+ * The parity page in real Chromium (Debian's, through playwright-core) against the API on the
+ * provider sandboxes: seeded history, chart, filters, sort, pagination, check detail, role and
+ * token messages, and no secret value anywhere the browser can see.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../../src/page/browser.ts';
+import { PAGE_CANARY, PAGE_TOKENS, REPO_ROOT, startPageFixture } from '../../src/page/fixture.ts';
+import type { PageFixture } from '../../src/page/fixture.ts';
+import { DEMO } from '../../src/sandbox/demo.ts';
+
+const SYNTHETIC = 120;
+let fixture: PageFixture;
+let browser: Awaited<ReturnType<typeof launchChromium>>;
+/** Every response body the browser received, for the canary scan. */
+const bodies: string[] = [];
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  fixture = await startPageFixture({ checks: SYNTHETIC });
+  browser = await launchChromium();
+  browser.context.on('response', (res) => {
+    bodies.push(res.url());
+    res.text().then(
+      (text) => bodies.push(text),
+      () => undefined,
+    );
+  });
+}, 90_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await fixture?.close();
+});
+
+async function open(query = '', token: string = PAGE_TOKENS.admiral): Promise<Page> {
+  const page = await browser.context.newPage();
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.addInitScript((t) => sessionStorage.setItem('envsync.token', t), token);
+  await page.goto(`${fixture.url}/${query}`);
+  return page;
+}
+
+/** Visible rows of the history table, as [time, trigger, target, status] texts. */
+async function rows(page: Page): Promise<string[][]> {
+  return page.$$eval('#history-table tbody tr', (trs) =>
+    trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent?.trim() ?? '')),
+  );
+}
+
+async function domText(page: Page): Promise<string> {
+  return page.evaluate(() => document.documentElement.outerHTML);
+}
+
+describe('the parity page', () => {
+  it('loads with the seeded history: one tile per target, the table, the count', async () => {
+    const page = await open();
+    await page.waitForSelector('body[data-rendered]');
+    const tiles = await page.$$eval('.tile', (els) => els.map((el) => el.textContent ?? ''));
+    expect(tiles).toHaveLength(4);
+    expect(tiles.join('\n')).toMatch(/render/);
+    expect(tiles.join('\n')).toMatch(/Drifted|In parity/);
+    const count = await page.textContent('#history-count');
+    expect(count).toContain(`of ${SYNTHETIC + 3}`);
+    const table = await rows(page);
+    expect(table.length).toBeGreaterThanOrEqual(25);
+    expect(table[0]?.[2]).toMatch(/manifest → /);
+    expect(await page.textContent('#updated')).toMatch(/Last updated/);
+    const mark = await page.evaluate(() => performance.getEntriesByName('envsync:first-render').length);
+    expect(mark).toBe(1);
+    await page.close();
+  }, 30_000);
+
+  it('draws the chart of drifted keys per target', async () => {
+    const page = await open('?range=30d');
+    await page.waitForSelector('#chart canvas');
+    await page.waitForSelector('body[data-rendered]');
+    const painted = await page.$eval('#chart canvas', (canvas) => {
+      const c = canvas as HTMLCanvasElement;
+      const data = c.getContext('2d')?.getImageData(0, 0, c.width, c.height).data ?? new Uint8ClampedArray();
+      let opaque = 0;
+      for (let i = 3; i < data.length; i += 4) if ((data[i] ?? 0) > 0) opaque += 1;
+      return { width: c.width, opaque };
+    });
+    expect(painted.width).toBeGreaterThan(200);
+    expect(painted.opaque).toBeGreaterThan(500);
+    const legend = await page.$$eval('#chart .u-legend .u-series', (els) =>
+      els.map((el) => el.textContent ?? ''),
+    );
+    expect(legend.join(' ')).toMatch(/render.*netlify.*github-vars.*github-secrets/s);
+    expect(await page.textContent('#chart-summary')).toMatch(/\d+ checks in the last 30 d/);
+    // The range control changes the URL and the chart.
+    await page.check('input[name=range][value="24h"]');
+    await page.waitForFunction(() =>
+      /in the last 24 h/.test(document.querySelector('#chart-summary')?.textContent ?? ''),
+    );
+    expect(page.url()).toContain('range=24h');
+    await page.close();
+  }, 30_000);
+
+  it('filters by target and status, in the URL, and deep links restore them', async () => {
+    const page = await open();
+    await page.waitForSelector('#history-table tbody tr');
+    await page.selectOption('#filter-target', 'render');
+    await page.waitForURL(/target=render/);
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll('#history-table tbody tr td:nth-child(3)')].every((td) =>
+        td.textContent?.endsWith('render'),
+      ),
+    );
+    await page.selectOption('#filter-status', 'drift');
+    await page.waitForURL(/status=drift/);
+    await page.waitForFunction(() => {
+      const cells = [...document.querySelectorAll('#history-table tbody tr td:nth-child(4)')];
+      return cells.length > 0 && cells.every((td) => td.textContent?.includes('Drifted'));
+    });
+    let table = await rows(page);
+    expect(table.length).toBeGreaterThan(0);
+    for (const row of table) {
+      expect(row[2]).toBe('manifest → render');
+      expect(row[3]).toContain('Drifted');
+    }
+    const deep = await open('?target=netlify&status=parity');
+    await deep.waitForSelector('#history-table tbody tr');
+    expect(await deep.inputValue('#filter-target')).toBe('netlify');
+    expect(await deep.inputValue('#filter-status')).toBe('parity');
+    table = await rows(deep);
+    expect(table.length).toBeGreaterThan(0);
+    for (const row of table) {
+      expect(row[2]).toBe('manifest → netlify');
+      expect(row[3]).toContain('In parity');
+    }
+    await page.close();
+    await deep.close();
+  }, 30_000);
+
+  it('sorts the page by a column', async () => {
+    const page = await open('?target=render');
+    await page.waitForSelector('#history-table tbody tr');
+    await page.click('#history-table th:nth-child(9) button');
+    await page.waitForURL(/sort=duration/);
+    await page.waitForSelector('#history-table th[aria-sort=descending]:nth-child(9)');
+    const seconds = (await rows(page)).map((r) => {
+      const text = r[8] ?? '';
+      return text.endsWith(' ms') ? Number.parseFloat(text) / 1000 : Number.parseFloat(text);
+    });
+    expect(seconds.length).toBeGreaterThan(5);
+    expect(seconds).toEqual([...seconds].sort((a, b) => b - a));
+    await page.close();
+  }, 30_000);
+
+  it('pages through the API cursors, older and back', async () => {
+    const page = await open('?target=render');
+    await page.waitForSelector('#history-table tbody tr');
+    const first = await rows(page);
+    expect(await page.textContent('#history-count')).toMatch(/Checks 1–25 of/);
+    await page.click('#page-older');
+    await page.waitForFunction(() =>
+      /Checks 26–50 of/.test(document.querySelector('#history-count')?.textContent ?? ''),
+    );
+    expect(page.url()).toMatch(/cursor=chk_/);
+    expect(page.url()).toContain('page=2');
+    const second = await rows(page);
+    expect(second).toHaveLength(25);
+    expect(second[0]?.[0]).not.toBe(first[0]?.[0]);
+    // Page 2 ends where page 3 would start: no overlap with page 1.
+    expect(second.map((r) => r[0])).not.toContain(first[24]?.[0]);
+    await page.click('#page-newer');
+    await page.waitForFunction(() =>
+      /Checks 1–25 of/.test(document.querySelector('#history-count')?.textContent ?? ''),
+    );
+    expect((await rows(page))[0]).toEqual(first[0]);
+    expect(await page.isDisabled('#page-newer')).toBe(true);
+    await page.close();
+  }, 30_000);
+
+  it('opens a check: key names per category, the correlation id, fingerprints, links', async () => {
+    const page = await open();
+    await page.waitForSelector('#history-table tbody tr');
+    await page.click('#history-table tbody tr:first-child td:first-child a');
+    await page.waitForSelector('#check-title');
+    const id = new URL(page.url()).searchParams.get('id') ?? '';
+    const record = await fixture.deps.records.history.get(id);
+    expect(record).toBeDefined();
+    expect(await page.textContent('#correlation-id')).toBe(record?.correlation_id);
+    const text = await page.textContent('main');
+    for (const t of record?.targets ?? [])
+      for (const key of [...t.missing, ...t.extra, ...t.conflicts]) expect(text).toContain(key);
+    const links = await page.$$eval('main a', (as) => as.map((a) => a.getAttribute('href') ?? ''));
+    expect(links).toContain(`?view=events&correlation_id=${record?.correlation_id}`);
+    expect(links).toContain(`?view=audit&correlation_id=${record?.correlation_id}`);
+    expect(links.some((l) => l.startsWith('?view=snapshots&target='))).toBe(true);
+    // The newest real check has a conflict on Netlify: its fingerprint comes from the audit entry.
+    const conflicted = await open(`?view=check&id=${fixture.realChecks[0]}`);
+    await conflicted.waitForSelector('#fp-title');
+    await conflicted.waitForFunction(() =>
+      /hmac:[0-9a-f]{8}/.test(document.querySelector('main')?.textContent ?? ''),
+    );
+    await conflicted.click('a:text("Audit entries of this check")');
+    await conflicted.waitForSelector('#audit-title');
+    await conflicted.waitForSelector('.table-wrap tbody tr');
+    expect(await conflicted.$$eval('.table-wrap tbody tr', (trs) => trs.length)).toBe(1);
+    await conflicted.click('#verify-chain');
+    await conflicted.waitForSelector('.state-ok');
+    expect(await conflicted.textContent('.state-ok')).toMatch(/Chain intact: \d+ entries/);
+    await page.close();
+    await conflicted.close();
+  }, 30_000);
+
+  it('lists snapshots with names and fingerprints only', async () => {
+    const page = await open('?view=snapshots');
+    await page.waitForSelector('.table-wrap tbody tr');
+    const texts = await page.$$eval('.table-wrap tbody tr', (trs) => trs.map((tr) => tr.textContent ?? ''));
+    expect(texts.length).toBeGreaterThanOrEqual(2);
+    expect(texts.join('\n')).toContain('github-vars');
+    await page.close();
+  }, 30_000);
+
+  it('says so when the token is refused (401) or the role may not see a view (403)', async () => {
+    const bad = await open('', 'not-a-valid-token-000000000000');
+    await bad.waitForSelector('#notice.notice-error');
+    expect(await bad.textContent('#notice')).toMatch(/did not accept this token \(401 unauthorized\)/);
+    expect(await bad.textContent('#status-body')).toMatch(/401/);
+    const viewer = await open('?view=audit', PAGE_TOKENS.viewer);
+    await viewer.waitForFunction(() =>
+      /Your role cannot see/.test(document.querySelector('#view')?.textContent ?? ''),
+    );
+    expect(await viewer.textContent('#view')).toMatch(
+      /Your role cannot see the audit trail \(403 forbidden\)/,
+    );
+    // A viewer still sees the history.
+    await viewer.click('nav.views a[data-view=history]');
+    await viewer.waitForSelector('#history-table tbody tr');
+    const none = await open('', '');
+    await none.waitForSelector('.state-empty');
+    expect(await none.textContent('main')).toMatch(/Enter an API token/);
+    await bad.close();
+    await viewer.close();
+    await none.close();
+  }, 30_000);
+
+  it('keeps the token out of the URL: entered in the form, kept in sessionStorage', async () => {
+    const page = await open('', '');
+    await page.fill('#token-input', PAGE_TOKENS.architect);
+    await page.press('#token-input', 'Enter');
+    await page.waitForSelector('#history-table tbody tr');
+    expect(page.url()).not.toContain(PAGE_TOKENS.architect);
+    expect(await page.evaluate(() => sessionStorage.getItem('envsync.token'))).toBe(PAGE_TOKENS.architect);
+    expect(await page.inputValue('#token-input')).toBe('');
+    expect(await domText(page)).not.toContain(PAGE_TOKENS.architect);
+    await page.close();
+  }, 30_000);
+
+  it('never shows the canary secret: not in any DOM, not in any response', async () => {
+    // The canary is really on Render, so the scan below can fail.
+    expect(fixture.session.sandbox.render.inspect.envVars(DEMO.renderServiceId)['API_TOKEN']).toBe(
+      PAGE_CANARY,
+    );
+    const views = [
+      '',
+      '?view=snapshots',
+      '?view=audit',
+      '?view=events',
+      `?view=check&id=${fixture.realChecks[0]}`,
+    ];
+    for (const view of views) {
+      const page = await open(view);
+      await page.waitForLoadState('networkidle');
+      await page.$$eval('details', (els) => els.forEach((el) => el.setAttribute('open', '')));
+      expect(await domText(page), view).not.toContain(PAGE_CANARY);
+      await page.close();
+    }
+    expect(bodies.length).toBeGreaterThan(50);
+    expect(bodies.join('\n')).not.toContain(PAGE_CANARY);
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
+
+  it('stays small: page JS and CSS at most 100 KB besides the chart library', async () => {
+    const dir = path.join(REPO_ROOT, 'public');
+    const { readdir } = await import('node:fs/promises');
+    const files = (await readdir(dir)).filter((f) => /\.(js|css)$/.test(f));
+    expect(files).toEqual(expect.arrayContaining(['app.js', 'styles.css']));
+    let total = 0;
+    for (const f of files) total += (await stat(path.join(dir, f))).size;
+    expect(total).toBeLessThanOrEqual(100 * 1024);
+    // Nothing from a CDN: every script and stylesheet is served from the site.
+    const html = await readFile(path.join(dir, 'index.html'), 'utf8');
+    expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
+    expect(html).toContain('vendor/uPlot.iife.min.js');
+  });
+});
