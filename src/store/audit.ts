@@ -61,6 +61,7 @@ function canonical(value: unknown): string {
   return JSON.stringify(value);
 }
 
+const VERIFY_BATCH = 64;
 const isEntry = (key: string) => /^entries\/\d{12}$/.test(key);
 
 export function entryHash(entry: Omit<AuditEntry, 'hash'>): string {
@@ -119,8 +120,17 @@ export function auditLog(store: Store, now: () => Date): AuditLog {
       const problems: AuditProblem[] = [];
       let prevHash = GENESIS;
       let expected = 1;
-      for (const key of keys) {
-        const entry = await getJson<AuditEntry>(store, key);
+      // Entries are read a batch at a time (the reads dominate) and checked in order.
+      const entries = new Map<string, Promise<AuditEntry | undefined>>();
+      const read = (from: number) => {
+        for (const key of keys.slice(from, from + VERIFY_BATCH))
+          entries.set(key, getJson<AuditEntry>(store, key));
+      };
+      read(0);
+      for (const [index, key] of keys.entries()) {
+        if (index % VERIFY_BATCH === 0) read(index + VERIFY_BATCH);
+        const entry = await entries.get(key);
+        entries.delete(key);
         const seq = Number(key.slice(PREFIX.length));
         if (!entry) continue;
         for (; expected < seq; expected++)

@@ -1,8 +1,10 @@
 /** `npm run bench`: runs every benchmark section, prints the tables and rewrites docs/BENCHMARKS.md. */
 import { fileURLToPath } from 'node:url';
+import { benchBaselines } from './baselines.bench.ts';
 import { benchFunctions } from './functions.bench.ts';
 import { benchPlan } from './plan.bench.ts';
 import { benchApiCalls, benchDriftLatency, benchSealing } from './providers.bench.ts';
+import { benchAuditVerify, benchDriftMemory } from './records.bench.ts';
 import { writeReport } from './report.ts';
 
 const sections = [

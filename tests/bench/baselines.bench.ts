@@ -1,0 +1,220 @@
+/**
+ * EnvSync beside the obvious ways of doing the same job, each implemented here in the bench only:
+ * (a) the seed's GitHub strategy — the public key fetched for every secret, sequential writes, no
+ * pagination; (b) Netlify GET-then-POST/PUT per key; (c) Render's replace-all PUT. Same sandbox,
+ * 50 ms latency, the providers' budgets time-scaled.
+ */
+import libsodium from 'libsodium-wrappers';
+import { fingerprinter } from '../../src/core/fingerprint.ts';
+import type { Target } from '../../src/core/model.ts';
+import { createAdapters } from '../../src/providers/index.ts';
+import { startSandbox } from '../../src/sandbox/index.ts';
+import type { Sandbox, SandboxFixture } from '../../src/sandbox/index.ts';
+import { applyPlan, planRun } from '../../src/sync/run.ts';
+import type { SyncContext } from '../../src/sync/run.ts';
+import { benchProject } from './providers.bench.ts';
+import type { BenchSection } from './report.ts';
+
+const LATENCY = 50;
+const TIME_SCALE = 0.01;
+const N = 100;
+const SERVICE = 'srv-baseline00000000000';
+const ACCOUNT = '5f00000000000000000000c1';
+const SITE = 'b7c3d2e1-5a6f-4c1d-9e8f-0000000000c1';
+const TOKENS = { github: 'ghp_base', render: 'rnd_base', netlify: 'nfp_base' };
+const keys = Array.from({ length: N }, (_, i) => `KEY_${String(i).padStart(3, '0')}`);
+
+async function sandbox(fixture: SandboxFixture): Promise<Sandbox> {
+  return startSandbox({
+    fixture,
+    timeScale: TIME_SCALE,
+    latencyMs: LATENCY,
+    github: { tokens: [TOKENS.github] },
+    render: { tokens: [TOKENS.render], limits: { writesPerMinute: 30 } },
+    netlify: { tokens: [TOKENS.netlify] },
+  });
+}
+
+function ctxFor(s: Sandbox): SyncContext {
+  return {
+    adapters: createAdapters({
+      timeScale: TIME_SCALE,
+      github: { baseUrl: s.github.url, token: TOKENS.github },
+      render: { baseUrl: s.render.url, token: TOKENS.render },
+      netlify: { baseUrl: s.netlify.url, token: TOKENS.netlify },
+    }),
+    ledger: {
+      load: (ids) => Promise.resolve(new Map(ids.map((id) => [id, new Map()]))),
+      save: () => Promise.resolve(),
+    },
+    fingerprint: fingerprinter('baseline'),
+    now: () => new Date(),
+  };
+}
+
+async function envsync(s: Sandbox, target: Target): Promise<void> {
+  const ctx = ctxFor(s);
+  const source = new Map(keys.map((k) => [k, `new-${k}`]));
+  await applyPlan(ctx, await planRun(ctx, { project: benchProject(source, [target]), from: 'manifest' }), {
+    dryRun: false,
+  });
+}
+
+const limited = (s: { log: Sandbox['github']['log'] }) =>
+  s.log.entries.filter((e) => e.status === 403 || e.status === 429).length;
+
+async function call(
+  url: string,
+  token: string,
+  init: { method?: string; body?: unknown } = {},
+): Promise<{ status: number; data: unknown }> {
+  const res = await fetch(url, {
+    method: init.method ?? 'GET',
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+      accept: 'application/json',
+    },
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+  });
+  const text = await res.text();
+  return { status: res.status, data: text ? (JSON.parse(text) as unknown) : undefined };
+}
+
+/** (a) The seed: list one page, then for every secret fetch the key, seal, PUT — one after another. */
+async function seedGitHub(s: Sandbox): Promise<void> {
+  await libsodium.ready;
+  const base = `${s.github.url}/repos/acme/base/actions/secrets`;
+  await call(base, TOKENS.github);
+  for (const k of keys) {
+    const { data } = await call(`${base}/public-key`, TOKENS.github);
+    const key = data as { key_id: string; key: string };
+    const sealed = Buffer.from(
+      libsodium.crypto_box_seal(Buffer.from(`new-${k}`), Buffer.from(key.key, 'base64')),
+    ).toString('base64');
+    await call(`${base}/${k}`, TOKENS.github, {
+      method: 'PUT',
+      body: { encrypted_value: sealed, key_id: key.key_id },
+    });
+  }
+}
+
+/** (b) Netlify per key: GET it; POST it when missing, else PUT it (which replaces every context). */
+async function naiveNetlify(s: Sandbox): Promise<void> {
+  const base = `${s.netlify.url}/accounts/${ACCOUNT}/env`;
+  for (const k of keys) {
+    const found = await call(`${base}/${k}?site_id=${SITE}`, TOKENS.netlify);
+    const values = [{ context: 'production', value: `new-${k}` }];
+    if (found.status === 404)
+      await call(`${base}?site_id=${SITE}`, TOKENS.netlify, { method: 'POST', body: [{ key: k, values }] });
+    else
+      await call(`${base}/${k}?site_id=${SITE}`, TOKENS.netlify, { method: 'PUT', body: { key: k, values } });
+  }
+}
+
+/** (c) Render: one replace-all PUT with the source's variables. */
+async function replaceAllRender(s: Sandbox): Promise<void> {
+  const base = `${s.render.url}/services/${SERVICE}/env-vars`;
+  await call(`${base}?limit=100`, TOKENS.render);
+  await call(base, TOKENS.render, { method: 'PUT', body: keys.map((k) => ({ key: k, value: `new-${k}` })) });
+}
+
+async function timed(run: () => Promise<void>): Promise<number> {
+  const start = performance.now();
+  await run();
+  return performance.now() - start;
+}
+
+export async function benchBaselines(): Promise<BenchSection> {
+  const rows: string[][] = [];
+  const compare = async (
+    name: string,
+    fixture: SandboxFixture,
+    provider: 'github' | 'netlify' | 'render',
+    target: Target,
+    baseline: (s: Sandbox) => Promise<void>,
+    damage: (s: Sandbox) => string,
+  ) => {
+    const a = await sandbox(fixture);
+    const b = await sandbox(fixture);
+    try {
+      const tA = await timed(() => envsync(a, target));
+      const tB = await timed(() => baseline(b));
+      const cA = a[provider].log.entries.length;
+      const cB = b[provider].log.entries.length;
+      rows.push([
+        name,
+        `${cA} / ${cB}`,
+        (cA / cB).toFixed(2),
+        `${(tA / 1000).toFixed(1)} s / ${(tB / 1000).toFixed(1)} s`,
+        (tA / tB).toFixed(2),
+        `${limited(a[provider])} / ${limited(b[provider])}`,
+        `none / ${damage(b)}`,
+      ]);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  };
+
+  await compare(
+    `(a) seed: ${N} GitHub secrets`,
+    { github: { repos: [{ owner: 'acme', name: 'base' }] } },
+    'github',
+    { id: 'gh', provider: 'github', store: 'secrets', scope: { kind: 'repo', owner: 'acme', repo: 'base' } },
+    seedGitHub,
+    (s) => `${N - s.github.inspect.secretNames({ repo: 'acme/base' }).length} secrets not written`,
+  );
+  const preview = keys.slice(0, N / 2).map((k) => ({
+    key: k,
+    site_id: SITE,
+    values: [
+      { context: 'production' as const, value: `old-${k}` },
+      { context: 'deploy-preview' as const, value: `preview-${k}` },
+    ],
+  }));
+  await compare(
+    `(b) Netlify GET-then-POST/PUT: ${N} keys, ${N / 2} with a preview value`,
+    {
+      netlify: {
+        accounts: [{ id: ACCOUNT, slug: 'base', envVars: preview }],
+        sites: [{ id: SITE, name: 'base', account_id: ACCOUNT }],
+      },
+    },
+    'netlify',
+    { id: 'web', provider: 'netlify', scope: { siteId: SITE, accountId: ACCOUNT, context: 'production' } },
+    naiveNetlify,
+    (s) =>
+      `${N / 2 - Object.values(s.netlify.inspect.env(ACCOUNT, SITE)).filter((v) => v.values.some((x) => x.context === 'deploy-preview')).length} preview values wiped`,
+  );
+  await compare(
+    `(c) Render replace-all PUT: ${N} keys, 3 set by hand`,
+    {
+      render: {
+        services: [
+          {
+            id: SERVICE,
+            name: 'base',
+            envVars: ['DATABASE_URL', 'REDIS_URL', 'SESSION_SECRET'].map((key) => ({
+              key,
+              value: 'by-hand',
+            })),
+          },
+        ],
+      },
+    },
+    'render',
+    { id: 'render', provider: 'render', scope: { kind: 'service', serviceId: SERVICE } },
+    replaceAllRender,
+    (s) =>
+      `${3 - ['DATABASE_URL', 'REDIS_URL', 'SESSION_SECRET'].filter((k) => k in s.render.inspect.envVars(SERVICE)).length} keys deleted`,
+  );
+
+  return {
+    title: 'EnvSync ÷ the naive strategies (50 ms latency)',
+    note:
+      `Same sandbox, ${LATENCY} ms added to every response, the providers' budgets time-scaled ×${TIME_SCALE} (GitHub's 80 writes a minute last ${(60 * TIME_SCALE).toFixed(1)} s). ` +
+      "Calls and wall time are EnvSync / baseline; \"limit hits\" are 403/429 answers. The baselines are cheaper in calls where they cut corners: Render's replace-all PUT is one request but deletes every key it is not sent; Netlify's PUT replaces every context; the seed fetches the public key per secret, writes serially without pacing, and runs into GitHub's secondary limit (and, having no retry, loses those secrets).",
+    headers: ['case', 'calls', 'calls ratio', 'wall time', 'time ratio', 'limit hits', 'damage done'],
+    rows,
+  };
+}
