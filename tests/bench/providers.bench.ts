@@ -96,7 +96,7 @@ async function harness(kind: Kind, existing: readonly string[], latencyMs = 0) {
   return harnessFor(sandbox);
 }
 
-async function harnessFor(sandbox: Sandbox) {
+function harnessFor(sandbox: Sandbox) {
   const adapters = createAdapters({
     timeScale: TIME_SCALE,
     github: { baseUrl: sandbox.github.url, token: TOKENS.github },

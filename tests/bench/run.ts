@@ -10,9 +10,12 @@ import { writeReport } from './report.ts';
 const sections = [
   benchPlan(),
   await benchApiCalls(),
+  await benchBaselines(),
   await benchDriftLatency(),
   await benchSealing(),
+  await benchAuditVerify(),
   await benchFunctions(),
+  await benchDriftMemory(),
 ];
 const text = await writeReport(fileURLToPath(new URL('../../docs/BENCHMARKS.md', import.meta.url)), sections);
 console.log(text);
