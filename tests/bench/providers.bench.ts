@@ -271,7 +271,7 @@ async function fullSync(): Promise<string[]> {
     netlify: { tokens: [TOKENS.netlify] },
   });
   try {
-    const { ctx } = await harnessFor(sandbox);
+    const { ctx } = harnessFor(sandbox);
     const source = new Map(keys(500).map((k) => [k, `value-${k}`]));
     const targets = [TARGETS.render, TARGETS.netlify, TARGETS['github-vars']];
     const result = await applyPlan(
