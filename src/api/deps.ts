@@ -11,13 +11,12 @@ import type { EnvConfig } from '../config/env.ts';
 import { loadProject, projectFromEnv } from '../config/manifest.ts';
 import type { Project } from '../config/manifest.ts';
 import { fingerprinter } from '../core/fingerprint.ts';
-import { createAdapters } from '../providers/index.ts';
 import { getJson, openBlobStores } from '../store/blobs.ts';
 import type { BlobStores } from '../store/blobs.ts';
 import { parseSnapshotKey } from '../store/encryption.ts';
-import { openRecords } from '../sync/records.ts';
 import type { Records } from '../sync/records.ts';
 import type { SyncContext } from '../sync/run.ts';
+import { syncContext } from '../sync/context.ts';
 
 export interface ApiDeps {
   readonly config: EnvConfig;
@@ -71,24 +70,10 @@ export async function createApiDeps(options: DepsOptions = {}): Promise<ApiDeps>
     env,
     directory: env['ENVSYNC_BLOBS_DIR'],
   });
-  const now = () => new Date();
-  const fingerprint = fingerprinter(await fingerprintKey(config, blobs));
-  const records = openRecords({
-    blobs,
-    snapshotKey: () => parseSnapshotKey(config.snapshotKey),
-    fingerprint,
-    delivery:
-      config.webhooks.urls.length > 0
-        ? { urls: config.webhooks.urls, secret: config.webhooks.secret }
-        : undefined,
-    now,
+  const ctx = syncContext(config, blobs, fingerprinter(await fingerprintKey(config, blobs)), {
+    fetch: options.fetch,
   });
-  const adapters = createAdapters({
-    github: { baseUrl: config.github.apiUrl, token: config.github.token },
-    render: { baseUrl: config.render.apiUrl, token: config.render.apiKey },
-    netlify: { baseUrl: config.netlify.apiUrl, token: config.netlify.token },
-    ...(options.fetch ? { fetch: options.fetch } : {}),
-  });
+  const { records, now } = ctx;
   let project: Promise<Project> | undefined;
   const doFetch = options.fetch ?? fetch;
   const deps: ApiDeps = {
@@ -96,7 +81,7 @@ export async function createApiDeps(options: DepsOptions = {}): Promise<ApiDeps>
     tokens: parseTokens(env['ENVSYNC_TOKENS']),
     blobs,
     records,
-    ctx: { adapters, ledger: records.ledger, records, fingerprint, now },
+    ctx,
     project: () =>
       (project ??= config.manifestPath
         ? loadProject(path.resolve(config.manifestPath), config)

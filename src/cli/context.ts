@@ -13,12 +13,10 @@ import { loadProject, MANIFEST_NAMES, projectFromEnv } from '../config/manifest.
 import type { Project } from '../config/manifest.ts';
 import { fingerprinter } from '../core/fingerprint.ts';
 import type { Target } from '../core/model.ts';
-import { createAdapters } from '../providers/index.ts';
 import { openBlobStores } from '../store/blobs.ts';
-import { parseSnapshotKey } from '../store/encryption.ts';
-import { openRecords } from '../sync/records.ts';
 import type { Records } from '../sync/records.ts';
 import type { SyncContext } from '../sync/run.ts';
+import { syncContext } from '../sync/context.ts';
 
 export interface CliEnvironment {
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -75,30 +73,9 @@ export async function openSession(
   const config = loadEnvConfig(environment.env);
   const project = await findProject(config, environment.cwd, manifestFlag);
   const stateDir = path.join(project.root, '.envsync');
-  const now = () => new Date();
   const fingerprint = fingerprinter(await fingerprintKey(config, stateDir));
   const blobs = await openBlobStores({ directory: path.join(stateDir, 'blobs'), env: environment.env });
-  const records = openRecords({
-    blobs,
-    snapshotKey: () => parseSnapshotKey(config.snapshotKey),
-    fingerprint,
-    delivery:
-      config.webhooks.urls.length > 0
-        ? { urls: config.webhooks.urls, secret: config.webhooks.secret }
-        : undefined,
-    now,
-  });
-  const ctx = {
-    adapters: createAdapters({
-      github: { baseUrl: config.github.apiUrl, token: config.github.token },
-      render: { baseUrl: config.render.apiUrl, token: config.render.apiKey },
-      netlify: { baseUrl: config.netlify.apiUrl, token: config.netlify.token },
-    }),
-    ledger: records.ledger,
-    records,
-    fingerprint,
-    now,
-  };
+  const ctx = syncContext(config, blobs, fingerprint);
   return { config, project, ctx, actor: `cli:${userName(environment.env)}`, close: () => blobs.close() };
 }
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import { isWrite } from '../core/apply.ts';
-import type { DeletionPolicy, Policy } from '../core/model.ts';
+import type { DeletionPolicy, Policy, Target } from '../core/model.ts';
 import { targetLabel } from '../core/model.ts';
 import { ConfigError } from '../config/env.ts';
 import { adapterFor } from '../providers/adapter.ts';
@@ -84,6 +84,17 @@ function addRunOptions(cmd: Command): Command {
       '--overwrite-unknown',
       'rewrite write-only values EnvSync never synced (they cannot be compared)',
     );
+}
+
+/** A target named on the command line, known and with credentials, or a usage error saying which exist. */
+function usableTarget(s: CliSession, id: string): Target {
+  const target = s.project.targets.get(id);
+  if (!target)
+    throw new ConfigError(
+      `Unknown target "${id}". Known targets: ${[...s.project.targets.keys()].join(', ')}.`,
+    );
+  requireCredentials(s.config, [target]);
+  return target;
 }
 
 /** Resolves the request and checks credentials before any provider is called. */
@@ -223,12 +234,7 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
     .option('-y, --yes', 'do not ask for confirmation')
     .action(async (opts: { target: string; to: string; dryRun?: boolean; yes?: boolean }) => {
       const s = await kit.session();
-      const target = s.project.targets.get(opts.target);
-      if (!target)
-        throw new ConfigError(
-          `Unknown target "${opts.target}". Known targets: ${[...s.project.targets.keys()].join(', ')}.`,
-        );
-      requireCredentials(s.config, [target]);
+      usableTarget(s, opts.target);
       const planned = await planRollback(s.ctx, s.project, opts.target, opts.to);
       const notes =
         planned.unrestorable.length > 0
@@ -256,12 +262,7 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
         includeValues?: boolean;
       }) => {
         const s = await kit.session();
-        const target = s.project.targets.get(opts.target);
-        if (!target)
-          throw new ConfigError(
-            `Unknown target "${opts.target}". Known targets: ${[...s.project.targets.keys()].join(', ')}.`,
-          );
-        requireCredentials(s.config, [target]);
+        const target = usableTarget(s, opts.target);
         const values = await adapterFor(s.ctx.adapters, target).list(target);
         const source = opts.source ?? opts.from ?? s.project.sourceId;
         const variables: Record<string, string> = {};
