@@ -136,7 +136,12 @@ export interface CaseFigures {
 
 export async function runCase(
   kind: Case,
-  options: { keys: number; timeScale: number },
+  options: {
+    keys: number;
+    timeScale: number;
+    /** `reactive`: no pacing, only retry-on-429 (what throttling plugins do); for the benchmark. */
+    pacing?: 'envsync' | 'reactive';
+  },
 ): Promise<CaseFigures> {
   const { timeScale } = options;
   const provider = kind.startsWith('github') ? 'github' : kind === 'render' ? 'render' : 'netlify';
@@ -154,6 +159,9 @@ export async function runCase(
   try {
     const adapters = createAdapters({
       timeScale,
+      ...(options.pacing === 'reactive'
+        ? { budgets: [{ applies: 'all' as const, limit: 1_000_000, windowMs: MINUTE }] }
+        : {}),
       github: { baseUrl: sandbox.github?.url ?? 'http://127.0.0.1:9', token: TOKENS.github },
       render: { baseUrl: sandbox.render?.url ?? 'http://127.0.0.1:9', token: TOKENS.render },
       netlify: { baseUrl: sandbox.netlify?.url ?? 'http://127.0.0.1:9', token: TOKENS.netlify },
