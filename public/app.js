@@ -70,8 +70,12 @@ function explain(error, what) {
 }
 
 function failure(error, what, retry) {
-  if (error instanceof ApiError && error.status === 401)
+  const refused = error instanceof ApiError && error.status === 401;
+  if (refused) {
+    // One alert for the page; the sections below say it quietly.
     notice('The API did not accept this token (401 unauthorized). Enter a valid token above.', 'error');
+    put($('updated'), 'Not updated: the token was refused');
+  }
   const quiet = error instanceof ApiError && (error.code === 'no_token' || error.status === 403);
   const canRetry =
     retry && !(error instanceof ApiError && [401, 403].includes(error.status)) && error.code !== 'no_token';
@@ -79,6 +83,7 @@ function failure(error, what, retry) {
     quiet ? 'empty' : 'error',
     explain(error, what),
     canRetry ? h('button', { type: 'button', onclick: retry }, 'Retry') : null,
+    refused ? 'status' : undefined,
   );
 }
 
@@ -506,8 +511,11 @@ async function loadTable() {
               {
                 type: 'button',
                 class: 'sort',
-                onclick: () =>
-                  navigate({ sort: key, dir: key === sort ? (dir === 'asc' ? 'desc' : 'asc') : defaultDir }),
+                id: `sort-${key}`,
+                onclick: () => {
+                  refocus = `sort-${key}`; // the table is redrawn: keep the keyboard where it was
+                  navigate({ sort: key, dir: key === sort ? (dir === 'asc' ? 'desc' : 'asc') : defaultDir });
+                },
               },
               label,
               h(
@@ -540,8 +548,13 @@ async function loadTable() {
       ),
     ),
   );
+  if (refocus) {
+    $(refocus)?.focus();
+    refocus = null;
+  }
 }
 
+let refocus = null;
 let nextCursor;
 function setPager(hasNewer, hasOlder, next) {
   nextCursor = next;

@@ -71,12 +71,12 @@ export function statusPill(status) {
 }
 
 /** A block saying what is happening and what to do: loading, empty or error. */
-export function stateBox(kind, message, action) {
+export function stateBox(kind, message, action, role = kind === 'error' ? 'alert' : 'status') {
   return h(
     'div',
     {
       class: `state state-${kind}`,
-      role: kind === 'error' ? 'alert' : 'status',
+      role,
       'aria-busy': kind === 'loading' ? 'true' : null,
     },
     h('p', {}, message),
