@@ -60,3 +60,37 @@ describe('parity history', () => {
     expect(await history.get('../checks/x')).toBeUndefined();
   });
 });
+
+describe('parity history over many days', () => {
+  it('pages newest first across days, counts exactly under parallel recording, and filters by since', async () => {
+    const history = historyStore(blobs.store('history'));
+    const base = Date.UTC(2026, 9, 1);
+    // 5 days × 12 checks, recorded all at once.
+    await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        history.record({
+          report: report({ render: i % 3 === 0, netlify: false }),
+          trigger: 'schedule',
+          correlationId: `c${i}`,
+          durationMs: 1,
+          at: new Date(base + i * 2 * 3_600_000),
+        }),
+      ),
+    );
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await history.list({ limit: 7, cursor });
+      expect(page.total).toBe(60);
+      seen.push(...page.items.map((r) => r.correlation_id));
+      cursor = page.next;
+    } while (cursor);
+    expect(seen).toEqual(Array.from({ length: 60 }, (_, i) => `c${59 - i}`));
+    expect((await history.list({ target: 'render', status: 'drift', limit: 500 })).total).toBe(20);
+    const since = new Date(base + 48 * 3_600_000).toISOString();
+    const recent = await history.list({ since, limit: 500 });
+    expect(recent.total).toBe(36);
+    expect(recent.items).toHaveLength(36);
+    expect((await history.list({ since, status: 'drift', target: 'render' })).total).toBe(12);
+  });
+});
