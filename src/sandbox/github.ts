@@ -5,7 +5,7 @@ import { openApi3Contract, readContractFile } from './contract.ts';
 import { SandboxEndpoint } from './endpoint.ts';
 import type { FaultConfig } from './faults.ts';
 import type { Admission, ProviderProtocol, SandboxReply } from './http.ts';
-import { bearerToken, HttpSandbox } from './http.ts';
+import { bearerToken, HttpSandbox, serverOptions } from './http.ts';
 import type { GitHubInspector } from './github-control.ts';
 import { gitHubAdminRoutes, gitHubInspector } from './github-control.ts';
 import type { GitHubLimits, GitHubTokenGrant } from './github-request.ts';
@@ -306,16 +306,12 @@ export async function startGitHubSandbox(options: GitHubSandboxOptions = {}): Pr
     contract,
     rateLimitJson: (token) => rate.rateLimitJson(token),
   });
-  const server = new HttpSandbox(protocol, routes, gitHubAdminRoutes(inspect), {
-    clock,
-    adminToken,
-    host: options.host,
-    port: options.port,
-    latencyMs: options.latencyMs,
-    faults: options.faults,
-    strictResponses: options.strictResponses,
-    maxBodyBytes: options.maxBodyBytes,
-  });
+  const server = new HttpSandbox(
+    protocol,
+    routes,
+    gitHubAdminRoutes(inspect),
+    serverOptions(clock, adminToken, options),
+  );
   await server.listen();
   return new GitHubSandbox(server, tokens, adminToken, contract, inspect);
 }

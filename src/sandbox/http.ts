@@ -124,6 +124,21 @@ export interface HttpSandboxOptions {
   maxBodyBytes?: number;
 }
 
+/** The server settings every provider's sandbox takes from its options as they are. */
+export type ServerSettings = Pick<
+  HttpSandboxOptions,
+  'host' | 'port' | 'latencyMs' | 'faults' | 'strictResponses' | 'maxBodyBytes'
+>;
+
+export function serverOptions(
+  clock: SandboxClock,
+  adminToken: string,
+  options: ServerSettings,
+): HttpSandboxOptions {
+  const { host, port, latencyMs, faults, strictResponses, maxBodyBytes } = options;
+  return { clock, adminToken, host, port, latencyMs, faults, strictResponses, maxBodyBytes };
+}
+
 export const ADMIN_PREFIX = '/__sandbox';
 const FAULT_STATUS: Partial<Record<FaultKind, 429 | 500 | 502 | 503>> = {
   '429': 429,

@@ -4,7 +4,7 @@ import { readContractFile, swagger2Contract } from './contract.ts';
 import { SandboxEndpoint } from './endpoint.ts';
 import type { FaultConfig } from './faults.ts';
 import type { Admission, ProviderProtocol } from './http.ts';
-import { bearerToken, HttpSandbox } from './http.ts';
+import { bearerToken, HttpSandbox, serverOptions } from './http.ts';
 import type { NetlifyInspector } from './netlify-control.ts';
 import { netlifyAdminRoutes, netlifyInspector } from './netlify-control.ts';
 import { netlifyError, netlifyRoutes } from './netlify-routes.ts';
@@ -148,16 +148,7 @@ export async function startNetlifySandbox(options: NetlifySandboxOptions = {}): 
     protocol,
     netlifyRoutes(() => state),
     netlifyAdminRoutes(inspect),
-    {
-      clock,
-      adminToken,
-      host: options.host,
-      port: options.port,
-      latencyMs: options.latencyMs,
-      faults: options.faults,
-      strictResponses: options.strictResponses,
-      maxBodyBytes: options.maxBodyBytes,
-    },
+    serverOptions(clock, adminToken, options),
   );
   await server.listen();
   return new NetlifySandbox(server, tokens, adminToken, contract, inspect);

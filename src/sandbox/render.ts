@@ -3,7 +3,7 @@ import type { Contract, RequestIssue } from './contract.ts';
 import { SandboxEndpoint } from './endpoint.ts';
 import type { FaultConfig } from './faults.ts';
 import type { Admission, ProviderProtocol, SandboxReply } from './http.ts';
-import { bearerToken, HttpSandbox } from './http.ts';
+import { bearerToken, HttpSandbox, serverOptions } from './http.ts';
 import type { WindowState } from './ratelimit.ts';
 import { MINUTE_MS, WindowSet } from './ratelimit.ts';
 import type { RenderInspector } from './render-control.ts';
@@ -181,16 +181,7 @@ export async function startRenderSandbox(options: RenderSandboxOptions = {}): Pr
     protocol,
     renderRoutes(() => state),
     renderAdminRoutes(inspect),
-    {
-      clock,
-      adminToken,
-      host: options.host,
-      port: options.port,
-      latencyMs: options.latencyMs,
-      faults: options.faults,
-      strictResponses: options.strictResponses,
-      maxBodyBytes: options.maxBodyBytes,
-    },
+    serverOptions(clock, adminToken, options),
   );
   await server.listen();
   return new RenderSandbox(server, tokens, adminToken, contract, inspect);
