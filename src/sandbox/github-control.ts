@@ -1,6 +1,6 @@
 import { isoSeconds } from './clock.ts';
 import type { AdminRoute } from './http.ts';
-import { SandboxAdminError } from './http.ts';
+import { resetRoutes, SandboxAdminError } from './http.ts';
 import { publicKeyJson } from './github-routes.ts';
 import type { GitHubScopeRef, GitHubSeed, GitHubState, GitHubVisibility } from './github-state.ts';
 import { isValidActionsName } from './github-state.ts';
@@ -123,22 +123,7 @@ function stringField(body: unknown, field: string): string {
 /** The same operations over HTTP under `/__sandbox`, for other processes (CLI, `netlify dev`). */
 export function gitHubAdminRoutes(inspect: GitHubInspector): AdminRoute[] {
   return [
-    {
-      method: 'POST',
-      route: '/seed',
-      handle: ({ body }) => {
-        inspect.reset(body ?? {});
-        return { status: 204 };
-      },
-    },
-    {
-      method: 'POST',
-      route: '/rate-limits/reset',
-      handle: () => {
-        inspect.resetRateLimits();
-        return { status: 204 };
-      },
-    },
+    ...resetRoutes(inspect),
     {
       method: 'GET',
       route: '/secrets',

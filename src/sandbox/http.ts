@@ -139,6 +139,31 @@ export function serverOptions(
   return { clock, adminToken, host, port, latencyMs, faults, strictResponses, maxBodyBytes };
 }
 
+/** `POST /__sandbox/seed` and `POST /__sandbox/rate-limits/reset`, the same on every provider. */
+export function resetRoutes<Seed>(inspect: {
+  reset(seed?: Seed): void;
+  resetRateLimits(): void;
+}): AdminRoute[] {
+  return [
+    {
+      method: 'POST',
+      route: '/seed',
+      handle: ({ body }) => {
+        inspect.reset((body ?? {}) as Seed);
+        return { status: 204 };
+      },
+    },
+    {
+      method: 'POST',
+      route: '/rate-limits/reset',
+      handle: () => {
+        inspect.resetRateLimits();
+        return { status: 204 };
+      },
+    },
+  ];
+}
+
 export const ADMIN_PREFIX = '/__sandbox';
 const FAULT_STATUS: Partial<Record<FaultKind, 429 | 500 | 502 | 503>> = {
   '429': 429,

@@ -1,5 +1,5 @@
 import type { AdminRoute } from './http.ts';
-import { SandboxAdminError } from './http.ts';
+import { resetRoutes, SandboxAdminError } from './http.ts';
 import type {
   NetlifyContext,
   NetlifyEnvVarSeed,
@@ -77,22 +77,7 @@ export function netlifyInspector(
 export function netlifyAdminRoutes(inspect: NetlifyInspector): AdminRoute[] {
   const site = (query: URLSearchParams): string | undefined => query.get('site_id') ?? undefined;
   return [
-    {
-      method: 'POST',
-      route: '/seed',
-      handle: ({ body }) => {
-        inspect.reset(body ?? {});
-        return { status: 204 };
-      },
-    },
-    {
-      method: 'POST',
-      route: '/rate-limits/reset',
-      handle: () => {
-        inspect.resetRateLimits();
-        return { status: 204 };
-      },
-    },
+    ...resetRoutes(inspect),
     {
       method: 'GET',
       route: '/accounts/{account_id}/env',

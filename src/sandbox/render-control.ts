@@ -1,5 +1,5 @@
 import type { AdminRoute } from './http.ts';
-import { SandboxAdminError } from './http.ts';
+import { resetRoutes, SandboxAdminError } from './http.ts';
 import type { RenderDeploy, RenderSeed, RenderService, RenderState } from './render-state.ts';
 import { newestFirst } from './render-state.ts';
 
@@ -77,22 +77,7 @@ export function renderAdminRoutes(inspect: RenderInspector): AdminRoute[] {
     return v;
   };
   return [
-    {
-      method: 'POST',
-      route: '/seed',
-      handle: ({ body }) => {
-        inspect.reset(body ?? {});
-        return { status: 204 };
-      },
-    },
-    {
-      method: 'POST',
-      route: '/rate-limits/reset',
-      handle: () => {
-        inspect.resetRateLimits();
-        return { status: 204 };
-      },
-    },
+    ...resetRoutes(inspect),
     {
       method: 'GET',
       route: '/services/{serviceId}/env-vars',
