@@ -5,21 +5,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Store } from '@netlify/blobs';
-import type { DriftReport } from '../core/report.ts';
+import type { DriftReport, TargetDrift } from '../core/report.ts';
 import { getJson, getJsonWithEtag, listKeys, timeKey } from './blobs.ts';
 
 export type Trigger = 'schedule' | 'webhook' | 'manual' | 'sync';
 
-export interface TargetCheck {
-  readonly id: string;
-  readonly provider: string;
-  readonly label: string;
-  readonly has_drift: boolean;
-  readonly missing: readonly string[];
-  readonly extra: readonly string[];
-  readonly conflicts: readonly string[];
-  readonly unknown: readonly string[];
-}
+/** A target's part of a check: its drift report's names, without the plan's counts and reasons. */
+export type TargetCheck = Pick<
+  TargetDrift,
+  'id' | 'provider' | 'label' | 'has_drift' | 'missing' | 'extra' | 'conflicts' | 'unknown'
+>;
 
 export interface CheckRecord {
   readonly id: string;
