@@ -74,7 +74,10 @@ export async function openSession(
   const project = await findProject(config, environment.cwd, manifestFlag);
   const stateDir = path.join(project.root, '.envsync');
   const fingerprint = fingerprinter(await fingerprintKey(config, stateDir));
-  const blobs = await openBlobStores({ directory: path.join(stateDir, 'blobs'), env: environment.env });
+  const blobs = await openBlobStores({
+    directory: environment.env['ENVSYNC_BLOBS_DIR'] ?? path.join(stateDir, 'blobs'),
+    env: environment.env,
+  });
   const ctx = syncContext(config, blobs, fingerprint);
   return { config, project, ctx, actor: `cli:${userName(environment.env)}`, close: () => blobs.close() };
 }
