@@ -9,3 +9,16 @@ export interface LedgerStore {
   load(targetIds: readonly string[]): Promise<Ledger>;
   save(targetId: string, entries: ReadonlyMap<string, LedgerEntry>): Promise<void>;
 }
+
+/** A ledger held in memory, for runs that keep nothing (benchmarks, tests, one-off plans). */
+export function memoryLedgerStore(): LedgerStore {
+  const state = new Map<string, ReadonlyMap<string, LedgerEntry>>();
+  return {
+    load: (ids) =>
+      Promise.resolve(new Map(ids.map((id) => [id, state.get(id) ?? new Map<string, LedgerEntry>()]))),
+    save(id, entries) {
+      state.set(id, new Map(entries));
+      return Promise.resolve();
+    },
+  };
+}

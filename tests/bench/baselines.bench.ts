@@ -12,6 +12,7 @@ import { startSandbox } from '../../src/sandbox/index.ts';
 import type { Sandbox, SandboxFixture } from '../../src/sandbox/index.ts';
 import { applyPlan, planRun } from '../../src/sync/run.ts';
 import type { SyncContext } from '../../src/sync/run.ts';
+import { memoryLedgerStore } from '../../src/store/ledger.ts';
 import { benchProject } from './providers.bench.ts';
 import type { BenchSection } from './report.ts';
 
@@ -43,10 +44,7 @@ function ctxFor(s: Sandbox): SyncContext {
       render: { baseUrl: s.render.url, token: TOKENS.render },
       netlify: { baseUrl: s.netlify.url, token: TOKENS.netlify },
     }),
-    ledger: {
-      load: (ids) => Promise.resolve(new Map(ids.map((id) => [id, new Map()]))),
-      save: () => Promise.resolve(),
-    },
+    ledger: memoryLedgerStore(),
     fingerprint: fingerprinter('baseline'),
     now: () => new Date(),
   };

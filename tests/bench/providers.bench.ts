@@ -5,7 +5,7 @@
 import libsodium from 'libsodium-wrappers';
 import { fingerprinter } from '../../src/core/fingerprint.ts';
 import type { Project } from '../../src/config/manifest.ts';
-import type { EnvValue, LedgerEntry } from '../../src/core/model.ts';
+import type { EnvValue } from '../../src/core/model.ts';
 import { DEFAULT_POLICY } from '../../src/core/model.ts';
 import type { Target } from '../../src/core/model.ts';
 import { Secret } from '../../src/core/secret.ts';
@@ -14,6 +14,7 @@ import { startSandbox } from '../../src/sandbox/index.ts';
 import type { Sandbox } from '../../src/sandbox/index.ts';
 import { applyPlan, planRun } from '../../src/sync/run.ts';
 import type { SyncContext } from '../../src/sync/run.ts';
+import { memoryLedgerStore } from '../../src/store/ledger.ts';
 import type { BenchSection } from './report.ts';
 import { median } from './report.ts';
 
@@ -103,17 +104,9 @@ function harnessFor(sandbox: Sandbox) {
     render: { baseUrl: sandbox.render.url, token: TOKENS.render },
     netlify: { baseUrl: sandbox.netlify.url, token: TOKENS.netlify },
   });
-  const ledger = new Map<string, ReadonlyMap<string, LedgerEntry>>();
   const ctx: SyncContext = {
     adapters,
-    ledger: {
-      load: (ids) =>
-        Promise.resolve(new Map(ids.map((id) => [id, ledger.get(id) ?? new Map<string, LedgerEntry>()]))),
-      save: (id, entries) => {
-        ledger.set(id, entries);
-        return Promise.resolve();
-      },
-    },
+    ledger: memoryLedgerStore(),
     fingerprint: fingerprinter('bench'),
     now: () => new Date(),
   };
@@ -321,10 +314,7 @@ export async function benchDriftLatency(latencyMs = 50): Promise<BenchSection> {
     });
     const ctx: SyncContext = {
       adapters,
-      ledger: {
-        load: (ids) => Promise.resolve(new Map(ids.map((id) => [id, new Map()]))),
-        save: () => Promise.resolve(),
-      },
+      ledger: memoryLedgerStore(),
       fingerprint: fingerprinter('bench'),
       now: () => new Date(),
     };

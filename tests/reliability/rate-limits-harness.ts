@@ -12,13 +12,14 @@
 import { fingerprinter } from '../../src/core/fingerprint.ts';
 import type { Project } from '../../src/config/manifest.ts';
 import { DEFAULT_POLICY } from '../../src/core/model.ts';
-import type { EnvValue, LedgerEntry, Target } from '../../src/core/model.ts';
+import type { EnvValue, Target } from '../../src/core/model.ts';
 import { Secret } from '../../src/core/secret.ts';
 import { createAdapters } from '../../src/providers/index.ts';
 import { startSandbox } from '../../src/sandbox/index.ts';
 import type { RequestLogEntry, SandboxFixture } from '../../src/sandbox/index.ts';
 import { applyPlan, planRun } from '../../src/sync/run.ts';
 import type { SyncContext } from '../../src/sync/run.ts';
+import { memoryLedgerStore } from '../../src/store/ledger.ts';
 
 const SERVICE = 'srv-ratelimit000000000000000';
 const ACCOUNT = '5f00000000000000000000a7';
@@ -166,17 +167,9 @@ export async function runCase(
       render: { baseUrl: sandbox.render?.url ?? 'http://127.0.0.1:9', token: TOKENS.render },
       netlify: { baseUrl: sandbox.netlify?.url ?? 'http://127.0.0.1:9', token: TOKENS.netlify },
     });
-    const ledger = new Map<string, ReadonlyMap<string, LedgerEntry>>();
     const ctx: SyncContext = {
       adapters,
-      ledger: {
-        load: (ids) =>
-          Promise.resolve(new Map(ids.map((id) => [id, ledger.get(id) ?? new Map<string, LedgerEntry>()]))),
-        save: (id, entries) => {
-          ledger.set(id, entries);
-          return Promise.resolve();
-        },
-      },
+      ledger: memoryLedgerStore(),
       fingerprint: fingerprinter('rate-limits'),
       now: () => new Date(),
     };
