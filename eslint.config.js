@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.netlify/', '.envsync/', 'coverage/', 'docs/', 'public/vendor/'] },
+  { ignores: ['node_modules/', '.netlify/', '.envsync/', 'coverage/', 'docs/', 'public/vendor/', 'dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -33,7 +33,7 @@ export default tseslint.config(
   },
   {
     // The CLI, benchmarks and scripts talk to the terminal on purpose.
-    files: ['src/cli/**', 'src/page/**', 'tests/bench/**', 'scripts/**'],
+    files: ['src/cli/**', 'src/page/**', 'src/build/**', 'tests/bench/**', 'scripts/**'],
     rules: { 'no-console': 'off' },
   },
 );

@@ -6,12 +6,12 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import * as v from 'valibot';
-import { parse as parseYaml } from 'yaml';
 import { DEFAULT_POLICY, NETLIFY_CONTEXTS } from '../core/model.ts';
 import type { EnvMap, EnvValue, KeyRoute, Policy, Target } from '../core/model.ts';
 import { Secret } from '../core/secret.ts';
 import { ConfigError } from './env.ts';
 import type { EnvConfig } from './env.ts';
+import { parseYaml } from './yaml.ts';
 
 export const MANIFEST_NAMES = ['envsync.manifest.json', 'envsync.manifest.yaml', 'envsync.manifest.yml'];
 
@@ -151,8 +151,9 @@ export async function readManifestFile(file: string): Promise<ManifestOutput> {
   }
   let raw: unknown;
   try {
-    raw = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+    raw = file.endsWith('.json') ? JSON.parse(text) : await parseYaml(text, file);
   } catch (error) {
+    if (error instanceof ConfigError) throw error;
     throw new ConfigError(
       `${file} is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message}`,
     );

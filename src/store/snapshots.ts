@@ -3,7 +3,7 @@
  * of every sync, the state after it, and exports. Never overwritten (`onlyIfNew`). Values are
  * encrypted (AES-256-GCM); names, fingerprints and `updated_at` stay readable for listings.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Store } from '@netlify/blobs';
 import type { Fingerprinter } from '../core/fingerprint.ts';
 import type { EnvMap, EnvValue, Target } from '../core/model.ts';
@@ -65,6 +65,11 @@ export interface SnapshotStore {
   /** Throws the clear missing-key error now, before a sync writes anything. */
   assertWritable(): void;
   save(input: SnapshotInput): Promise<SnapshotRecord>;
+  /**
+   * The id of a snapshot one run (correlation id) already saved of a target in a phase: how a
+   * resumed sync finds the rollback point an attempt saved just before it was killed.
+   */
+  findOfRun(target: string, correlationId: string, phase: SnapshotPhase): Promise<string | undefined>;
   get(id: string): Promise<SnapshotRecord>;
   /** The snapshot's values, decrypted: plaintext only for rollback and `--include-values`. */
   values(record: SnapshotRecord): Map<string, Secret>;
@@ -74,6 +79,11 @@ export interface SnapshotStore {
     limit?: number;
     cursor?: string;
   }): Promise<{ items: SnapshotRecord[]; next?: string }>;
+}
+
+/** An id's last part: derived from the run and phase, so a run's snapshots can be found by key. */
+function runTag(correlationId: string, phase: SnapshotPhase): string {
+  return createHash('sha256').update(`${correlationId}:${phase}`).digest('hex').slice(0, 8);
 }
 
 /** `key` is read when first needed, so listings work without ENVSYNC_SNAPSHOT_KEY. */
@@ -89,7 +99,7 @@ export function snapshotStore(
     },
     async save({ target, source, correlationId, phase, state, known }) {
       const at = now();
-      const id = `${target.id}.${timeKey(at)}.${randomBytes(4).toString('hex')}`;
+      const id = `${target.id}.${timeKey(at)}.${runTag(correlationId, phase)}`;
       const variables: Record<string, SnapshotRecord['variables'][string]> = {};
       const plain: Record<string, string> = {};
       for (const [name, v] of [...state].sort(([a], [b]) => (a < b ? -1 : 1))) {
@@ -112,6 +122,11 @@ export function snapshotStore(
       const { modified } = await store.setJSON(keyOf(id), record, { onlyIfNew: true });
       if (!modified) throw new Error(`snapshot ${id} already exists`);
       return record;
+    },
+    async findOfRun(target, correlationId, phase) {
+      const tag = `.${runTag(correlationId, phase)}`;
+      const key = (await listKeys(store, `${target}/`)).find((k) => k.endsWith(tag));
+      return key === undefined ? undefined : key.replace('/', '.');
     },
     async get(id) {
       const record = await getJson<SnapshotRecord>(store, keyOf(id));

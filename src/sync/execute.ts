@@ -125,9 +125,15 @@ export async function executeSync(
     // The rollback point of every changing target exists before the first write to any of them.
     const before = new Map<string, string>();
     for (const tp of changing) {
-      const taken = journal?.before(tp.target.id);
+      // A resumed run reuses the rollback point its last attempt saved, even one it was killed
+      // before recording in the journal.
+      const taken =
+        journal &&
+        (journal.before(tp.target.id) ??
+          (await records.snapshots.findOfRun(tp.target.id, correlationId, 'before')));
       if (taken) {
         before.set(tp.target.id, taken);
+        if (!journal.before(tp.target.id)) await journal.recordBefore(tp.target.id, taken);
         continue;
       }
       const snap = await records.snapshots.save({
@@ -164,7 +170,10 @@ export async function executeSync(
     const snapshots: Record<string, { before?: string; after?: string }> = {};
     for (const tp of changing) {
       const outcome = result.targets.find((t) => t.target === tp.target.id);
-      const after = await afterSnapshot(ctx, planned, tp, outcome, correlationId);
+      // After every write: one an earlier attempt saved already holds this state.
+      const after =
+        (journal && (await records.snapshots.findOfRun(tp.target.id, correlationId, 'after'))) ||
+        (await afterSnapshot(ctx, planned, tp, outcome, correlationId));
       snapshots[tp.target.id] = { before: before.get(tp.target.id), after };
       await records.events.publish(
         'envsync.commit',

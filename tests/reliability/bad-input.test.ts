@@ -393,7 +393,7 @@ describe(`bad input (${CASES.length + 12} HTTP cases, plus CLI flags)`, () => {
         'policy: { deletions: sometimes }\ntargets:\n  web: { provider: dotenv, path: web.env }\n',
         'policy.deletions',
       ],
-      [': : :\n', 'YAML'],
+      ['targets: [unclosed\n', 'not valid YAML'],
     ];
     for (const [text, names] of manifests) {
       const file = path.join(api.dir, 'bad.manifest.yaml');

@@ -13,7 +13,7 @@ import { createAdapters } from '../../src/providers/index.ts';
 import { LockHeldError } from '../../src/store/locks.ts';
 import type { SnapshotStore } from '../../src/store/snapshots.ts';
 import { checkDrift } from '../../src/sync/drift.ts';
-import { executeSync } from '../../src/sync/execute.ts';
+import { executeSync, type SyncJournal } from '../../src/sync/execute.ts';
 import { openRecords } from '../../src/sync/records.ts';
 import { planRollback } from '../../src/sync/rollback.ts';
 import { planRun } from '../../src/sync/run.ts';
@@ -115,6 +115,55 @@ describe('executeSync', () => {
     expect(Object.keys(entry?.keys ?? {})).toEqual(['a:API_URL', 'a:TOKEN', 'b:TOKEN']);
     // Nothing readable holds the value: only the encrypted snapshot does, and its raw blob does not show it.
     for (const { file, text } of await rawFiles(blobs.directory)) expect(text, file).not.toContain(CANARY);
+  });
+
+  it('a resumed run reuses the snapshots an attempt saved but was killed before recording', async () => {
+    const ctx = context();
+    const planned = await planRun(ctx, { project });
+    const correlationId = 'run-killed-after-snapshots';
+    // The killed attempt: it saved a's rollback point, then died before its journal said so.
+    const orphan = await ctx.records.snapshots.save({
+      target: project.targets.get('a')!,
+      source: 'manifest',
+      correlationId,
+      phase: 'before',
+      state: planned.currents.get('a') ?? new Map(),
+    });
+    calls = [];
+    const recorded = new Map<string, string>();
+    const journal: SyncJournal = {
+      before: (t) => recorded.get(t),
+      recordBefore: (t, id) => {
+        recorded.set(t, id);
+        return Promise.resolve();
+      },
+      done: () => Promise.resolve(),
+      wasDone: () => undefined,
+      audited: false,
+      markAudited: () => Promise.resolve(),
+    };
+    const result = await executeSync(ctx, planned, {
+      dryRun: false,
+      actor: 'admiral:ci',
+      action: 'sync',
+      correlationId,
+      journal,
+    });
+    expect(result.snapshots['a']?.before).toBe(orphan.id);
+    expect(recorded.get('a')).toBe(orphan.id);
+    expect(calls.filter((c) => c.startsWith('snapshot:before'))).toEqual(['snapshot:before:b']);
+    const befores = (await ctx.records.snapshots.list()).items.filter((x) => x.phase === 'before');
+    expect(befores.map((x) => x.target).sort()).toEqual(['a', 'b']);
+    // Resumed again after everything: no snapshot is saved twice.
+    calls = [];
+    await executeSync(ctx, planned, {
+      dryRun: false,
+      actor: 'admiral:ci',
+      action: 'sync',
+      correlationId,
+      journal,
+    });
+    expect(calls.filter((c) => c.startsWith('snapshot:'))).toEqual([]);
   });
 
   it('a subscriber that answers 500 is retried and the sync still commits', async () => {

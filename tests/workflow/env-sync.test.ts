@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { load as parse } from 'js-yaml';
 import { startDemoSandbox } from '../../src/cli/sandbox-session.ts';
 import type { SandboxSession } from '../../src/cli/sandbox-session.ts';
 import { DEMO } from '../../src/sandbox/demo.ts';

@@ -1,0 +1,75 @@
+/**
+ * YAML manifests, parsed at build time for the deployed functions. A YAML parser would be the
+ * largest thing in every function bundle, so the build parses the YAML manifests a deployed function
+ * may read — the repository's `envsync.manifest.{yaml,yml}` and the one ENVSYNC_MANIFEST names —
+ * validates them (a broken manifest fails the deploy, not the next drift check) and bundles the
+ * results in place of src/config/yaml.ts, keyed by the SHA-256 of each file's text. A deployed
+ * function that meets a YAML text the build did not parse says so and names the fix.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { load } from 'js-yaml';
+import { ConfigError } from '../config/env.ts';
+import { parseManifest } from '../config/manifest.ts';
+
+export interface BuiltManifest {
+  /** Relative to the project root. */
+  readonly file: string;
+  readonly sha256: string;
+  /** The parsed document, as JSON. */
+  readonly json: string;
+}
+
+const isYaml = (file: string) => /\.ya?ml$/.test(file);
+
+/** The YAML manifests a deployed function may read: the default names, and ENVSYNC_MANIFEST's. */
+export async function yamlManifests(root: string, manifestEnv: string | undefined): Promise<BuiltManifest[]> {
+  const candidates = new Set(['envsync.manifest.yaml', 'envsync.manifest.yml']);
+  const named =
+    manifestEnv && isYaml(manifestEnv) ? path.relative(root, path.resolve(root, manifestEnv)) : undefined;
+  if (named) candidates.add(named);
+  const built: BuiltManifest[] = [];
+  for (const file of candidates) {
+    let text: string;
+    try {
+      text = await readFile(path.join(root, file), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT' && file !== named) continue;
+      throw new ConfigError(
+        `ENVSYNC_MANIFEST names ${file}, which the build cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'}). Fix the path or commit the file.`,
+      );
+    }
+    let raw: unknown;
+    try {
+      raw = load(text);
+    } catch (error) {
+      throw new ConfigError(`${file} is not valid YAML: ${(error as Error).message}`);
+    }
+    parseManifest(raw, file);
+    built.push({
+      file,
+      sha256: createHash('sha256').update(text).digest('hex'),
+      json: JSON.stringify(raw),
+    });
+  }
+  return built;
+}
+
+/** The module bundled in place of src/config/yaml.ts: the parsed manifests, no parser. */
+export function builtYamlModule(manifests: readonly BuiltManifest[], configErrorModule: string): string {
+  const entries = manifests.map((m) => [m.sha256, m.json]);
+  const names = manifests.map((m) => m.file).join(', ') || 'none';
+  return `import { createHash } from 'node:crypto';
+import { ConfigError } from ${JSON.stringify(configErrorModule)};
+const BUILT = new Map(${JSON.stringify(entries)});
+export async function parseYaml(text, file) {
+  const json = BUILT.get(createHash('sha256').update(text).digest('hex'));
+  if (json !== undefined) return JSON.parse(json);
+  throw new ConfigError(
+    file + ' is not a YAML manifest this deploy was built with (built: ' + ${JSON.stringify(names)} + '). ' +
+      'Deployed functions read YAML manifests as the build parsed them: set ENVSYNC_MANIFEST for the build and redeploy, or use a JSON manifest.',
+  );
+}
+`;
+}
