@@ -35,12 +35,14 @@ export interface PlanInput {
 }
 
 export function plan(input: PlanInput): Plan {
-  // A source value's fingerprint is the same for every target: compute it once, and only when shown.
-  const memo = new Map<Secret, string>();
+  // A value's fingerprint is the same wherever it appears (the source, several targets): computed
+  // once per text, and only when shown.
+  const memo = new Map<string, string>();
   const compute = input.fingerprint;
   const fingerprint: Fingerprinter = (value) => {
-    let fp = memo.get(value);
-    if (fp === undefined) memo.set(value, (fp = compute(value)));
+    const text = value.reveal();
+    let fp = memo.get(text);
+    if (fp === undefined) memo.set(text, (fp = compute(value)));
     return fp;
   };
   // Filtering and ordering the source is the same for every target: done once.
@@ -48,7 +50,15 @@ export function plan(input: PlanInput): Plan {
   for (const [key, value] of input.sourceValues)
     if (keySelected(key, input.policy)) selected.push([key, value]);
   selected.sort(byFirst);
-  const shared = { policy: input.policy, fingerprint, selected };
+  const routed = Object.keys(input.policy.routes).length > 0;
+  const shared: Shared = {
+    policy: input.policy,
+    fingerprint,
+    selected,
+    sourceValues: input.sourceValues,
+    routed,
+    normalizedBy: new Map(),
+  };
   return {
     source: input.source,
     createdAt: input.now,
@@ -68,76 +78,155 @@ interface Desired {
   readonly secret: boolean;
 }
 
+/** What is wanted of one key. */
+type Want = Desired;
+
 interface Shared {
   readonly policy: Policy;
   readonly fingerprint: Fingerprinter;
   /** Selected source keys, sorted, with their values. */
   readonly selected: readonly [string, EnvValue][];
+  readonly sourceValues: EnvMap;
+  /** Whether any key has a route (most manifests route none: then no lookup per key). */
+  readonly routed: boolean;
+  /** Per normalisation: whether it leaves every selected key as it is (computed once). */
+  readonly normalizedBy: Map<(key: string) => string, boolean>;
 }
 
+/** Whether the selected keys arrive on the target as they are: no route, rename or renaming normalisation. */
+function keysAsTheyAre(
+  shared: Shared,
+  target: Target,
+  normalize: ((key: string) => string) | undefined,
+): boolean {
+  if (shared.routed || shared.policy.rename[target.id]) return false;
+  if (!normalize) return true;
+  let same = shared.normalizedBy.get(normalize);
+  if (same === undefined) {
+    same = shared.selected.every(([key]) => normalize(key) === key);
+    shared.normalizedBy.set(normalize, same);
+  }
+  return same;
+}
+
+/** Merges two runs sorted by key into one. */
+function mergeByKey(a: PlanEntry[], b: PlanEntry[]): PlanEntry[] {
+  if (b.length === 0) return a;
+  const out: PlanEntry[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) out.push(byKey(a[i]!, b[j]!) <= 0 ? a[i++]! : b[j++]!);
+  while (i < a.length) out.push(a[i++]!);
+  while (j < b.length) out.push(b[j++]!);
+  return out;
+}
+
+// Hot at 10k keys × 3 targets: Map.forEach and index loops rather than destructuring iterators,
+// which allocate a pair per entry; one sorted run instead of a sort.
 function planTarget(
-  { policy, fingerprint, selected }: Shared,
+  shared: Shared,
   target: Target,
   current: EnvMap,
   rules: TargetRules,
   ledger: ReadonlyMap<string, LedgerEntry>,
 ): TargetPlan {
-  const entries: PlanEntry[] = [];
+  const { policy, fingerprint, selected, routed } = shared;
   const rename = policy.rename[target.id];
   const normalize = rules.normalizeKey;
 
-  // Desired keys on this target, after routing, renaming and the provider's normalisation.
-  const desired = new Map<string, Desired>();
-  for (const [sourceKey, value] of selected) {
-    const route = Object.hasOwn(policy.routes, sourceKey) ? policy.routes[sourceKey] : undefined;
-    if (route?.targets && !route.targets.includes(target.id)) continue;
-    const renamed = rename && Object.hasOwn(rename, sourceKey) ? (rename[sourceKey] ?? sourceKey) : sourceKey;
-    const key = normalize ? normalize(renamed) : renamed;
-    const secret = route?.secret ?? (value.kind === 'value' ? (value.secret ?? false) : true);
-    const taken = desired.get(key);
-    if (taken) {
-      const reason = `collides with ${taken.sourceKey}: both become ${key} on this target; rename or exclude one of them`;
-      entries.push({ key, sourceKey, action: 'skip', finding: 'invalid', secret, reason });
-      continue;
-    }
-    desired.set(key, { sourceKey, value, secret });
-  }
-
+  // The target's keys, normalised as the provider compares them (a copy only when that changes one).
   let have: EnvMap = current;
   if (normalize) {
-    const normalized = new Map<string, EnvValue>();
-    for (const [key, value] of current) normalized.set(normalize(key), value);
-    have = normalized;
+    let changes = false;
+    current.forEach((_, key) => {
+      if (!changes && normalize(key) !== key) changes = true;
+    });
+    if (changes) {
+      const normalized = new Map<string, EnvValue>();
+      current.forEach((value, key) => normalized.set(normalize(key), value));
+      have = normalized;
+    }
   }
 
-  const creates: PlanEntry[] = [];
-  for (const [key, want] of desired) {
-    const entry = planKey(key, want, have.get(key), ledger.get(key), rules, policy, fingerprint);
-    (entry.action === 'create' ? creates : entries).push(entry);
+  let entries: PlanEntry[] = [];
+  const collisions: PlanEntry[] = [];
+  let sorted = true;
+  let creates = 0;
+  const add = (entry: PlanEntry) => {
+    if (entry.action === 'create') creates += 1;
+    entries.push(entry);
+  };
+  /** Whether a target key is one the source wants there. */
+  let wanted: (key: string) => boolean;
+
+  if (keysAsTheyAre(shared, target, normalize)) {
+    // The usual manifest: every selected key lands as it is, in the source's sorted order. One
+    // reused `want` (planKey copies what it keeps) and no map of desired keys.
+    const want = { sourceKey: '', value: selected[0]?.[1] as EnvValue, secret: false };
+    for (let i = 0; i < selected.length; i++) {
+      const [key, value] = selected[i]!;
+      want.sourceKey = key;
+      want.value = value;
+      want.secret = value.kind === 'value' ? (value.secret ?? false) : true;
+      add(planKey(key, want, have.get(key), ledger.get(key), rules, policy, fingerprint));
+    }
+    const source = shared.sourceValues;
+    wanted = (key) => source.has(key);
+  } else {
+    // Desired keys on this target, after routing, renaming and the provider's normalisation.
+    const desired = new Map<string, Desired>();
+    for (let i = 0; i < selected.length; i++) {
+      const [sourceKey, value] = selected[i]!;
+      const route = routed && Object.hasOwn(policy.routes, sourceKey) ? policy.routes[sourceKey] : undefined;
+      if (route?.targets && !route.targets.includes(target.id)) continue;
+      const renamed =
+        rename && Object.hasOwn(rename, sourceKey) ? (rename[sourceKey] ?? sourceKey) : sourceKey;
+      const key = normalize ? normalize(renamed) : renamed;
+      const secret = route?.secret ?? (value.kind === 'value' ? (value.secret ?? false) : true);
+      const taken = desired.get(key);
+      if (taken) {
+        const reason = `collides with ${taken.sourceKey}: both become ${key} on this target; rename or exclude one of them`;
+        collisions.push({ key, sourceKey, action: 'skip', finding: 'invalid', secret, reason });
+        continue;
+      }
+      desired.set(key, { sourceKey, value, secret });
+    }
+    let last = '';
+    desired.forEach((want, key) => {
+      if (key < last) sorted = false;
+      last = key;
+      add(planKey(key, want, have.get(key), ledger.get(key), rules, policy, fingerprint));
+    });
+    wanted = (key) => desired.has(key);
   }
 
+  const extras: PlanEntry[] = [];
   let deletes = 0;
-  for (const [key, value] of have) {
-    if (desired.has(key) || !keySelected(key, policy)) continue;
+  have.forEach((value, key) => {
+    if (wanted(key) || !keySelected(key, policy)) return;
     const entry = planExtra(key, value, ledger.get(key), policy, fingerprint);
     if (entry.action === 'delete') deletes += 1;
-    entries.push(entry);
-  }
+    extras.push(entry);
+  });
 
-  // Creates beyond the destination's capacity become skips; the rest of the plan stands.
+  // Creates beyond the destination's capacity become skips, in key order; the rest of the plan stands.
   const capacity = rules.capacity;
   const room = capacity ? capacity.limit - (have.size - deletes) : Infinity;
-  for (const [index, entry] of creates.entries()) {
-    if (index < room || !capacity) {
-      entries.push(entry);
-      continue;
-    }
+  if (capacity && creates > room) {
     const reason = `would exceed the limit of ${capacity.limit} ${capacity.what}; remove unused keys or route this one elsewhere`;
-    entries.push({ ...entry, action: 'skip', finding: 'invalid', value: undefined, reason });
+    if (!sorted) entries.sort(byKey);
+    let kept = 0;
+    entries = entries.map((entry) =>
+      entry.action !== 'create' || kept++ < room
+        ? entry
+        : { ...entry, action: 'skip', finding: 'invalid', value: undefined, reason },
+    );
   }
 
-  entries.sort(byKey);
-  return { target, entries };
+  if (!sorted) entries.sort(byKey);
+  if (extras.length > 1) extras.sort(byKey);
+  if (collisions.length > 1) collisions.sort(byKey);
+  return { target, entries: mergeByKey(mergeByKey(entries, extras), collisions) };
 }
 
 /** The decision for one key, before it is dressed as an entry. */
@@ -149,7 +238,7 @@ interface Verdict {
 
 function planKey(
   key: string,
-  want: Desired,
+  want: Want,
   have: EnvValue | undefined,
   synced: LedgerEntry | undefined,
   rules: TargetRules,
@@ -259,7 +348,7 @@ const IN_SYNC: Verdict = { action: 'noop', finding: 'in-sync', reason: 'in sync'
 // Entries are built as one literal each: object spread costs microseconds a key at 100k keys.
 function makeEntry(
   key: string,
-  want: Desired,
+  want: Want,
   have: EnvValue | undefined,
   v: Verdict,
   value?: Secret,

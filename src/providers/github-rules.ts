@@ -14,12 +14,15 @@ const CAPACITY = {
   variables: { repo: 500, environment: 100, org: 1000 },
 } as const;
 
+/** One function for every GitHub target, so the plan checks the source's keys against it once. */
+const upperCase = (key: string) => key.toUpperCase();
+
 export function githubRules(target: GitHubTarget): TargetRules {
   const kind = target.scope.kind;
   const what = `${target.store} per ${kind === 'repo' ? 'repository' : kind === 'environment' ? 'environment' : 'organization'} on GitHub`;
   return {
     // GitHub names are case-insensitive and stored upper-case: `foo` and `FOO` are one name.
-    normalizeKey: (key) => key.toUpperCase(),
+    normalizeKey: upperCase,
     checkKey(key) {
       // The common case in one test; the specific reason only for names that fail it.
       if (VALID_NAME.test(key)) return undefined;
