@@ -8,7 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Store } from '@netlify/blobs';
 import { Webhook } from 'standardwebhooks';
 import { getJson, listKeys } from './blobs.ts';
-import { appendInSequence, listSequence, seqKey } from './sequence.ts';
+import { appendInSequence, lastInSequence, listSequence, seqKey } from './sequence.ts';
 
 export type EventType = 'envsync.init' | 'envsync.commit' | 'envsync.drift';
 
@@ -63,6 +63,10 @@ export interface EventBus {
 }
 
 const PREFIX = 'log/';
+
+/** How an event is stored: with the digest of its dedupe key, which is not published. */
+type StoredEvent = EnvSyncEvent & { readonly dedupe?: string };
+const published = ({ dedupe: _, ...event }: StoredEvent): EnvSyncEvent => event;
 const endpointOf = (url: string) => {
   const u = new URL(url);
   return `${u.origin}${u.pathname}`;
@@ -126,35 +130,49 @@ export function eventBus(
 
   return {
     async publish(type, correlationId, data, dedupeKey) {
-      // A resumed sync publishes the same events again: the dedupe key makes that a no-op.
-      const marker = dedupeKey ? `dedupe/${createHash('sha256').update(dedupeKey).digest('hex')}` : undefined;
-      const seen = marker ? await getJson<{ seq: number }>(events, marker) : undefined;
-      if (seen) {
-        const event = await getJson<EnvSyncEvent>(events, seqKey(PREFIX, seen.seq));
-        if (event) {
-          await deliver(event);
-          return event;
+      // A resumed sync publishes the same events again: the dedupe key makes that a no-op. Its
+      // marker is written before the event (`after`: the log's end then) and completed after it
+      // (`seq`), so an attempt killed in between leaves its event findable past `after`.
+      const dedupe = dedupeKey ? createHash('sha256').update(dedupeKey).digest('hex') : undefined;
+      const marker = dedupe && `dedupe/${dedupe}`;
+      if (marker) {
+        const seen = await getJson<{ seq?: number; after?: number }>(events, marker);
+        let found: StoredEvent | undefined;
+        if (seen?.seq !== undefined) found = await getJson<StoredEvent>(events, seqKey(PREFIX, seen.seq));
+        else if (seen?.after !== undefined)
+          for (let seq = seen.after + 1; !found; seq++) {
+            const next = await getJson<StoredEvent>(events, seqKey(PREFIX, seq));
+            if (!next) break;
+            if (next.dedupe === dedupe) found = next;
+          }
+        if (found) {
+          if (seen?.seq === undefined) await events.setJSON(marker, { seq: found.seq });
+          await deliver(published(found));
+          return published(found);
         }
+        await events.setJSON(marker, { after: (await lastInSequence(events, PREFIX)).seq });
       }
-      const event = await appendInSequence<EnvSyncEvent>(events, PREFIX, (seq) => ({
+      const event = await appendInSequence<StoredEvent>(events, PREFIX, (seq) => ({
         id: `evt_${String(seq).padStart(8, '0')}_${randomBytes(4).toString('hex')}`,
         seq,
         type,
         timestamp: now().toISOString(),
         correlation_id: correlationId,
         data,
+        ...(dedupe ? { dedupe } : {}),
       }));
       if (marker) await events.setJSON(marker, { seq: event.seq });
-      await deliver(event);
-      return event;
+      await deliver(published(event));
+      return published(event);
     },
-    list(query = {}) {
-      return listSequence<EnvSyncEvent>(events, PREFIX, {
+    async list(query = {}) {
+      const page = await listSequence<StoredEvent>(events, PREFIX, {
         ...query,
         keep: (e) =>
           (!query.correlationId || e.correlation_id === query.correlationId) &&
           (!query.type || e.type === query.type),
       });
+      return { ...page, items: page.items.map(published) };
     },
     async deliveries(eventId) {
       const keys = await listKeys(deliveries, `${eventId}/`);

@@ -103,6 +103,49 @@ describe('events', () => {
     await sub.close();
   });
 
+  it('an attempt killed between storing the event and marking it done does not publish it twice', async () => {
+    const sub = await subscriber([]);
+    const store = blobs.store('events');
+    // The first attempt dies on its last marker write, after the event is stored.
+    let kill = true;
+    const dying = new Proxy(store, {
+      get(target, prop, receiver) {
+        if (prop !== 'setJSON') return Reflect.get(target, prop, receiver) as unknown;
+        return (key: string, value: unknown, options?: object) => {
+          if (kill && key.startsWith('dedupe/') && (value as { seq?: number }).seq !== undefined)
+            return Promise.reject(new Error('killed'));
+          return target.setJSON(key, value, options);
+        };
+      },
+    });
+    const options = { urls: [sub.url], secret: SECRET, backoffMs: 1 };
+    await bus(dying, options).publish('envsync.drift', 'other', {});
+    await expect(bus(dying, options).publish('envsync.init', 'c', { n: 1 }, 'c:init')).rejects.toThrow(
+      'killed',
+    );
+    kill = false;
+    await bus(store, options).publish('envsync.drift', 'later', {}); // another run appends meanwhile
+    const resumed = await bus(store, options).publish('envsync.init', 'c', { n: 1 }, 'c:init');
+    const again = await bus(store, options).publish('envsync.init', 'c', { n: 1 }, 'c:init');
+    const listed = (await bus(store, options).list()).items;
+    expect(listed.map((e) => `${e.seq}:${e.type}`)).toEqual([
+      '3:envsync.drift',
+      '2:envsync.init',
+      '1:envsync.drift',
+    ]);
+    expect(resumed.seq).toBe(2);
+    expect(again.id).toBe(resumed.id);
+    // The dedupe digest is how it is found; it is not part of what is published.
+    expect(listed.every((e) => !('dedupe' in e))).toBe(true);
+    expect(sub.received.filter((r) => r.event.type === 'envsync.init')).toHaveLength(1);
+    expect(sub.received.every((r) => !('dedupe' in r.event))).toBe(true);
+    await sub.close();
+
+    function bus(events: typeof store, delivery: typeof options) {
+      return eventBus(events, blobs.store('deliveries'), delivery, () => new Date());
+    }
+  });
+
   it('keep one order under concurrent publishing', async () => {
     const bus = eventBus(blobs.store('events'), blobs.store('deliveries'), undefined, () => new Date());
     await Promise.all(Array.from({ length: 8 }, (_, i) => bus.publish('envsync.drift', `c${i}`, {})));
