@@ -7,7 +7,7 @@
  *
  * Each door `netlify/functions/<name>.mts` becomes `dist/functions/<name>.mjs`: the bundle, then
  * the door's `config` written out as a literal, where Netlify reads it when it builds (schedule,
- * path). `netlify dev` keeps serving the source doors (`[dev] functions` in netlify.toml).
+ * path). `netlify dev` keeps serving the source doors (`[context.dev.functions]` in netlify.toml).
  *
  * Packages imported through `lateImport` (libsodium, the local Blobs server) stay outside the
  * bundles: netlify.toml ships libsodium with the function that seals, and no other.

@@ -219,7 +219,7 @@ function planTarget(
     entries = entries.map((entry) =>
       entry.action !== 'create' || kept++ < room
         ? entry
-        : { ...entry, action: 'skip', finding: 'invalid', value: undefined, reason },
+        : reviseEntry(entry, { action: 'skip', finding: 'invalid', value: undefined, reason }),
     );
   }
 
@@ -245,75 +245,84 @@ function planKey(
   policy: Policy,
   fingerprint: Fingerprinter,
 ): PlanEntry {
+  // Entries are made by a module function, not a closure per key: tsx (the CLI) names every
+  // closure it creates (keepNames), which costs microseconds a key.
+  const f = fingerprint;
   if (want.value.kind === 'write-only') {
     const reason = 'the source value is write-only and cannot be copied; choose a source that can read it';
-    return makeEntry(
+    return entryOf(
       key,
       want,
       have,
+      f,
       { action: 'skip', finding: 'unknown', reason },
       undefined,
       undefined,
-      have?.kind === 'value' ? fingerprint(have.value) : undefined,
+      readable(have),
     );
   }
   const value = want.value.value;
   const invalid = rules.checkKey(key) ?? rules.checkValue(value, want.secret);
   if (invalid)
-    return makeEntry(
+    return entryOf(
       key,
       want,
       have,
+      f,
       { action: 'skip', finding: 'invalid', reason: invalid },
       undefined,
-      fingerprint(value),
+      value,
     );
-  // Most keys are in sync: they need no fingerprint, which would be most of the plan's cost.
-  if (have?.kind === 'value' && have.value.equals(value)) return makeEntry(key, want, have, IN_SYNC);
-
-  const sourceFingerprint = fingerprint(value);
+  // Most keys are in sync: they need no fingerprint.
+  if (have?.kind === 'value' && have.value.equals(value)) return entryOf(key, want, have, f, IN_SYNC);
   if (!have)
-    return makeEntry(
+    return entryOf(
       key,
       want,
       have,
+      f,
       { action: 'create', finding: 'missing', reason: 'missing on target' },
       value,
-      sourceFingerprint,
+      value,
     );
-  if (have.kind === 'value') {
-    return makeEntry(
+  if (have.kind === 'value')
+    return entryOf(
       key,
       want,
       have,
+      f,
       change(policy, 'conflict', 'differs from source'),
       value,
-      sourceFingerprint,
-      fingerprint(have.value),
+      value,
+      have.value,
     );
-  }
+
   // Write-only on the target: judge by what EnvSync last wrote and whether it moved since.
   if (synced) {
     if (synced.updatedAt && have.updatedAt && have.updatedAt !== synced.updatedAt) {
       const why = `changed outside EnvSync at ${have.updatedAt} (EnvSync wrote it at ${synced.updatedAt})`;
-      return makeEntry(key, want, have, change(policy, 'drifted', why), value, sourceFingerprint);
+      return entryOf(key, want, have, f, change(policy, 'drifted', why), value, value);
     }
+    // The one comparison that needs the fingerprint now: against the one EnvSync recorded.
+    const sourceFingerprint = fingerprint(value);
     if (synced.fingerprint === sourceFingerprint) {
       const reason = `matches the value EnvSync wrote at ${synced.syncedAt}`;
-      return makeEntry(
+      return entryOf(
         key,
         want,
         have,
+        f,
         { action: 'noop', finding: 'in-sync', reason },
         undefined,
         sourceFingerprint,
         synced.fingerprint,
       );
     }
-    return makeEntry(
+    return entryOf(
       key,
       want,
       have,
+      f,
       change(policy, 'conflict', 'source changed since the last sync'),
       value,
       sourceFingerprint,
@@ -322,51 +331,115 @@ function planKey(
   }
   if (policy.overwriteUnknown && policy.mode !== 'create-only') {
     const reason = 'write-only and never synced by EnvSync; rewritten because overwrite-unknown is on';
-    return makeEntry(
-      key,
-      want,
-      have,
-      { action: 'update', finding: 'unknown', reason },
-      value,
-      sourceFingerprint,
-    );
+    return entryOf(key, want, have, f, { action: 'update', finding: 'unknown', reason }, value, value);
   }
   const reason =
     'write-only and never synced by EnvSync, so it cannot be compared; sync with --overwrite-unknown to take it over';
-  return makeEntry(
-    key,
-    want,
-    have,
-    { action: 'unknown', finding: 'unknown', reason },
-    undefined,
-    sourceFingerprint,
-  );
+  return entryOf(key, want, have, f, { action: 'unknown', finding: 'unknown', reason }, undefined, value);
 }
 
 const IN_SYNC: Verdict = { action: 'noop', finding: 'in-sync', reason: 'in sync' };
 
-// Entries are built as one literal each: object spread costs microseconds a key at 100k keys.
-function makeEntry(
+function entryOf(
   key: string,
   want: Want,
   have: EnvValue | undefined,
+  fingerprint: Fingerprinter,
   v: Verdict,
   value?: Secret,
-  sourceFingerprint?: string,
-  targetFingerprint?: string,
-): PlanEntry {
-  return {
-    key,
-    sourceKey: want.sourceKey,
-    action: v.action,
-    finding: v.finding,
-    reason: v.reason,
-    value: v.action === 'create' || v.action === 'update' ? value : undefined,
-    secret: want.secret,
-    sourceFingerprint,
-    targetFingerprint,
-    targetUpdatedAt: have?.updatedAt,
-  };
+  source?: Fingerprinted,
+  target?: Fingerprinted,
+): Entry {
+  return new Entry(key, want.sourceKey, v, want.secret, have?.updatedAt, value, fingerprint, source, target);
+}
+
+const readable = (v: EnvValue | undefined): Secret | undefined => (v?.kind === 'value' ? v.value : undefined);
+
+/** A value to fingerprint when asked, or a fingerprint already known (from the ledger). */
+type Fingerprinted = Secret | string | undefined;
+
+/**
+ * A plan entry. Its fingerprints are computed when first read, once: a drift check shows only the
+ * conflicts', and most of a 10k-key plan is never shown. Built with `new` (one shape, no spread,
+ * which costs microseconds a key at 100k keys); `reviseEntry` makes a changed copy.
+ */
+class Entry implements PlanEntry {
+  readonly value: Secret | undefined;
+  #source: Fingerprinted;
+  #target: Fingerprinted;
+  readonly #fingerprint: Fingerprinter;
+
+  constructor(
+    readonly key: string,
+    readonly sourceKey: string | undefined,
+    verdict: Verdict,
+    readonly secret: boolean,
+    readonly targetUpdatedAt: string | undefined,
+    value: Secret | undefined,
+    fingerprint: Fingerprinter,
+    source: Fingerprinted,
+    target: Fingerprinted,
+  ) {
+    this.action = verdict.action;
+    this.finding = verdict.finding;
+    this.reason = verdict.reason;
+    this.value = verdict.action === 'create' || verdict.action === 'update' ? value : undefined;
+    this.#fingerprint = fingerprint;
+    this.#source = source;
+    this.#target = target;
+  }
+
+  readonly action: PlanEntry['action'];
+  readonly finding: PlanEntry['finding'];
+  readonly reason: string;
+
+  get sourceFingerprint(): string | undefined {
+    const s = this.#source;
+    return s === undefined || typeof s === 'string' ? s : (this.#source = this.#fingerprint(s));
+  }
+
+  get targetFingerprint(): string | undefined {
+    const t = this.#target;
+    return t === undefined || typeof t === 'string' ? t : (this.#target = this.#fingerprint(t));
+  }
+
+  revise(patch: EntryPatch): Entry {
+    const v = { action: this.action, finding: this.finding, reason: this.reason, ...patch };
+    return new Entry(
+      this.key,
+      this.sourceKey,
+      v,
+      this.secret,
+      this.targetUpdatedAt,
+      'value' in patch ? patch.value : this.value,
+      this.#fingerprint,
+      this.#source,
+      this.#target,
+    );
+  }
+
+  /** What `JSON.stringify` writes: every field, fingerprints included (values print «redacted»). */
+  toJSON(): PlanEntry {
+    return {
+      key: this.key,
+      sourceKey: this.sourceKey,
+      action: this.action,
+      finding: this.finding,
+      reason: this.reason,
+      value: this.value,
+      secret: this.secret,
+      sourceFingerprint: this.sourceFingerprint,
+      targetFingerprint: this.targetFingerprint,
+      targetUpdatedAt: this.targetUpdatedAt,
+    };
+  }
+}
+
+type EntryPatch = Partial<Pick<PlanEntry, 'action' | 'finding' | 'reason' | 'value'>>;
+
+/** A copy of an entry with some of its decision changed; keeps its fingerprints. */
+export function reviseEntry(entry: PlanEntry, patch: EntryPatch): PlanEntry {
+  return entry instanceof Entry ? entry.revise(patch) : { ...entry, ...patch };
 }
 
 /** A differing value is updated, unless the mode only fills missing keys. */
@@ -383,21 +456,26 @@ function planExtra(
   policy: Policy,
   fingerprint: Fingerprinter,
 ): PlanEntry {
-  const base = {
-    key,
-    finding: 'extra' as const,
-    secret: have.kind === 'write-only',
-    targetFingerprint: have.kind === 'value' ? fingerprint(have.value) : undefined,
-    targetUpdatedAt: have.updatedAt,
-  };
+  const entry = (action: 'delete' | 'noop', reason: string) =>
+    new Entry(
+      key,
+      undefined,
+      { action, finding: 'extra', reason },
+      have.kind === 'write-only',
+      have.updatedAt,
+      undefined,
+      fingerprint,
+      undefined,
+      readable(have),
+    );
   switch (policy.deletions) {
     case 'all':
-      return { ...base, action: 'delete', reason: 'not in source; deletions are on for all keys' };
+      return entry('delete', 'not in source; deletions are on for all keys');
     case 'managed':
       return synced?.created
-        ? { ...base, action: 'delete', reason: 'not in source any more; EnvSync created it' }
-        : { ...base, action: 'noop', reason: 'not in source; kept because EnvSync did not create it' };
+        ? entry('delete', 'not in source any more; EnvSync created it')
+        : entry('noop', 'not in source; kept because EnvSync did not create it');
     case 'never':
-      return { ...base, action: 'noop', reason: 'not in source; kept because deletions are off' };
+      return entry('noop', 'not in source; kept because deletions are off');
   }
 }

@@ -6,6 +6,7 @@
  */
 import { isWrite } from '../core/apply.ts';
 import type { Plan, TargetPlan } from '../core/model.ts';
+import { reviseEntry } from '../core/plan.ts';
 import type { Project } from '../config/manifest.ts';
 import type { Journal, PlannedEntry, RunSpec, StoredPlan } from '../store/journals.ts';
 import { doneKey, plannedEntries } from '../store/journals.ts';
@@ -90,14 +91,14 @@ async function remaining(
       if (!want) return [];
       // Done writes stay in the run (as planned, not made again) so its commit events, snapshots
       // and audit entry cover the whole sync.
-      if (k in journal.done) return [{ ...e, action: want.action }];
+      if (k in journal.done) return [reviseEntry(e, { action: want.action })];
       if (want.action !== 'delete' && want.source_fingerprint !== e.sourceFingerprint) {
         changedAtSource.push(`${tp.target.id}:${e.key}`);
         return [];
       }
       if (isWrite(e)) return [e];
       alreadyDone.push(k); // applied by an attempt that died before recording it
-      return [{ ...e, action: want.action }];
+      return [reviseEntry(e, { action: want.action })];
     }),
   }));
   return { planned: { ...planned, plan: { ...planned.plan, targets } }, changedAtSource, alreadyDone };

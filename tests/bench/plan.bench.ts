@@ -42,9 +42,9 @@ function scenario(keys: number, drift: number) {
   return { source, targets: [a, b, c] };
 }
 
-function timePlan(keys: number, runs: number, drift = 1): number {
+/** `readAll`: then read every entry's fingerprints, as `env plan --json` shows them. */
+function timePlan(keys: number, runs: number, drift = 1, readAll = false): number {
   const { source, targets } = scenario(keys, drift);
-  const fingerprint = fingerprinter('bench');
   const input = {
     source: { kind: 'manifest', id: 'manifest' } as const,
     sourceValues: source,
@@ -59,16 +59,24 @@ function timePlan(keys: number, runs: number, drift = 1): number {
     ],
     policy: DEFAULT_POLICY,
     ledger: new Map(),
-    fingerprint,
+    fingerprint: fingerprinter('bench'),
     now: new Date(0).toISOString(),
   };
-  plan(input); // warm-up
+  let shown = 0;
+  const once = () => {
+    const result = plan({ ...input, fingerprint: fingerprinter('bench') }); // a fresh memo each run
+    if (readAll)
+      for (const t of result.targets)
+        for (const e of t.entries) if (e.sourceFingerprint || e.targetFingerprint) shown += 1;
+  };
+  once(); // warm-up
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
     const start = performance.now();
-    plan(input);
+    once();
     times.push(performance.now() - start);
   }
+  if (readAll && shown === 0) throw new Error('no fingerprint was read');
   return median(times);
 }
 
@@ -99,16 +107,18 @@ export function benchPlan(): BenchSection {
   const sizes = [1_000, 10_000, 100_000] as const;
   const runs = { 1_000: 31, 10_000: 15, 100_000: 5 } as const;
   const heavy = sizes.map((n) => ({ n, ms: timePlan(n, runs[n]), lookup: timeLookups(n, runs[n]) }));
+  const t10kShown = timePlan(10_000, 15, 1, true);
   const t10kLow = timePlan(10_000, 15, 0.1);
   const t1k = heavy[0]!.ms;
   const perKey = (ms: number, n: number) => ((ms * 1e6) / (n * 3)).toFixed(0);
+  const goal = (ms: number) => `≤ 20 ms: ${ms <= 20 ? 'met' : 'missed'}`;
   return {
     title: 'plan (CPU): keys × 3 targets',
     note:
-      'Median of repeated runs after a warm-up; the ratio column shows growth against 1k keys (10.0 per 10× = linear). ' +
+      'Median of repeated runs after a warm-up, run as the CLI runs it (tsx); the ratio column shows growth against 1k keys (10.0 per 10× = linear). ' +
       'Heavy drift: about a quarter of each target missing, differing or extra, every differing value distinct; light drift: a tenth of that, the usual drift check. ' +
-      'Every differing value costs a keyed HMAC-SHA256 fingerprint (about 1.3 µs here, memoised per text). GitHub capacity limits lifted so every key is planned. ' +
-      'The last column is a reference measured beside it: only looking each key up in three maps of that size. Its cost per lookup grows with the size of the table (the CPU caches stop holding it), which is why 100k keys cost more per key than 10k.',
+      'A plan entry computes its keyed HMAC-SHA256 fingerprints (about 1.3 µs each here, memoised per text) when first read: a drift check reads only the conflicts’. The row “every fingerprint read” reads them all, as `env plan --json` does (about 4,600 here). GitHub capacity limits lifted so every key is planned. ' +
+      'The last column is a reference measured beside it: only looking each key up in three maps of that size. Its cost per lookup grows with the size of the table (the CPU caches stop holding it), which is why 100k keys cost more per key than 10k, and 1k less.',
     headers: [
       'keys × 3 targets',
       'drift',
@@ -119,24 +129,31 @@ export function benchPlan(): BenchSection {
       'reference: ns per Map.get',
     ],
     rows: [
-      ...heavy.map(({ n, ms, lookup }) => [
-        n.toLocaleString('en-US'),
-        'heavy',
-        ms.toFixed(2),
-        (ms / t1k).toFixed(2),
-        perKey(ms, n),
-        n === 10_000 ? `≤ 20 ms: ${ms <= 20 ? 'met' : 'missed'}` : '',
-        perKey(lookup, n),
+      ...heavy.flatMap(({ n, ms, lookup }) => [
+        [
+          n.toLocaleString('en-US'),
+          'heavy',
+          ms.toFixed(2),
+          (ms / t1k).toFixed(2),
+          perKey(ms, n),
+          n === 10_000 ? goal(ms) : '',
+          perKey(lookup, n),
+        ],
+        ...(n === 10_000
+          ? [
+              [
+                '10,000',
+                'heavy, every fingerprint read',
+                t10kShown.toFixed(2),
+                '',
+                perKey(t10kShown, n),
+                goal(t10kShown),
+                '',
+              ],
+            ]
+          : []),
       ]),
-      [
-        '10,000',
-        'light',
-        t10kLow.toFixed(2),
-        '',
-        perKey(t10kLow, 10_000),
-        `≤ 20 ms: ${t10kLow <= 20 ? 'met' : 'missed'}`,
-        '',
-      ],
+      ['10,000', 'light', t10kLow.toFixed(2), '', perKey(t10kLow, 10_000), goal(t10kLow), ''],
     ],
   };
 }

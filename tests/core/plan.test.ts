@@ -1,9 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { fingerprinter } from '../../src/core/fingerprint.ts';
 import type { LedgerEntry } from '../../src/core/model.ts';
+import { DEFAULT_POLICY } from '../../src/core/model.ts';
+import { plan, reviseEntry } from '../../src/core/plan.ts';
+import { Secret } from '../../src/core/secret.ts';
 import { githubRules } from '../../src/providers/github-rules.ts';
 import { netlifyRules } from '../../src/providers/netlify-rules.ts';
 import { renderRules } from '../../src/providers/render-rules.ts';
-import { GITHUB, NETLIFY, planOne, values, writeOnly } from './helpers.ts';
+import { GITHUB, NETLIFY, planOne, RENDER, values, writeOnly } from './helpers.ts';
 
 const ledgerOf = (targetId: string, entries: Record<string, LedgerEntry>) =>
   new Map([[targetId, new Map(Object.entries(entries))]]);
@@ -220,5 +224,54 @@ describe('per-target validation', () => {
       expect(byKey.get('S')?.action).toBe(context === 'production' ? 'create' : 'skip');
       expect(byKey.get('P')?.action).toBe('create');
     }
+  });
+});
+
+describe('plan fingerprints', () => {
+  it('are computed when first read, once per value text, and are those of the values', () => {
+    const computed: string[] = [];
+    const fp = fingerprinter('plan-fingerprint-test');
+    const counting = (v: Secret) => {
+      computed.push(v.reveal());
+      return fp(v);
+    };
+    const source = values({ A: 'new', B: 'same', C: 'shared', D: 'shared' });
+    const result = plan({
+      source: { kind: 'manifest', id: 'manifest' },
+      sourceValues: source,
+      targets: [
+        { target: RENDER, current: values({ A: 'old', B: 'same', X: 'extra' }), rules: renderRules },
+        { target: { ...RENDER, id: 'render-2' }, current: values({ A: 'old' }), rules: renderRules },
+      ],
+      policy: DEFAULT_POLICY,
+      ledger: new Map(),
+      fingerprint: counting,
+      now: new Date(0).toISOString(),
+    });
+    expect(computed).toEqual([]); // deciding needed none
+    const [first, second] = result.targets;
+    const a = first?.entries.find((e) => e.key === 'A');
+    expect(a?.sourceFingerprint).toBe(fp(new Secret('new')));
+    expect(a?.targetFingerprint).toBe(fp(new Secret('old')));
+    expect(second?.entries.find((e) => e.key === 'A')?.targetFingerprint).toBe(a?.targetFingerprint);
+    expect(computed).toEqual(['new', 'old']); // the second target's 'old' came from the memo
+    expect(first?.entries.find((e) => e.key === 'B')?.sourceFingerprint).toBeUndefined(); // in sync
+    expect(first?.entries.find((e) => e.key === 'X')?.targetFingerprint).toBe(fp(new Secret('extra')));
+    const shared = ['C', 'D'].map((key) => first?.entries.find((e) => e.key === key)?.sourceFingerprint);
+    expect(shared[0]).toBe(shared[1]);
+    expect(computed.filter((t) => t === 'shared')).toHaveLength(1);
+
+    // JSON and revised copies carry them; the value still prints redacted.
+    const json = JSON.parse(JSON.stringify(a)) as Record<string, unknown>;
+    expect(json).toMatchObject({ key: 'A', action: 'update', sourceFingerprint: a?.sourceFingerprint });
+    expect(JSON.stringify(a)).not.toContain('"new"');
+    const revised = a && reviseEntry(a, { action: 'skip', value: undefined });
+    expect(revised).toMatchObject({
+      key: 'A',
+      action: 'skip',
+      sourceFingerprint: a?.sourceFingerprint,
+      targetFingerprint: a?.targetFingerprint,
+    });
+    expect(revised?.value).toBeUndefined();
   });
 });
