@@ -78,9 +78,6 @@ interface Desired {
   readonly secret: boolean;
 }
 
-/** What is wanted of one key. */
-type Want = Desired;
-
 interface Shared {
   readonly policy: Policy;
   readonly fingerprint: Fingerprinter;
@@ -238,7 +235,7 @@ interface Verdict {
 
 function planKey(
   key: string,
-  want: Want,
+  want: Desired,
   have: EnvValue | undefined,
   synced: LedgerEntry | undefined,
   rules: TargetRules,
@@ -247,14 +244,13 @@ function planKey(
 ): PlanEntry {
   // Entries are made by a module function, not a closure per key: tsx (the CLI) names every
   // closure it creates (keepNames), which costs microseconds a key.
-  const f = fingerprint;
   if (want.value.kind === 'write-only') {
     const reason = 'the source value is write-only and cannot be copied; choose a source that can read it';
     return entryOf(
       key,
       want,
       have,
-      f,
+      fingerprint,
       { action: 'skip', finding: 'unknown', reason },
       undefined,
       undefined,
@@ -268,19 +264,20 @@ function planKey(
       key,
       want,
       have,
-      f,
+      fingerprint,
       { action: 'skip', finding: 'invalid', reason: invalid },
       undefined,
       value,
     );
   // Most keys are in sync: they need no fingerprint.
-  if (have?.kind === 'value' && have.value.equals(value)) return entryOf(key, want, have, f, IN_SYNC);
+  if (have?.kind === 'value' && have.value.equals(value))
+    return entryOf(key, want, have, fingerprint, IN_SYNC);
   if (!have)
     return entryOf(
       key,
       want,
       have,
-      f,
+      fingerprint,
       { action: 'create', finding: 'missing', reason: 'missing on target' },
       value,
       value,
@@ -290,7 +287,7 @@ function planKey(
       key,
       want,
       have,
-      f,
+      fingerprint,
       change(policy, 'conflict', 'differs from source'),
       value,
       value,
@@ -301,7 +298,7 @@ function planKey(
   if (synced) {
     if (synced.updatedAt && have.updatedAt && have.updatedAt !== synced.updatedAt) {
       const why = `changed outside EnvSync at ${have.updatedAt} (EnvSync wrote it at ${synced.updatedAt})`;
-      return entryOf(key, want, have, f, change(policy, 'drifted', why), value, value);
+      return entryOf(key, want, have, fingerprint, change(policy, 'drifted', why), value, value);
     }
     // The one comparison that needs the fingerprint now: against the one EnvSync recorded.
     const sourceFingerprint = fingerprint(value);
@@ -311,7 +308,7 @@ function planKey(
         key,
         want,
         have,
-        f,
+        fingerprint,
         { action: 'noop', finding: 'in-sync', reason },
         undefined,
         sourceFingerprint,
@@ -322,7 +319,7 @@ function planKey(
       key,
       want,
       have,
-      f,
+      fingerprint,
       change(policy, 'conflict', 'source changed since the last sync'),
       value,
       sourceFingerprint,
@@ -331,18 +328,34 @@ function planKey(
   }
   if (policy.overwriteUnknown && policy.mode !== 'create-only') {
     const reason = 'write-only and never synced by EnvSync; rewritten because overwrite-unknown is on';
-    return entryOf(key, want, have, f, { action: 'update', finding: 'unknown', reason }, value, value);
+    return entryOf(
+      key,
+      want,
+      have,
+      fingerprint,
+      { action: 'update', finding: 'unknown', reason },
+      value,
+      value,
+    );
   }
   const reason =
     'write-only and never synced by EnvSync, so it cannot be compared; sync with --overwrite-unknown to take it over';
-  return entryOf(key, want, have, f, { action: 'unknown', finding: 'unknown', reason }, undefined, value);
+  return entryOf(
+    key,
+    want,
+    have,
+    fingerprint,
+    { action: 'unknown', finding: 'unknown', reason },
+    undefined,
+    value,
+  );
 }
 
 const IN_SYNC: Verdict = { action: 'noop', finding: 'in-sync', reason: 'in sync' };
 
 function entryOf(
   key: string,
-  want: Want,
+  want: Desired,
   have: EnvValue | undefined,
   fingerprint: Fingerprinter,
   v: Verdict,

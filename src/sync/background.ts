@@ -127,6 +127,7 @@ export async function runJournal(ctx: Ctx, project: Project, journalId: string):
     return saving;
   };
   const hooks: SyncJournal = {
+    resumed: journal.attempts > 1,
     before: (target) => journal.before[target],
     recordBefore: (target, id) => update((j) => ({ ...j, before: { ...j.before, [target]: id } })),
     wasDone: (target, key) => {

@@ -33,6 +33,8 @@ export interface ExecuteOptions {
  * is the correlation id, so a resumed run takes its own locks back.
  */
 export interface SyncJournal {
+  /** Whether an earlier attempt ran (and may have saved snapshots it did not get to record). */
+  readonly resumed: boolean;
   /** The pre-sync snapshot already taken for a target by an earlier attempt. */
   before(target: string): string | undefined;
   recordBefore(target: string, snapshotId: string): Promise<void>;
@@ -130,7 +132,9 @@ export async function executeSync(
       const taken =
         journal &&
         (journal.before(tp.target.id) ??
-          (await records.snapshots.findOfRun(tp.target.id, correlationId, 'before')));
+          (journal.resumed
+            ? await records.snapshots.findOfRun(tp.target.id, correlationId, 'before')
+            : undefined));
       if (taken) {
         before.set(tp.target.id, taken);
         if (!journal.before(tp.target.id)) await journal.recordBefore(tp.target.id, taken);
@@ -172,7 +176,7 @@ export async function executeSync(
       const outcome = result.targets.find((t) => t.target === tp.target.id);
       // After every write: one an earlier attempt saved already holds this state.
       const after =
-        (journal && (await records.snapshots.findOfRun(tp.target.id, correlationId, 'after'))) ||
+        (journal?.resumed && (await records.snapshots.findOfRun(tp.target.id, correlationId, 'after'))) ||
         (await afterSnapshot(ctx, planned, tp, outcome, correlationId));
       snapshots[tp.target.id] = { before: before.get(tp.target.id), after };
       await records.events.publish(

@@ -132,6 +132,7 @@ describe('executeSync', () => {
     calls = [];
     const recorded = new Map<string, string>();
     const journal: SyncJournal = {
+      resumed: true,
       before: (t) => recorded.get(t),
       recordBefore: (t, id) => {
         recorded.set(t, id);
