@@ -4,6 +4,7 @@
  * functions and the page; audits and plans through the CLI (recorded where the page reads), then
  * prints the page URL, a token per role and what to try next. Ctrl-C stops everything.
  */
+import { untilStopped } from './stop.ts';
 import { runCli } from './main.ts';
 import type { CliIo } from './main.ts';
 import { startDevStack } from './dev-stack.ts';
@@ -49,7 +50,7 @@ export async function runDemo(
     if (audit === 2 || plan === 2) return 2;
     if (!options.once) {
       io.stdout('Running. Ctrl-C to stop.\n');
-      await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+      await untilStopped();
     }
     return 0;
   } finally {

@@ -2,6 +2,7 @@
  * `genesisctl`: the command line over the orchestrator in `src/sync/`. Exit codes: 0 no drift,
  * 1 drift or sync problems, 2 bad usage or configuration.
  */
+import { untilStopped } from './stop.ts';
 import { Command, CommanderError } from 'commander';
 import { openSession } from './context.ts';
 import type { CliEnvironment, CliSession } from './context.ts';
@@ -72,7 +73,7 @@ export function buildProgram(
           '# Ctrl-C stops the sandbox.',
         ].join('\n'),
       );
-      await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+      await untilStopped();
       await session.close();
       full.setExit(EXIT.ok);
     });

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -265,4 +265,24 @@ describe('the genesisctl binary', () => {
     );
     expect(bad).toMatchObject({ code: 2 });
   });
+
+  it('`genesisctl sandbox` stops cleanly on SIGTERM as on Ctrl-C, closing its servers', async () => {
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      const child = spawn(process.execPath, [BIN, 'sandbox'], {
+        cwd: dir,
+        env: { PATH: process.env['PATH'] ?? '' },
+      });
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      for (let i = 0; i < 300 && !out.includes('Ctrl-C stops'); i++)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      const url = /GITHUB_API_URL='([^']+)'/.exec(out)?.[1];
+      expect(url, signal).toBeDefined();
+      expect((await fetch(`${url}/rate_limit`)).status, signal).toBeLessThan(500);
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill(signal);
+      expect(await exited, signal).toBe(0);
+      await expect(fetch(`${url}/rate_limit`), signal).rejects.toThrow();
+    }
+  }, 60_000);
 });
