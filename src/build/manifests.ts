@@ -9,9 +9,8 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { load } from 'js-yaml';
 import { ConfigError } from '../config/env.ts';
-import { parseManifest } from '../config/manifest.ts';
+import { parseManifestText } from '../config/manifest.ts';
 
 export interface BuiltManifest {
   /** Relative to the project root. */
@@ -35,18 +34,16 @@ export async function yamlManifests(root: string, manifestEnv: string | undefine
     try {
       text = await readFile(path.join(root, file), 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT' && file !== named) continue;
+      const code = (error as NodeJS.ErrnoException).code ?? 'error';
+      if (code === 'ENOENT' && file !== named) continue;
       throw new ConfigError(
-        `ENVSYNC_MANIFEST names ${file}, which the build cannot read (${(error as NodeJS.ErrnoException).code ?? 'error'}). Fix the path or commit the file.`,
+        file === named
+          ? `ENVSYNC_MANIFEST names ${file}, which the build cannot read (${code}). Fix the path or commit the file.`
+          : `The build cannot read ${file} (${code}).`,
       );
     }
-    let raw: unknown;
-    try {
-      raw = load(text);
-    } catch (error) {
-      throw new ConfigError(`${file} is not valid YAML: ${(error as Error).message}`);
-    }
-    parseManifest(raw, file);
+    // Parsed here by the real parser (the build runs from source), and validated.
+    const { raw } = await parseManifestText(text, file);
     built.push({
       file,
       sha256: createHash('sha256').update(text).digest('hex'),

@@ -149,6 +149,14 @@ export async function readManifestFile(file: string): Promise<ManifestOutput> {
       `Cannot read manifest ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}. Check the path.`,
     );
   }
+  return (await parseManifestText(text, file)).manifest;
+}
+
+/** Parses a manifest's text (JSON, or YAML for any other name) and validates it. */
+export async function parseManifestText(
+  text: string,
+  file: string,
+): Promise<{ raw: unknown; manifest: ManifestOutput }> {
   let raw: unknown;
   try {
     raw = file.endsWith('.json') ? JSON.parse(text) : await parseYaml(text, file);
@@ -158,7 +166,7 @@ export async function readManifestFile(file: string): Promise<ManifestOutput> {
       `${file} is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message}`,
     );
   }
-  return parseManifest(raw, file);
+  return { raw, manifest: parseManifest(raw, file) };
 }
 
 /** Reads a flat `.env` file into values (the seed's manifest format). */

@@ -147,12 +147,13 @@ export function eventBus(
           }
         if (found) {
           if (seen?.seq === undefined) await events.setJSON(marker, { seq: found.seq });
-          await deliver(published(found));
-          return published(found);
+          const event = published(found);
+          await deliver(event);
+          return event;
         }
         await events.setJSON(marker, { after: (await lastInSequence(events, PREFIX)).seq });
       }
-      const event = await appendInSequence<StoredEvent>(events, PREFIX, (seq) => ({
+      const stored = await appendInSequence<StoredEvent>(events, PREFIX, (seq) => ({
         id: `evt_${String(seq).padStart(8, '0')}_${randomBytes(4).toString('hex')}`,
         seq,
         type,
@@ -161,9 +162,10 @@ export function eventBus(
         data,
         ...(dedupe ? { dedupe } : {}),
       }));
-      if (marker) await events.setJSON(marker, { seq: event.seq });
-      await deliver(published(event));
-      return published(event);
+      if (marker) await events.setJSON(marker, { seq: stored.seq });
+      const event = published(stored);
+      await deliver(event);
+      return event;
     },
     async list(query = {}) {
       const page = await listSequence<StoredEvent>(events, PREFIX, {
