@@ -48,11 +48,9 @@ export function sharingFrom(
     }
     return { visibility };
   }
-  if (ids === undefined) {
-    if (existing?.selectedRepositoryIds)
-      return { visibility, selectedRepositoryIds: existing.selectedRepositoryIds };
-    return invalid(`"selected_repository_ids" wasn't supplied.`, docs);
-  }
+  // The description requires only `visibility`: `selected` with no ids keeps the repositories
+  // already selected, or selects none (they are added later through …/repositories).
+  if (ids === undefined) return { visibility, selectedRepositoryIds: existing?.selectedRepositoryIds ?? [] };
   const resolved = repositoryIdsOf(ctx, org, ids, docs);
   return isSharingIds(resolved) ? { visibility, selectedRepositoryIds: resolved } : resolved;
 }

@@ -3,11 +3,13 @@ import type {
   NetlifyAccount,
   NetlifyContext,
   NetlifyScope,
+  NetlifyScopeInput,
+  NetlifySite,
   NetlifyState,
   StoredEnvVar,
   StoredValue,
 } from './netlify-state.ts';
-import { defaultScopes } from './netlify-state.ts';
+import { defaultScopes, normalizeScope, normalizeScopes } from './netlify-state.ts';
 
 export function netlifyError(status: number, message: string): SandboxReply {
   return { status, body: { code: status, message } };
@@ -21,7 +23,7 @@ interface ValueInput {
 }
 interface EnvVarInput {
   key?: string;
-  scopes?: NetlifyScope[];
+  scopes?: NetlifyScopeInput[];
   values?: ValueInput[];
   is_secret?: boolean;
 }
@@ -64,7 +66,7 @@ function checkValues(key: string, values: ValueInput[], isSecret: boolean): Sand
 }
 
 function checkScopes(key: string, scopes: NetlifyScope[], isSecret: boolean): SandboxReply | undefined {
-  if (isSecret && scopes.includes('post-processing'))
+  if (isSecret && scopes.includes('post_processing'))
     return netlifyError(422, `${key}: secret values cannot be used within the post-processing scope`);
   return undefined;
 }
@@ -83,6 +85,27 @@ export function envVarJson(v: StoredEnvVar): Record<string, unknown> {
     is_secret: v.isSecret,
     updated_at: v.updatedAt,
     updated_by: v.updatedBy,
+  };
+}
+
+/** Netlify's largest page of sites; a larger `per_page` is clamped, not refused. */
+const SITES_PER_PAGE = 100;
+
+function siteJson(state: NetlifyState, site: NetlifySite): Record<string, unknown> {
+  const account = state.accounts.get(site.accountId);
+  return {
+    id: site.id,
+    site_id: site.id,
+    name: site.name,
+    url: site.url,
+    ssl_url: site.url.replace(/^http:/, 'https:'),
+    admin_url: `https://app.netlify.com/sites/${site.name}`,
+    account_id: site.accountId,
+    account_slug: account?.slug ?? '',
+    account_name: account?.name ?? '',
+    state: 'current',
+    created_at: site.createdAt,
+    updated_at: site.createdAt,
   };
 }
 
@@ -108,10 +131,11 @@ export function netlifyRoutes(state: () => NetlifyState): ApiRoute[] {
   };
   const list = (bucket: Map<string, StoredEnvVar>, req: SandboxRequest): SandboxReply => {
     const context = req.query.get('context_name');
-    // getSiteEnvVars spells the scope `post_processing`; both name the same scope.
-    const scope = req.query.get('scope')?.replace('post_processing', 'post-processing');
+    // Both spellings name one scope (see NETLIFY_SCOPES); the contract check has vetted the value.
+    const scopeParam = req.query.get('scope');
+    const scope = scopeParam ? normalizeScope(scopeParam as NetlifyScopeInput) : undefined;
     const vars = [...bucket.values()]
-      .filter((v) => !scope || v.scopes.includes(scope as NetlifyScope))
+      .filter((v) => !scope || v.scopes.includes(scope))
       .map((v) =>
         context ? { ...v, values: v.values.filter((x) => x.context === context || x.context === 'all') } : v,
       )
@@ -148,33 +172,23 @@ export function netlifyRoutes(state: () => NetlifyState): ApiRoute[] {
       }),
       null,
     ),
-    route(
-      'GET',
-      '/sites/{site_id}',
-      (req) => {
-        const site = state().site(req.params.site_id ?? '');
-        if (!site) return netlifyError(404, 'Not Found');
-        const account = state().accounts.get(site.accountId);
-        return {
-          status: 200,
-          body: {
-            id: site.id,
-            site_id: site.id,
-            name: site.name,
-            url: site.url,
-            ssl_url: site.url.replace(/^http:/, 'https:'),
-            admin_url: `https://app.netlify.com/sites/${site.name}`,
-            account_id: site.accountId,
-            account_slug: account?.slug ?? '',
-            account_name: account?.name ?? '',
-            state: 'current',
-            created_at: site.createdAt,
-            updated_at: site.createdAt,
-          },
-        };
-      },
-      null,
-    ),
+    // Read by netlify-cli (`link --name`, `sites:list`) and @netlify/api users on their way to env vars.
+    route('GET', '/sites', (req) => {
+      const name = req.query.get('name')?.toLowerCase();
+      const sites = [...state().sites.values()]
+        .filter((site) => !name || site.name.toLowerCase().includes(name))
+        .sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.id < b.id ? -1 : 1));
+      const perPage = Math.min(Math.max(Number(req.query.get('per_page') ?? SITES_PER_PAGE) || 1, 1), SITES_PER_PAGE);
+      const page = Math.max(Number(req.query.get('page') ?? 1) || 1, 1);
+      return {
+        status: 200,
+        body: sites.slice((page - 1) * perPage, page * perPage).map((site) => siteJson(state(), site)),
+      };
+    }),
+    route('GET', '/sites/{site_id}', (req) => {
+      const site = state().site(req.params.site_id ?? '');
+      return site ? { status: 200, body: siteJson(state(), site) } : netlifyError(404, 'Not Found');
+    }),
     // The contract lists this path with the base path repeated (/api/v1/api/v1/…); it is served where Netlify serves it.
     route(
       'GET',
@@ -204,7 +218,7 @@ export function netlifyRoutes(state: () => NetlifyState): ApiRoute[] {
           return netlifyError(409, `environment variable ${input.key} already exists`);
         batch.add(input.key);
         const isSecret = input.is_secret ?? false;
-        const scopes = input.scopes ?? defaultScopes(isSecret);
+        const scopes = input.scopes ? normalizeScopes(input.scopes) : defaultScopes(isSecret);
         const problem =
           checkScopes(input.key, scopes, isSecret) ?? checkValues(input.key, input.values ?? [], isSecret);
         if (problem) return problem;
@@ -246,7 +260,7 @@ export function netlifyRoutes(state: () => NetlifyState): ApiRoute[] {
       if (key === '') return netlifyError(422, 'key in body should be at least 1 chars long');
       if (key !== existing.key && t.bucket.has(key))
         return netlifyError(409, `environment variable ${key} already exists`);
-      const scopes = input.scopes ?? defaultScopes(isSecret);
+      const scopes = input.scopes ? normalizeScopes(input.scopes) : defaultScopes(isSecret);
       const values = input.values ?? [];
       const problem = checkScopes(key, scopes, isSecret) ?? checkValues(key, values, isSecret);
       if (problem) return problem;

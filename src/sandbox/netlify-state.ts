@@ -10,8 +10,28 @@ export const NETLIFY_CONTEXTS = [
   'branch',
 ] as const;
 export type NetlifyContext = (typeof NETLIFY_CONTEXTS)[number];
-export const NETLIFY_SCOPES = ['builds', 'functions', 'runtime', 'post-processing'] as const;
+/**
+ * Netlify's env API (Envelope) speaks `post_processing`: netlify-cli sends it by default
+ * (ALL_ENVELOPE_SCOPES) and reads it back (its maintainers note `post-processing` is only a CLI
+ * option, "not a scope returned by the Envelope API"), and the description's newest listing,
+ * getSiteEnvVars, spells it so. The account routes' enums still say `post-processing`, and clients
+ * built from them send it; the API takes both. So the sandbox takes both and answers `post_processing`.
+ */
+export const NETLIFY_SCOPES = ['builds', 'functions', 'runtime', 'post_processing'] as const;
 export type NetlifyScope = (typeof NETLIFY_SCOPES)[number];
+/** A scope as a client may spell it. */
+export type NetlifyScopeInput = NetlifyScope | 'post-processing';
+export const POST_PROCESSING_SPELLINGS = ['post_processing', 'post-processing'] as const;
+
+export function normalizeScope(scope: NetlifyScopeInput): NetlifyScope {
+  return scope === 'post-processing' ? 'post_processing' : scope;
+}
+
+/** Scopes as stored: one spelling, each once, in Netlify's order. */
+export function normalizeScopes(scopes: readonly NetlifyScopeInput[]): NetlifyScope[] {
+  const given = new Set(scopes.map(normalizeScope));
+  return NETLIFY_SCOPES.filter((scope) => given.has(scope));
+}
 
 export interface NetlifyValueSeed {
   context: NetlifyContext;
@@ -24,7 +44,7 @@ export interface NetlifyEnvVarSeed {
   /** Site-level when set; account-level (shared) otherwise. */
   site_id?: string;
   /** @default all four scopes (three for a secret: never post-processing) */
-  scopes?: NetlifyScope[];
+  scopes?: NetlifyScopeInput[];
   is_secret?: boolean;
   values: NetlifyValueSeed[];
 }
@@ -128,7 +148,7 @@ export class NetlifyState {
         const isSecret = v.is_secret ?? false;
         this.bucket(a.id, v.site_id).set(v.key, {
           key: v.key,
-          scopes: v.scopes ?? defaultScopes(isSecret),
+          scopes: v.scopes ? normalizeScopes(v.scopes) : defaultScopes(isSecret),
           isSecret,
           values: v.values.map((x) => this.value(x)),
           updatedAt: now,

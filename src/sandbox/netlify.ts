@@ -9,7 +9,7 @@ import type { NetlifyInspector } from './netlify-control.ts';
 import { netlifyAdminRoutes, netlifyInspector } from './netlify-control.ts';
 import { netlifyError, netlifyRoutes } from './netlify-routes.ts';
 import type { NetlifySeed } from './netlify-state.ts';
-import { NetlifyState } from './netlify-state.ts';
+import { NetlifyState, POST_PROCESSING_SPELLINGS } from './netlify-state.ts';
 import { MINUTE_MS, WindowSet } from './ratelimit.ts';
 import { jsonTypeOf } from './schema.ts';
 import { assertDistinctAdminToken, newAdminToken } from './tokens.ts';
@@ -60,10 +60,28 @@ export class NetlifySandbox extends SandboxEndpoint {
 
 let contractCache: Contract | undefined;
 
-/** The env-var paths of Netlify's Swagger 2.0 description; its `default` response covers errors. */
+/**
+ * The env-var paths of Netlify's Swagger 2.0 description; its `default` response covers errors.
+ * One erratum: every scope enum takes both spellings of post-processing (see NETLIFY_SCOPES).
+ */
 export function netlifyContract(): Contract {
-  contractCache ??= swagger2Contract('Netlify env', readContractFile('netlify-env.swagger.json'));
+  contractCache ??= swagger2Contract(
+    'Netlify env',
+    withBothScopeSpellings(readContractFile('netlify-env.swagger.json')),
+  );
   return contractCache;
+}
+
+function withBothScopeSpellings(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withBothScopeSpellings);
+  if (typeof value !== 'object' || value === null) return value;
+  const out = Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [k, withBothScopeSpellings(v)]),
+  ) as Record<string, unknown>;
+  const values = out.enum;
+  if (Array.isArray(values) && POST_PROCESSING_SPELLINGS.some((spelling) => values.includes(spelling)))
+    out.enum = [...values.filter((v) => !(POST_PROCESSING_SPELLINGS as readonly unknown[]).includes(v)), ...POST_PROCESSING_SPELLINGS];
+  return out;
 }
 
 /** go-openapi's wording, which Netlify's generated API answers with: `context in body should be one of [...]`. */

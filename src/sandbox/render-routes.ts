@@ -1,6 +1,7 @@
 import type { ApiRoute, SandboxReply, SandboxRequest } from './http.ts';
 import type {
   EnvVarRow,
+  RenderDeploy,
   RenderEnvGroup,
   RenderService,
   RenderState,
@@ -77,6 +78,15 @@ function page<T extends Row>(rows: T[], req: SandboxRequest): T[] | SandboxReply
     .filter((r) => r.seq < before)
     .slice(0, limit);
 }
+
+const deployJson = (deploy: RenderDeploy) => ({
+  id: deploy.id,
+  status: deploy.status,
+  trigger: deploy.trigger,
+  createdAt: deploy.createdAt,
+  updatedAt: deploy.createdAt,
+  finishedAt: null,
+});
 
 const envVarItem = (row: EnvVarRow) => ({
   envVar: { key: row.key, value: row.value },
@@ -224,6 +234,7 @@ export function renderRoutes(state: () => RenderState): ApiRoute[] {
       const body = (req.body ?? {}) as { clearCache?: 'clear' | 'do_not_clear'; commitId?: string };
       const createdAt = state().timestamp();
       const deploy = {
+        ...state().row(),
         id: state().newId('dep'),
         status: 'created' as const,
         trigger: 'api' as const,
@@ -231,17 +242,15 @@ export function renderRoutes(state: () => RenderState): ApiRoute[] {
         createdAt,
       };
       s.deploys.push(body.commitId ? { ...deploy, commitId: body.commitId } : deploy);
-      return {
-        status: 201,
-        body: {
-          id: deploy.id,
-          status: deploy.status,
-          trigger: deploy.trigger,
-          createdAt,
-          updatedAt: createdAt,
-          finishedAt: null,
-        },
-      };
+      return { status: 201, body: deployJson(deploy) };
+    }),
+    // Read by Render's own clients (and the dashboard) after a deploy is triggered.
+    route('GET', '/services/{serviceId}/deploys', (req) => {
+      const s = service(req);
+      if (isReply(s)) return s;
+      const rows = page(s.deploys, req);
+      if (isReply(rows)) return rows;
+      return { status: 200, body: rows.map((d) => ({ deploy: deployJson(d), cursor: encodeCursor(d) })) };
     }),
     ...envGroupRoutes(state, group, route),
   ];
@@ -257,14 +266,18 @@ function envGroupRoutes(
     route('GET', '/env-groups', (req) => {
       const filter = (g: RenderEnvGroup): boolean =>
         (req.query.get('name') === null || g.name === req.query.get('name')) &&
-        (req.query.get('ownerId') === null || g.ownerId === req.query.get('ownerId'));
+        (req.query.get('ownerId') === null || g.ownerId === req.query.get('ownerId')) &&
+        // Sandbox env groups belong to no Render environment, so an environment filter matches none.
+        req.query.get('environmentId') === null;
       const rows = page([...state().envGroups.values()].filter(filter), req);
       if (isReply(rows)) return rows;
+      // Bare items, unlike the services list's {service, cursor}: Render's own generated client
+      // (terraform-provider-render, ListEnvGroupsResponse.JSON200 *[]EnvGroupMeta) reads them so.
       return {
         status: 200,
         body: rows.map((g) => {
           const { envVars: _envVars, secretFiles: _secretFiles, ...meta } = envGroupJson(state(), g);
-          return { envGroup: meta, cursor: encodeCursor(g) };
+          return meta;
         }),
       };
     }),

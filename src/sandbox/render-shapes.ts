@@ -144,6 +144,7 @@ export const RENDER_OPERATIONS: ContractOperation[] = [
     { 200: withCursor('secretFile', SECRET_FILE) },
     { schema: { ...arrayOf(SECRET_FILE_INPUT), nullable: true } },
   ),
+  op('GET', '/services/{serviceId}/deploys', [SERVICE_ID, ...PAGE], { 200: withCursor('deploy', DEPLOY) }),
   op(
     'POST',
     '/services/{serviceId}/deploys',
@@ -157,8 +158,8 @@ export const RENDER_OPERATIONS: ContractOperation[] = [
       required: false,
     },
   ),
-  op('GET', '/env-groups', [...PAGE, query('name'), query('ownerId')], {
-    200: withCursor('envGroup', ENV_GROUP_META),
+  op('GET', '/env-groups', [...PAGE, query('name'), query('ownerId'), query('environmentId')], {
+    200: arrayOf(ENV_GROUP_META),
   }),
   op(
     'POST',

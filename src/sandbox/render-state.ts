@@ -57,7 +57,7 @@ export interface SecretFileRow extends Row {
   name: string;
   content: string;
 }
-export interface RenderDeploy {
+export interface RenderDeploy extends Row {
   id: string;
   status: 'created';
   trigger: 'api';
@@ -183,7 +183,8 @@ export class RenderState {
     return isoMicros(Date.now(), this.random.int(1000));
   }
 
-  private row(): Row {
+  /** A new row id and sequence number for a listed thing (newest first, cursor-paged). */
+  row(): Row {
     this.seq += 1;
     return { rowId: this.random.chars(XID_ALPHABET, 20), seq: this.seq };
   }
