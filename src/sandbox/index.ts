@@ -1,6 +1,6 @@
 /**
  * EnvSync's provider sandboxes: real HTTP servers on loopback that follow the GitHub, Render and
- * Netlify contracts in ../shared/contracts/, share no code with the adapters, and add only
+ * Netlify contracts vendored in ./contracts/, share no code with the adapters, and add only
  * sandbox-only controls (in-process `inspect`, HTTP under `/__sandbox` with the admin token).
  */
 import type { FaultConfig } from './faults.ts';

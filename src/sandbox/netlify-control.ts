@@ -7,7 +7,7 @@ import type {
   NetlifySeed,
   NetlifyState,
 } from './netlify-state.ts';
-import { defaultScopes, normalizeScopes } from './netlify-state.ts';
+import { defaultScopes, normalizeScope } from './netlify-state.ts';
 
 /** An env var as the sandbox holds it, secret values included. */
 export interface InspectedNetlifyEnvVar {
@@ -61,7 +61,7 @@ export function netlifyInspector(
       const isSecret = envVar.is_secret ?? false;
       bucket(accountId, envVar.site_id).set(envVar.key, {
         key: envVar.key,
-        scopes: envVar.scopes ? normalizeScopes(envVar.scopes) : defaultScopes(isSecret),
+        scopes: envVar.scopes ? envVar.scopes.map(normalizeScope) : defaultScopes(isSecret),
         isSecret,
         values: envVar.values.map((v) => state().value(v)),
         updatedAt: new Date().toISOString(),

@@ -109,7 +109,7 @@ describe('netlify contexts', () => {
       'builds',
       'functions',
       'runtime',
-      'post-processing',
+      'post_processing', // sent as post-processing; Netlify answers in its own spelling
     ]);
   });
 

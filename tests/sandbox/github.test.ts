@@ -301,15 +301,18 @@ describe('GitHub sandbox: secrets', () => {
     expect(gh.inspect.secretPlaintext({ repo: 'acme/web', environment: 'Production' }, 'DB')).toBe('new-db');
   });
 
-  it('needs visibility on org secrets, and repository ids exactly when it is selected', async () => {
+  it('needs visibility on org secrets; repository ids only with selected, which may come without them', async () => {
     const key = (await api.get<PublicKey>('/orgs/acme/actions/secrets/public-key')).body;
     const sealed = { encrypted_value: await seal(key.key, 'org-value'), key_id: key.key_id };
     const noVisibility = await api.put<GitHubErrorBody>('/orgs/acme/actions/secrets/SHARED', sealed);
     expect(noVisibility.status).toBe(422);
     expect(noVisibility.body.message).toBe('Invalid request.\n\n"visibility" wasn\'t supplied.');
+    // The description requires only `visibility`: selected with no ids selects no repository.
     expect(
-      (await api.put('/orgs/acme/actions/secrets/SHARED', { ...sealed, visibility: 'selected' })).status,
-    ).toBe(422);
+      (await api.put('/orgs/acme/actions/secrets/NONE_YET', { ...sealed, visibility: 'selected' })).status,
+    ).toBe(201);
+    const noneYet = await api.get<{ total_count: number }>('/orgs/acme/actions/secrets/NONE_YET/repositories');
+    expect([noneYet.status, noneYet.body.total_count]).toEqual([200, 0]);
     expect(
       (
         await api.put('/orgs/acme/actions/secrets/SHARED', {

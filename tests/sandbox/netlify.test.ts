@@ -147,6 +147,50 @@ describe('Netlify sandbox: reading', () => {
   });
 });
 
+describe('Netlify sandbox: the post-processing scope', () => {
+  it('takes both spellings in bodies and filters, and answers post_processing as netlify-cli reads it', async () => {
+    const created = await api.post<EnvVar[]>(`${env}?site_id=${SITE}`, [
+      { key: 'CLI', scopes: ['builds', 'post_processing'], values: [{ context: 'all', value: '1' }] },
+      { key: 'DESC', scopes: ['post-processing'], values: [{ context: 'all', value: '2' }] },
+    ]);
+    expect(created.status).toBe(201);
+    expectConforming(netlify, 'POST', '/accounts/{account_id}/env', created);
+    expect(created.body.map((v) => [v.key, v.scopes])).toEqual([
+      ['CLI', ['builds', 'post_processing']],
+      ['DESC', ['post_processing']],
+    ]);
+    for (const spelling of ['post_processing', 'post-processing']) {
+      const listed = await api.get<EnvVar[]>(`${env}?site_id=${SITE}&scope=${spelling}`);
+      expect(listed.status).toBe(200);
+      expect(listed.body.map((v) => v.key).filter((k) => k === 'CLI' || k === 'DESC')).toEqual(['CLI', 'DESC']);
+      const site = await api.get<EnvVar[]>(`/sites/${SITE}/env?scope=${spelling}`);
+      expect(site.status).toBe(200);
+    }
+    const secret = await api.post<NetlifyErrorBody>(`${env}?site_id=${SITE}`, [
+      { key: 'S', is_secret: true, scopes: ['post_processing'], values: [{ context: 'production', value: 'x' }] },
+    ]);
+    expect(secret.status).toBe(422);
+  });
+});
+
+describe('Netlify sandbox: sites', () => {
+  it('lists sites with the name filter and serves one site, as netlify-cli reads them', async () => {
+    const all = await api.get<{ id: string; name: string }[]>('/sites');
+    expect(all.status).toBe(200);
+    expectConforming(netlify, 'GET', '/sites', all);
+    expect(all.body.map((s) => s.id)).toContain(SITE);
+    const name = all.body.find((s) => s.id === SITE)?.name ?? '';
+    const filtered = await api.get<{ id: string }[]>(`/sites?name=${encodeURIComponent(name)}&filter=all`);
+    expect(filtered.body.map((s) => s.id)).toContain(SITE);
+    expect((await api.get<unknown[]>('/sites?name=no-such-site-anywhere')).body).toEqual([]);
+    const one = await api.get<{ id: string; account_slug: string }>(`/sites/${SITE}`);
+    expect(one.status).toBe(200);
+    expectConforming(netlify, 'GET', '/sites/{site_id}', one);
+    expect(one.body.id).toBe(SITE);
+    expect((await api.get(`/sites/nope`)).status).toBe(404);
+  });
+});
+
 describe('Netlify sandbox: writing', () => {
   it('creates many keys from an array with 201, and refuses an existing key creating nothing', async () => {
     const created = await api.post<EnvVar[]>(`${env}?site_id=${SITE}`, [
@@ -156,7 +200,7 @@ describe('Netlify sandbox: writing', () => {
     expect(created.status).toBe(201);
     expectConforming(netlify, 'POST', '/accounts/{account_id}/env', created);
     expect(created.body.map((v) => [v.key, v.scopes])).toEqual([
-      ['A', ['builds', 'functions', 'runtime', 'post-processing']],
+      ['A', ['builds', 'functions', 'runtime', 'post_processing']],
       ['B', ['builds']],
     ]);
     const clash = await api.post<NetlifyErrorBody>(`${env}?site_id=${SITE}`, [

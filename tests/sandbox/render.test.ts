@@ -201,6 +201,17 @@ describe('Render sandbox: service env vars', () => {
     expectConforming(render, 'POST', '/services/{serviceId}/deploys', reply);
     expect((await api.post(`/services/${SERVICE}/deploys`)).status).toBe(201);
     expect(render.inspect.deploys(SERVICE)).toHaveLength(2);
+    // Listed newest first as {deploy, cursor}, paged by cursor.
+    const first = await api.get<{ deploy: { id: string }; cursor: string }[]>(
+      `/services/${SERVICE}/deploys?limit=1`,
+    );
+    expect(first.status).toBe(200);
+    expectConforming(render, 'GET', '/services/{serviceId}/deploys', first);
+    expect(first.body).toHaveLength(1);
+    const rest = await api.get<{ deploy: { id: string }; cursor: string }[]>(
+      `/services/${SERVICE}/deploys?cursor=${encodeURIComponent(first.body[0]?.cursor ?? '')}`,
+    );
+    expect(rest.body.map((d) => d.deploy.id)).toEqual([reply.body.id]);
   });
 });
 
@@ -228,9 +239,11 @@ describe('Render sandbox: env groups', () => {
     expect(renamed.body.name).toBe('renamed');
     const linked = await api.post<EnvGroup>(`/env-groups/${id}/services/${SERVICE}`);
     expect(linked.body.serviceLinks).toEqual([{ id: SERVICE, name: 'web', type: 'web_service' }]);
-    const list = await api.get<{ envGroup: { id: string }; cursor: string }[]>('/env-groups');
+    // Bare items, as Render's own generated client reads them (no {envGroup, cursor} wrapper).
+    const list = await api.get<{ id: string; name: string; serviceLinks: unknown[] }[]>('/env-groups');
     expectConforming(render, 'GET', '/env-groups', list);
-    expect(list.body.map((g) => g.envGroup.id)).toEqual([id]);
+    expect(list.body.map((g) => [g.id, g.name])).toEqual([[id, 'renamed']]);
+    expect(list.body[0]).not.toHaveProperty('envVars');
     expect((await api.delete(`/env-groups/${id}/services/${SERVICE}`)).status).toBe(204);
     expect((await api.delete(`/env-groups/${id}`)).status).toBe(204);
     expect((await api.get(`/env-groups/${id}`)).status).toBe(404);
