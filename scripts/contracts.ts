@@ -66,7 +66,17 @@ export const SOURCES: ContractSource[] = [
     packageName: '@netlify/open-api',
     version: '2.60.0',
     file: 'dist/swagger.json',
-    keep: ['swagger', 'info', 'host', 'basePath', 'schemes', 'consumes', 'produces', 'securityDefinitions', 'security'],
+    keep: [
+      'swagger',
+      'info',
+      'host',
+      'basePath',
+      'schemes',
+      'consumes',
+      'produces',
+      'securityDefinitions',
+      'security',
+    ],
     paths: {
       '/accounts/{account_id}/env': ['get', 'post'],
       '/accounts/{account_id}/env/{key}': ['get', 'put', 'patch', 'delete'],

@@ -177,8 +177,13 @@ export function netlifyRoutes(state: () => NetlifyState): ApiRoute[] {
       const name = req.query.get('name')?.toLowerCase();
       const sites = [...state().sites.values()]
         .filter((site) => !name || site.name.toLowerCase().includes(name))
-        .sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.id < b.id ? -1 : 1));
-      const perPage = Math.min(Math.max(Number(req.query.get('per_page') ?? SITES_PER_PAGE) || 1, 1), SITES_PER_PAGE);
+        .sort((a, b) =>
+          a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.id < b.id ? -1 : 1,
+        );
+      const perPage = Math.min(
+        Math.max(Number(req.query.get('per_page') ?? SITES_PER_PAGE) || 1, 1),
+        SITES_PER_PAGE,
+      );
       const page = Math.max(Number(req.query.get('page') ?? 1) || 1, 1);
       return {
         status: 200,

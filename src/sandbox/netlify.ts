@@ -78,9 +78,10 @@ function withBothScopeSpellings(value: unknown): unknown {
   const out = Object.fromEntries(
     Object.entries(value).map(([k, v]) => [k, withBothScopeSpellings(v)]),
   ) as Record<string, unknown>;
-  const values = out.enum;
-  if (Array.isArray(values) && POST_PROCESSING_SPELLINGS.some((spelling) => values.includes(spelling)))
-    out.enum = [...values.filter((v) => !(POST_PROCESSING_SPELLINGS as readonly unknown[]).includes(v)), ...POST_PROCESSING_SPELLINGS];
+  const values: unknown = out.enum;
+  const spellings: readonly unknown[] = POST_PROCESSING_SPELLINGS;
+  if (Array.isArray(values) && values.some((v) => spellings.includes(v)))
+    out.enum = [...values.filter((v: unknown) => !spellings.includes(v)), ...spellings];
   return out;
 }
 

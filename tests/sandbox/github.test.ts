@@ -311,7 +311,9 @@ describe('GitHub sandbox: secrets', () => {
     expect(
       (await api.put('/orgs/acme/actions/secrets/NONE_YET', { ...sealed, visibility: 'selected' })).status,
     ).toBe(201);
-    const noneYet = await api.get<{ total_count: number }>('/orgs/acme/actions/secrets/NONE_YET/repositories');
+    const noneYet = await api.get<{ total_count: number }>(
+      '/orgs/acme/actions/secrets/NONE_YET/repositories',
+    );
     expect([noneYet.status, noneYet.body.total_count]).toEqual([200, 0]);
     expect(
       (

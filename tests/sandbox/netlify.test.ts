@@ -162,12 +162,20 @@ describe('Netlify sandbox: the post-processing scope', () => {
     for (const spelling of ['post_processing', 'post-processing']) {
       const listed = await api.get<EnvVar[]>(`${env}?site_id=${SITE}&scope=${spelling}`);
       expect(listed.status).toBe(200);
-      expect(listed.body.map((v) => v.key).filter((k) => k === 'CLI' || k === 'DESC')).toEqual(['CLI', 'DESC']);
+      expect(listed.body.map((v) => v.key).filter((k) => k === 'CLI' || k === 'DESC')).toEqual([
+        'CLI',
+        'DESC',
+      ]);
       const site = await api.get<EnvVar[]>(`/sites/${SITE}/env?scope=${spelling}`);
       expect(site.status).toBe(200);
     }
     const secret = await api.post<NetlifyErrorBody>(`${env}?site_id=${SITE}`, [
-      { key: 'S', is_secret: true, scopes: ['post_processing'], values: [{ context: 'production', value: 'x' }] },
+      {
+        key: 'S',
+        is_secret: true,
+        scopes: ['post_processing'],
+        values: [{ context: 'production', value: 'x' }],
+      },
     ]);
     expect(secret.status).toBe(422);
   });

@@ -52,13 +52,19 @@ describe('npm run contracts', () => {
   });
 
   it('refuses a pinned package that lacks a path the sandbox serves', () => {
-    expect(() => extractContract({ ...source, paths: { '/missing': ['get'] } }, doc)).toThrow(/no path \/missing/);
+    expect(() => extractContract({ ...source, paths: { '/missing': ['get'] } }, doc)).toThrow(
+      /no path \/missing/,
+    );
   });
 
   it('the committed files are what the pinned versions give: origin, and exactly the listed paths', () => {
     for (const s of SOURCES) {
       const file = vendored(s.output);
-      expect(file['x-envsync-source']).toMatchObject({ package: s.packageName, version: s.version, file: s.file });
+      expect(file['x-envsync-source']).toMatchObject({
+        package: s.packageName,
+        version: s.version,
+        file: s.file,
+      });
       expect(Object.keys(file.paths as object).sort()).toEqual(Object.keys(s.paths).sort());
     }
     const render = JSON.parse(
@@ -71,7 +77,10 @@ describe('npm run contracts', () => {
 
 describe('the repository', () => {
   it('reads and links nothing outside itself', () => {
-    const files = execFileSync('git', ['ls-files', '-co', '--exclude-standard'], { cwd: repo, encoding: 'utf8' })
+    const files = execFileSync('git', ['ls-files', '-co', '--exclude-standard'], {
+      cwd: repo,
+      encoding: 'utf8',
+    })
       .split('\n')
       .filter((f) => f && /\.(ts|mts|mjs|js|json|md|toml|yml|yaml|sh)$|^\.ci\//.test(f))
       .filter((f) => f !== 'package-lock.json' && !f.startsWith('src/sandbox/contracts/'));
