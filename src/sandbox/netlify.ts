@@ -80,8 +80,8 @@ function withBothScopeSpellings(value: unknown): unknown {
   ) as Record<string, unknown>;
   const values: unknown = out.enum;
   const spellings: readonly unknown[] = POST_PROCESSING_SPELLINGS;
-  if (Array.isArray(values) && values.some((v) => spellings.includes(v)))
-    out.enum = [...values.filter((v: unknown) => !spellings.includes(v)), ...spellings];
+  if (Array.isArray(values) && (values as unknown[]).some((v) => spellings.includes(v)))
+    out.enum = [...(values as unknown[]).filter((v) => !spellings.includes(v)), ...spellings];
   return out;
 }
 
