@@ -8,9 +8,16 @@ export type ProviderId = 'github' | 'render' | 'netlify' | 'dotenv';
 export const PROVIDER_IDS: readonly ProviderId[] = ['github', 'render', 'netlify', 'dotenv'];
 
 /** A value EnvSync can read, or only knows exists (write-only secrets: GitHub, Netlify `is_secret`). */
-export type EnvValue =
+export type EnvValue = (
   | { readonly kind: 'value'; readonly value: Secret; readonly updatedAt?: string; readonly secret?: boolean }
-  | { readonly kind: 'write-only'; readonly updatedAt?: string };
+  | { readonly kind: 'write-only'; readonly updatedAt?: string }
+) & {
+  /**
+   * Set when the target reads the value from a wider place it cannot change alone (Netlify's `all`
+   * context, read by a one-context target): names that place, for the reason of a refused delete.
+   */
+  readonly inheritedFrom?: string;
+};
 
 /** Key → value as held by one place. A `Map` so that keys like `__proto__` are plain keys. */
 export type EnvMap = ReadonlyMap<string, EnvValue>;

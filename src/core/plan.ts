@@ -469,7 +469,7 @@ function planExtra(
   policy: Policy,
   fingerprint: Fingerprinter,
 ): PlanEntry {
-  const entry = (action: 'delete' | 'noop', reason: string) =>
+  const entry = (action: 'delete' | 'noop' | 'skip', reason: string) =>
     new Entry(
       key,
       undefined,
@@ -481,12 +481,19 @@ function planExtra(
       undefined,
       readable(have),
     );
+  const remove = (reason: string) =>
+    have.inheritedFrom === undefined
+      ? entry('delete', reason)
+      : entry(
+          'skip',
+          `not in source, but its value comes from ${have.inheritedFrom}, which this target cannot delete alone; remove it there`,
+        );
   switch (policy.deletions) {
     case 'all':
-      return entry('delete', 'not in source; deletions are on for all keys');
+      return remove('not in source; deletions are on for all keys');
     case 'managed':
       return synced?.created
-        ? entry('delete', 'not in source any more; EnvSync created it')
+        ? remove('not in source any more; EnvSync created it')
         : entry('noop', 'not in source; kept because EnvSync did not create it');
     case 'never':
       return entry('noop', 'not in source; kept because deletions are off');

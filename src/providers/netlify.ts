@@ -64,8 +64,12 @@ function toEnvValue(envVar: EnvVar, scope: NetlifyScope): EnvValue | undefined {
   const value = effectiveValue(envVar, scope);
   if (!value) return undefined;
   const updatedAt = envVar.updated_at ?? undefined;
-  if (envVar.is_secret === true || typeof value.value !== 'string') return { kind: 'write-only', updatedAt };
-  return { kind: 'value', value: new Secret(value.value), updatedAt, secret: false };
+  // A one-context target reading the `all` value cannot delete it without removing it everywhere.
+  const inherited =
+    value.context === 'all' && scope.context !== 'all' ? { inheritedFrom: "Netlify's all context" } : {};
+  if (envVar.is_secret === true || typeof value.value !== 'string')
+    return { kind: 'write-only', updatedAt, ...inherited };
+  return { kind: 'value', value: new Secret(value.value), updatedAt, secret: false, ...inherited };
 }
 
 /** `{context}` or `{context: 'branch', context_parameter}`, for bodies. */
@@ -319,8 +323,12 @@ export function createNetlifyAdapter(options: NetlifyAdapterOptions): Adapter<Ne
             await client.request({ method: 'DELETE', path, query: site.query, key, accept: [404] });
             return;
           }
-          // Nothing of ours to remove: the key's value here comes from another context.
-          if (own === undefined) return;
+          // The value this context reads comes from `all`: deleting it would remove it from every
+          // context. The plan skips such keys; one that slips through fails rather than pass unsent.
+          if (own === undefined)
+            throw new Error(
+              `[envsync] [netlify] ${key} has no ${scope.context} value of its own (it reads the all context's); nothing was deleted`,
+            );
           if (own.id === undefined)
             throw new Error(
               `[envsync] [netlify] the ${scope.context} value of ${key} has no id to delete it by`,

@@ -37,6 +37,11 @@ function isReply(value: unknown): value is SandboxReply {
  * `branch`, one value per context, and secrets kept out of `all` and of the post-processing scope.
  */
 function checkValues(key: string, values: ValueInput[], isSecret: boolean): SandboxReply | undefined {
+  if (values.length > 1 && values.some((v) => v.context === 'all'))
+    return netlifyError(
+      422,
+      `${key}: a value for all contexts cannot be combined with values for other contexts; set one value per context instead`,
+    );
   const seen = new Set<string>();
   for (const v of values) {
     if (v.context === undefined) return netlifyError(422, `${key}: context in body is required`);
@@ -86,6 +91,34 @@ export function envVarJson(v: StoredEnvVar): Record<string, unknown> {
     updated_at: v.updatedAt,
     updated_by: v.updatedBy,
   };
+}
+
+/**
+ * A key holds either one value for `all` contexts or values per context, never both: Netlify's
+ * build reads `values.find(v => ['all', context].includes(v.context))` (@netlify/config
+ * getEnvelope), which would be ambiguous if both were kept, and netlify-cli's `env:unset --context`
+ * turns an `all` value into one value per remaining context. So setting one context of an `all` key
+ * first copies the `all` value into every other context (a production deploy then reads the new
+ * production value, the others keep what they read), and setting `all` replaces every context's value.
+ */
+const SPLIT_CONTEXTS: readonly NetlifyContext[] = [
+  'production',
+  'deploy-preview',
+  'branch-deploy',
+  'dev',
+  'dev-server',
+];
+
+function exclusiveAll(state: NetlifyState, envVar: StoredEnvVar, context: NetlifyContext): void {
+  if (context === 'all') {
+    envVar.values = envVar.values.filter((v) => v.context === 'all');
+    return;
+  }
+  const all = envVar.values.find((v) => v.context === 'all');
+  if (!all) return;
+  envVar.values = SPLIT_CONTEXTS.filter((c) => c !== context && !(envVar.isSecret && c === 'dev')).map((c) =>
+    state.value({ context: c, value: all.value }),
+  );
 }
 
 /** Netlify's largest page of sites; a larger `per_page` is clamped, not refused. */
@@ -299,6 +332,7 @@ export function netlifyRoutes(state: () => NetlifyState): ApiRoute[] {
       if (problem) return problem;
       const context = input.context ?? 'all';
       const parameter = input.context_parameter ?? '';
+      exclusiveAll(state(), existing, context);
       // Sets one context's value and leaves every other context alone.
       const slot = existing.values.find((x) => x.context === context && x.contextParameter === parameter);
       if (slot) slot.value = input.value ?? '';

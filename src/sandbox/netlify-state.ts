@@ -145,6 +145,8 @@ export class NetlifyState {
         if (v.site_id !== undefined && this.sites.get(v.site_id)?.accountId !== a.id) {
           throw new Error(`[sandbox] [netlify] env var ${v.key} names a site outside account ${a.id}`);
         }
+        if (v.values.length > 1 && v.values.some((x) => x.context === 'all'))
+          throw new Error(`[sandbox] [netlify] env var ${v.key}: an all value excludes values per context`);
         const isSecret = v.is_secret ?? false;
         this.bucket(a.id, v.site_id).set(v.key, {
           key: v.key,

@@ -37,6 +37,20 @@ describe('plan actions', () => {
     expect(byKey.get('EXTRA')).toMatchObject({ action: 'delete', finding: 'extra' });
   });
 
+  it('skips, with the reason, deleting a value the target only inherits (Netlify `all` under one context)', () => {
+    const current = new Map([
+      [
+        'INHERITED',
+        { kind: 'value' as const, value: new Secret('x'), inheritedFrom: "Netlify's all context" },
+      ],
+      ['OWN', { kind: 'value' as const, value: new Secret('y') }],
+    ]);
+    const { byKey } = planOne(values({}), current, { policy: { deletions: 'all' } });
+    expect(byKey.get('INHERITED')).toMatchObject({ action: 'skip', finding: 'extra' });
+    expect(byKey.get('INHERITED')?.reason).toContain("comes from Netlify's all context");
+    expect(byKey.get('OWN')?.action).toBe('delete');
+  });
+
   it('deletes only keys EnvSync created with deletions: managed', () => {
     const ledger = ledgerOf('render', {
       MINE: { fingerprint: 'hmac:x', syncedAt: 'then', created: true },

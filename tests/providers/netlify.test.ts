@@ -62,7 +62,7 @@ function contexts(s: NetlifySandbox, key: string): Record<string, string> | unde
 const SPREAD: EnvVarSeed = {
   key: 'API_URL',
   values: [
-    { context: 'all', value: 'https://all' },
+    { context: 'branch-deploy', value: 'https://branch' },
     { context: 'production', value: 'https://prod' },
     { context: 'deploy-preview', value: 'https://preview' },
   ],
@@ -75,7 +75,7 @@ describe('netlify contexts', () => {
       failed(await adapter.write(target('production'), [op('API_URL', 'https://prod-2', 'update')])),
     ).toEqual([]);
     expect(contexts(sandbox, 'API_URL')).toEqual({
-      all: 'https://all',
+      'branch-deploy': 'https://branch',
       production: 'https://prod-2',
       'deploy-preview': 'https://preview',
     });
@@ -163,25 +163,58 @@ describe('netlify contexts', () => {
   it("removes only the target context's value while other contexts hold one", async () => {
     const { adapter, sandbox } = await start([SPREAD]);
     expect(failed(await adapter.remove(target('production'), ['API_URL']))).toEqual([]);
-    expect(contexts(sandbox, 'API_URL')).toEqual({ all: 'https://all', 'deploy-preview': 'https://preview' });
+    expect(contexts(sandbox, 'API_URL')).toEqual({
+      'branch-deploy': 'https://branch',
+      'deploy-preview': 'https://preview',
+    });
     expect(sandbox.log.count('DELETE', '/accounts/{account_id}/env/{key}')).toBe(0);
   });
 
   it('removes the whole key when it held only our value, or when the target is `all`', async () => {
     const { adapter, sandbox } = await start([
-      SPREAD,
+      { key: 'EVERYWHERE', values: [{ context: 'all', value: 'e' }] },
       { key: 'MINE', values: [{ context: 'production', value: 'm' }] },
     ]);
     expect(failed(await adapter.remove(target('production'), ['MINE']))).toEqual([]);
     expect(contexts(sandbox, 'MINE')).toBeUndefined();
-    expect(failed(await adapter.remove(target('all'), ['API_URL']))).toEqual([]);
-    expect(contexts(sandbox, 'API_URL')).toBeUndefined();
+    expect(failed(await adapter.remove(target('all'), ['EVERYWHERE']))).toEqual([]);
+    expect(contexts(sandbox, 'EVERYWHERE')).toBeUndefined();
   });
 
-  it('leaves a key alone when the target context has no value of its own', async () => {
+  it('refuses, sending nothing, to delete for one context a key whose value it reads from `all`', async () => {
     const { adapter, sandbox } = await start([{ key: 'SHARED', values: [{ context: 'all', value: 'x' }] }]);
-    expect(failed(await adapter.remove(target('production'), ['SHARED']))).toEqual([]);
+    expect(failed(await adapter.remove(target('production'), ['SHARED']))).toEqual([
+      "SHARED: [envsync] [netlify] SHARED has no production value of its own (it reads the all context's); nothing was deleted",
+    ]);
     expect(contexts(sandbox, 'SHARED')).toEqual({ all: 'x' });
+    expect(sandbox.log.count('DELETE', '/accounts/{account_id}/env/{key}')).toBe(0);
+  });
+
+  it('lists a value read from `all` as inherited, so a plan never deletes it for one context', async () => {
+    const { adapter } = await start([
+      { key: 'SHARED', values: [{ context: 'all', value: 'x' }] },
+      { key: 'OWN', values: [{ context: 'production', value: 'y' }] },
+    ]);
+    const listed = await adapter.list(target('production'));
+    expect(listed.get('SHARED')?.inheritedFrom).toBe("Netlify's all context");
+    expect(listed.get('OWN')?.inheritedFrom).toBeUndefined();
+    expect((await adapter.list(target('all'))).get('SHARED')?.inheritedFrom).toBeUndefined();
+  });
+
+  it('setting one context of an `all` key splits it: production reads the new value, the others the old', async () => {
+    const { adapter, sandbox } = await start([{ key: 'SHARED', values: [{ context: 'all', value: 'old' }] }]);
+    expect(failed(await adapter.write(target('production'), [op('SHARED', 'new', 'update')]))).toEqual([]);
+    expect(contexts(sandbox, 'SHARED')).toEqual({
+      production: 'new',
+      'deploy-preview': 'old',
+      'branch-deploy': 'old',
+      dev: 'old',
+      'dev-server': 'old',
+    });
+    const read = await adapter.read(target('production'), 'SHARED');
+    expect(read?.kind === 'value' && read.value.reveal()).toBe('new');
+    const preview = await adapter.read(target('deploy-preview'), 'SHARED');
+    expect(preview?.kind === 'value' && preview.value.reveal()).toBe('old');
   });
 });
 

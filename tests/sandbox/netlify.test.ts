@@ -220,6 +220,46 @@ describe('Netlify sandbox: writing', () => {
     expect(netlify.inspect.env(ACCOUNT, SITE)).not.toHaveProperty('C');
   });
 
+  it('keeps `all` exclusive: one context set on an `all` key splits it; `all` set replaces every context', async () => {
+    const created = await api.post(`${env}?site_id=${SITE}`, [
+      { key: 'FLAG', values: [{ context: 'all', value: 'old' }] },
+    ]);
+    expect(created.status).toBe(201);
+    const patched = await api.patch<EnvVar>(`${env}/FLAG?site_id=${SITE}`, {
+      context: 'production',
+      value: 'new',
+    });
+    expect(patched.status).toBe(201);
+    expectConforming(netlify, 'PATCH', '/accounts/{account_id}/env/{key}', patched);
+    const byContext = () =>
+      Object.fromEntries(
+        (netlify.inspect.env(ACCOUNT, SITE).FLAG?.values ?? []).map((v) => [v.context, v.value]),
+      );
+    expect(byContext()).toEqual({
+      production: 'new',
+      'deploy-preview': 'old',
+      'branch-deploy': 'old',
+      dev: 'old',
+      'dev-server': 'old',
+    });
+    // What a production build reads (@netlify/config asks with context_name and takes the first match).
+    const forProduction = await api.get<EnvVar[]>(`${env}?site_id=${SITE}&context_name=production`);
+    expect(forProduction.body.find((v) => v.key === 'FLAG')?.values.map((v) => v.value)).toEqual(['new']);
+    await api.patch(`${env}/FLAG?site_id=${SITE}`, { context: 'all', value: 'one' });
+    expect(byContext()).toEqual({ all: 'one' });
+    const mixed = await api.post<NetlifyErrorBody>(`${env}?site_id=${SITE}`, [
+      {
+        key: 'MIXED',
+        values: [
+          { context: 'all', value: 'a' },
+          { context: 'production', value: 'p' },
+        ],
+      },
+    ]);
+    expect(mixed.status).toBe(422);
+    expect(mixed.body.message).toContain('cannot be combined');
+  });
+
   it('PATCH sets one context and leaves the others untouched', async () => {
     const before = netlify.inspect.env(ACCOUNT, SITE).API_URL?.values ?? [];
     const patched = await api.patch<EnvVar>(`${env}/API_URL?site_id=${SITE}`, {
