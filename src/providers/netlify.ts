@@ -118,6 +118,15 @@ class SiteEnv {
   }
 }
 
+/**
+ * The context already reads the wanted value from the key's `all` value (created meanwhile, e.g.
+ * by another target of the site): setting the context would split `all` for nothing.
+ */
+function readsFromAll(envVar: EnvVar, scope: NetlifyScope, op: WriteOp): boolean {
+  if (envVar.is_secret === true || op.secret || ownValue(envVar, scope)) return false;
+  return envVar.values.find((x) => x.context === 'all')?.value === op.value.reveal();
+}
+
 /** A write's answer, read only for its timestamps: the write happened even if the shape surprises. */
 function parsed<const S extends v.GenericSchema>(schema: S, data: unknown): v.InferOutput<S> | undefined {
   const result = v.safeParse(schema, data);
@@ -180,6 +189,17 @@ async function createOne(
     return parsed(EnvVars, res.data)?.find((e) => e.key === op.key);
   } catch (error) {
     if (!(error instanceof ProviderConflictError) && !/already exists/i.test(errorText(error))) throw error;
+    if (scope.context !== 'all') {
+      const res = await client.request({
+        method: 'GET',
+        path: await site.envPath(op.key),
+        query: site.query,
+        key: op.key,
+        accept: [404],
+      });
+      const current = res.status === 404 ? undefined : parsed(EnvVar, res.data);
+      if (current && readsFromAll(current, scope, op)) return current;
+    }
     return patchValue(client, site, scope, op);
   }
 }
@@ -282,10 +302,26 @@ export function createNetlifyAdapter(options: NetlifyAdapterOptions): Adapter<Ne
       const creates = ops.filter((op) => op.action === 'create');
       const existing =
         creates.length > 0 && scope.context !== 'all'
-          ? new Set((await site.list()).map((e) => e.key))
-          : new Set<string>();
+          ? new Map((await site.list()).map((e) => [e.key, e]))
+          : new Map<string, EnvVar>();
+      // A key created meanwhile in `all` with the wanted value already reads right in this context;
+      // setting this context would split the `all` value (another target of the site may own it).
+      const alreadyRead = new Set(
+        creates
+          .filter((op) => {
+            const envVar = existing.get(op.key);
+            return envVar !== undefined && readsFromAll(envVar, scope, op);
+          })
+          .map((op) => op.key),
+      );
       const toCreate = creates.filter((op) => !existing.has(op.key));
-      const toPatch = ops.filter((op) => op.action === 'update' || existing.has(op.key));
+      const toPatch = ops.filter(
+        (op) => (op.action === 'update' || existing.has(op.key)) && !alreadyRead.has(op.key),
+      );
+      const unchanged = ops
+        .filter((op) => alreadyRead.has(op.key))
+        .map((op): WriteOutcome => ({ key: op.key, ok: true, ...outcomeOf(existing.get(op.key)) }));
+      await reportAll(unchanged, progress);
       const [created, patched] = await Promise.all([
         createMany(client, site, scope, toCreate, progress),
         outcomesFor(
@@ -295,8 +331,8 @@ export function createNetlifyAdapter(options: NetlifyAdapterOptions): Adapter<Ne
           { progress },
         ),
       ]);
-      const byKey = new Map([...created, ...patched].map((o) => [o.key, o]));
-      // Every op is in exactly one of the two lists.
+      const byKey = new Map([...created, ...patched, ...unchanged].map((o) => [o.key, o]));
+      // Every op is in exactly one of the three lists.
       return ops.map((op) => byKey.get(op.key) as WriteOutcome);
     },
     async remove(target, keys, progress) {

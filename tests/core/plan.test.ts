@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { fingerprinter } from '../../src/core/fingerprint.ts';
-import type { LedgerEntry } from '../../src/core/model.ts';
+import type { LedgerEntry, Target } from '../../src/core/model.ts';
 import { DEFAULT_POLICY } from '../../src/core/model.ts';
 import { plan, reviseEntry } from '../../src/core/plan.ts';
 import { Secret } from '../../src/core/secret.ts';
 import { githubRules } from '../../src/providers/github-rules.ts';
 import { netlifyRules } from '../../src/providers/netlify-rules.ts';
 import { renderRules } from '../../src/providers/render-rules.ts';
-import { GITHUB, NETLIFY, planOne, RENDER, values, writeOnly } from './helpers.ts';
+import { PERMISSIVE_RULES } from '../../src/core/rules.ts';
+import { fingerprint, GITHUB, NETLIFY, NOW, planOne, RENDER, SOURCE, values, writeOnly } from './helpers.ts';
 
 const ledgerOf = (targetId: string, entries: Record<string, LedgerEntry>) =>
   new Map([[targetId, new Map(Object.entries(entries))]]);
@@ -287,5 +288,46 @@ describe('plan fingerprints', () => {
       targetFingerprint: a?.targetFingerprint,
     });
     expect(revised?.value).toBeUndefined();
+  });
+});
+
+describe("a site's all-context target and a one-context target in one plan", () => {
+  it('leaves to the all target the keys it keeps at the source value, and writes the rest', () => {
+    const all: Target = {
+      id: 'netlify-all',
+      provider: 'netlify',
+      scope: { siteId: 'site-1', context: 'all' },
+    };
+    const other: Target = {
+      id: 'other-site',
+      provider: 'netlify',
+      scope: { siteId: 'site-2', context: 'production' },
+    };
+    const result = plan({
+      source: SOURCE,
+      sourceValues: values({ SHARED: 'v', PROD_ONLY: 'p' }),
+      targets: [
+        { target: all, current: values({ SHARED: 'old' }), rules: PERMISSIVE_RULES },
+        { target: NETLIFY, current: values({}), rules: PERMISSIVE_RULES },
+        { target: other, current: values({}), rules: PERMISSIVE_RULES },
+      ],
+      policy: {
+        ...DEFAULT_POLICY,
+        routes: { SHARED: {}, PROD_ONLY: { targets: ['netlify', 'other-site'] } },
+      },
+      ledger: new Map(),
+      fingerprint,
+      now: NOW,
+    });
+    const [allPlan, prodPlan, otherPlan] = result.targets.map(
+      (tp) => new Map(tp.entries.map((e) => [e.key, e])),
+    );
+    expect(allPlan?.get('SHARED')?.action).toBe('update');
+    expect(prodPlan?.get('SHARED')).toMatchObject({ action: 'noop', finding: 'missing' });
+    expect(prodPlan?.get('SHARED')?.reason).toContain('left to target netlify-all');
+    expect(prodPlan?.get('SHARED')?.value).toBeUndefined();
+    expect(prodPlan?.get('PROD_ONLY')?.action).toBe('create');
+    // Another site is not affected.
+    expect(otherPlan?.get('SHARED')?.action).toBe('create');
   });
 });
