@@ -17,6 +17,11 @@ export type EnvValue = (
    * context, read by a one-context target): names that place, for the reason of a refused delete.
    */
   readonly inheritedFrom?: string;
+  /**
+   * Where the key is exposed, for targets that scope keys (Netlify: builds, functions, runtime,
+   * post-processing). Read from the target, kept in snapshots, and restored by a rollback.
+   */
+  readonly scopes?: readonly string[];
 };
 
 /** Key → value as held by one place. A `Map` so that keys like `__proto__` are plain keys. */
@@ -157,6 +162,8 @@ export interface PlanEntry {
   /** Desired value for create/update. A `Secret`: it prints as «redacted». */
   readonly value?: Secret;
   readonly secret: boolean;
+  /** Scopes the source asks for (a snapshot being restored); the target's defaults when absent. */
+  readonly scopes?: readonly string[];
   readonly sourceFingerprint?: string;
   readonly targetFingerprint?: string;
   /** Target's `updated_at` when planned: a sync refuses to apply if it moved since. */

@@ -399,7 +399,18 @@ function entryOf(
   source?: Fingerprinted,
   target?: Fingerprinted,
 ): Entry {
-  return new Entry(key, want.sourceKey, v, want.secret, have?.updatedAt, value, fingerprint, source, target);
+  return new Entry(
+    key,
+    want.sourceKey,
+    v,
+    want.secret,
+    want.value.scopes,
+    have?.updatedAt,
+    value,
+    fingerprint,
+    source,
+    target,
+  );
 }
 
 const readable = (v: EnvValue | undefined): Secret | undefined => (v?.kind === 'value' ? v.value : undefined);
@@ -423,6 +434,7 @@ class Entry implements PlanEntry {
     readonly sourceKey: string | undefined,
     verdict: Verdict,
     readonly secret: boolean,
+    readonly scopes: readonly string[] | undefined,
     readonly targetUpdatedAt: string | undefined,
     value: Secret | undefined,
     fingerprint: Fingerprinter,
@@ -459,6 +471,7 @@ class Entry implements PlanEntry {
       this.sourceKey,
       v,
       this.secret,
+      this.scopes,
       this.targetUpdatedAt,
       'value' in patch ? patch.value : this.value,
       this.#fingerprint,
@@ -477,6 +490,7 @@ class Entry implements PlanEntry {
       reason: this.reason,
       value: this.value,
       secret: this.secret,
+      ...(this.scopes ? { scopes: this.scopes } : {}),
       sourceFingerprint: this.sourceFingerprint,
       targetFingerprint: this.targetFingerprint,
       targetUpdatedAt: this.targetUpdatedAt,
@@ -511,6 +525,7 @@ function planExtra(
       undefined,
       { action, finding: 'extra', reason },
       have.kind === 'write-only',
+      undefined,
       have.updatedAt,
       undefined,
       fingerprint,

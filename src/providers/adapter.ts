@@ -20,6 +20,8 @@ export interface WriteOp {
   readonly action: 'create' | 'update';
   readonly value: Secret;
   readonly secret: boolean;
+  /** Scopes to create the key with (a restore); the provider's defaults when absent. */
+  readonly scopes?: readonly string[];
 }
 
 /** One key's outcome. A failed key never hides the others: the batch goes on. */

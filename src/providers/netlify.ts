@@ -39,6 +39,7 @@ const EnvVarValue = v.looseObject({
 const EnvVar = v.looseObject({
   key: v.string(),
   values: v.optional(v.array(EnvVarValue), []),
+  scopes: v.optional(v.nullable(v.array(v.string()))),
   is_secret: v.optional(v.nullable(v.boolean())),
   updated_at: v.optional(v.nullable(v.string())),
 });
@@ -65,11 +66,12 @@ function toEnvValue(envVar: EnvVar, scope: NetlifyScope): EnvValue | undefined {
   if (!value) return undefined;
   const updatedAt = envVar.updated_at ?? undefined;
   // A one-context target reading the `all` value cannot delete it without removing it everywhere.
+  const scopes = envVar.scopes ? { scopes: canonicalScopes(envVar.scopes) } : {};
   const inherited =
     value.context === 'all' && scope.context !== 'all' ? { inheritedFrom: "Netlify's all context" } : {};
   if (envVar.is_secret === true || typeof value.value !== 'string')
-    return { kind: 'write-only', updatedAt, ...inherited };
-  return { kind: 'value', value: new Secret(value.value), updatedAt, secret: false, ...inherited };
+    return { kind: 'write-only', updatedAt, ...inherited, ...scopes };
+  return { kind: 'value', value: new Secret(value.value), updatedAt, secret: false, ...inherited, ...scopes };
 }
 
 /** `{context}` or `{context: 'branch', context_parameter}`, for bodies. */
@@ -160,10 +162,26 @@ async function patchValue(
   return parsed(EnvVar, res.data);
 }
 
+/**
+ * Netlify answers `post_processing` and takes both spellings (the description's account routes say
+ * `post-processing`): one spelling here, so a snapshot's scopes compare and restore as they were.
+ */
+function canonicalScopes(scopes: readonly string[]): string[] {
+  return [...new Set(scopes.map((s) => (s === 'post_processing' ? 'post-processing' : s)))].sort(
+    (a, b) => ALL_SCOPES.indexOf(a as never) - ALL_SCOPES.indexOf(b as never),
+  );
+}
+
+/** A restore's scopes as they were (never post-processing for a secret); else the defaults. */
+function scopesFor(op: WriteOp): string[] {
+  const scopes = op.scopes ? canonicalScopes(op.scopes) : [...(op.secret ? SECRET_SCOPES : ALL_SCOPES)];
+  return op.secret ? scopes.filter((s) => s !== 'post-processing') : scopes;
+}
+
 function createBody(scope: NetlifyScope, op: WriteOp): Record<string, unknown> {
   return {
     key: op.key,
-    scopes: [...(op.secret ? SECRET_SCOPES : ALL_SCOPES)],
+    scopes: scopesFor(op),
     values: [{ ...contextOf(scope), value: op.value.reveal() }],
     is_secret: op.secret,
   };

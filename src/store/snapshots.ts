@@ -23,13 +23,27 @@ export interface SnapshotRecord {
   readonly target: string;
   readonly synced_at: string;
   readonly phase: SnapshotPhase;
-  /** Per key: its fingerprint (readable values), or that it is write-only, and `updated_at`. */
+  /**
+   * Per key: its fingerprint (readable values), or that it is write-only, and `updated_at`; what a
+   * faithful rollback needs besides the value: whether it is a secret (Netlify `is_secret`) and its
+   * scopes (Netlify). Snapshots written before these fields read as "secret when write-only".
+   */
   readonly variables: Readonly<
     Record<
       string,
-      { readonly fingerprint?: string; readonly write_only?: true; readonly updated_at?: string }
+      {
+        readonly fingerprint?: string;
+        readonly write_only?: true;
+        readonly updated_at?: string;
+        readonly is_secret?: boolean;
+        readonly scopes?: readonly string[];
+      }
     >
   >;
+  /** GitHub targets: the store and, for an organisation, who may use its keys, when snapshotted. */
+  readonly store?: 'secrets' | 'variables';
+  readonly visibility?: 'all' | 'private' | 'selected';
+  readonly selected_repository_ids?: readonly number[];
   /** Keys whose value the snapshot holds (encrypted), so rollback can restore them. */
   readonly restorable: readonly string[];
   readonly values: Sealed;
@@ -116,6 +130,7 @@ export function snapshotStore(
         synced_at: at.toISOString(),
         phase,
         variables,
+        ...githubPlacement(target),
         restorable: Object.keys(plain),
         values: seal(key(), JSON.stringify(plain)),
       };
@@ -158,9 +173,27 @@ function byTimeDesc(a: string, b: string): number {
 }
 
 function describe(v: EnvValue, fingerprint: Fingerprinter): SnapshotRecord['variables'][string] {
+  const common = {
+    ...(v.updatedAt ? { updated_at: v.updatedAt } : {}),
+    is_secret: v.kind === 'write-only' || v.secret === true,
+    ...(v.scopes ? { scopes: [...v.scopes] } : {}),
+  };
   return v.kind === 'value'
-    ? { fingerprint: fingerprint(v.value), ...(v.updatedAt ? { updated_at: v.updatedAt } : {}) }
-    : { write_only: true, ...(v.updatedAt ? { updated_at: v.updatedAt } : {}) };
+    ? { fingerprint: fingerprint(v.value), ...common }
+    : { write_only: true, ...common };
+}
+
+function githubPlacement(
+  target: Target,
+): Pick<SnapshotRecord, 'store' | 'visibility' | 'selected_repository_ids'> {
+  if (target.provider !== 'github') return {};
+  const scope = target.scope;
+  if (scope.kind !== 'org') return { store: target.store };
+  return {
+    store: target.store,
+    visibility: scope.visibility ?? 'private',
+    ...(scope.selectedRepositoryIds ? { selected_repository_ids: [...scope.selectedRepositoryIds] } : {}),
+  };
 }
 
 /** A snapshot as a source: its restorable values, and the write-only keys it cannot restore. */
@@ -171,10 +204,15 @@ export function snapshotState(
   const values = store.values(record);
   const state = new Map<string, EnvValue>();
   const unrestorable: string[] = [];
-  for (const name of Object.keys(record.variables)) {
+  for (const [name, meta] of Object.entries(record.variables)) {
     const value = values.get(name);
-    if (value) state.set(name, { kind: 'value', value });
-    else unrestorable.push(name);
+    if (!value) {
+      unrestorable.push(name);
+      continue;
+    }
+    // A write-only key was a secret; scopes come back exactly, never widened to the defaults.
+    const secret = meta.is_secret ?? meta.write_only === true;
+    state.set(name, { kind: 'value', value, secret, ...(meta.scopes ? { scopes: [...meta.scopes] } : {}) });
   }
   return { values: state, unrestorable };
 }

@@ -182,7 +182,13 @@ async function applyTarget(
   const ops: WriteOp[] = [];
   for (const e of entries) {
     if ((e.action === 'create' || e.action === 'update') && e.value && !earlier.has(e.key))
-      ops.push({ key: e.key, action: e.action, value: e.value, secret: e.secret });
+      ops.push({
+        key: e.key,
+        action: e.action,
+        value: e.value,
+        secret: e.secret,
+        ...(e.scopes ? { scopes: e.scopes } : {}),
+      });
   }
   const deletes = entries.filter((e) => e.action === 'delete' && !earlier.has(e.key)).map((e) => e.key);
   const writeOutcomes =

@@ -74,6 +74,75 @@ describe('rollback on the providers', () => {
     );
   });
 
+  it('brings a deleted Netlify key back with its own scopes and as the secret it was', async () => {
+    const { netlify } = session.sandbox;
+    const site = { account: DEMO.netlifyAccountId, site: DEMO.netlifySiteId };
+    netlify.inspect.setEnvVar(site.account, {
+      key: 'BUILD_ONLY',
+      site_id: site.site,
+      scopes: ['builds'],
+      values: [{ context: 'production', value: 'b' }],
+    });
+    netlify.inspect.setEnvVar(site.account, {
+      key: 'PROD_SECRET',
+      site_id: site.site,
+      is_secret: true,
+      scopes: ['functions', 'runtime'],
+      values: [{ context: 'production', value: CANARY }],
+    });
+    const { project, ctx } = await context(
+      'source: manifest\nseed: seed.env\ntargets:\n  netlify: { provider: netlify, context: production }\npolicy:\n  exclude: [API_TOKEN]\n  deletions: all\n',
+    );
+    const synced = await executeSync(ctx, await planRun(ctx, { project }), {
+      dryRun: false,
+      actor: 't',
+      action: 'sync',
+    });
+    const env = () => netlify.inspect.env(site.account, site.site);
+    expect(env()).not.toHaveProperty('BUILD_ONLY');
+    expect(env()).not.toHaveProperty('PROD_SECRET');
+    // The secret's value is known to the snapshot only because EnvSync could not read it: not restorable.
+    const planned = await planRollback(ctx, project, 'netlify', synced.snapshots['netlify']?.before ?? '');
+    expect(planned.unrestorable).toEqual(['PROD_SECRET']);
+    const rolled = await executeSync(ctx, planned, { dryRun: false, actor: 't', action: 'rollback' });
+    expect(rolled.targets[0]?.failed).toEqual([]);
+    expect(env()['BUILD_ONLY']).toMatchObject({ scopes: ['builds'], is_secret: false });
+    const record = await ctx.records.snapshots.get(synced.snapshots['netlify']?.before ?? '');
+    expect(record.variables['BUILD_ONLY']).toMatchObject({ scopes: ['builds'], is_secret: false });
+    expect(record.variables['PROD_SECRET']).toMatchObject({
+      scopes: ['functions', 'runtime'],
+      is_secret: true,
+    });
+  });
+
+  it('restores a Netlify secret EnvSync wrote as a secret, with its scopes', async () => {
+    const { netlify } = session.sandbox;
+    const { project, ctx } = await context(
+      'source: manifest\nseed: seed.env\ntargets:\n  netlify: { provider: netlify, context: production }\nkeys:\n  API_TOKEN: { secret: true }\npolicy:\n  include: [API_TOKEN]\n  deletions: all\n',
+    );
+    const first = await executeSync(ctx, await planRun(ctx, { project }), {
+      dryRun: false,
+      actor: 't',
+      action: 'sync',
+    });
+    expect(first.ok).toBe(true);
+    const env = () => netlify.inspect.env(DEMO.netlifyAccountId, DEMO.netlifySiteId);
+    expect(env()['API_TOKEN']).toMatchObject({ is_secret: true });
+    const scopesWritten = env()['API_TOKEN']?.scopes;
+    // Deleted by hand; the post-sync snapshot holds the value EnvSync wrote, and that it is a secret.
+    netlify.inspect.deleteEnvVar(DEMO.netlifyAccountId, 'API_TOKEN', DEMO.netlifySiteId);
+    const planned = await planRollback(ctx, project, 'netlify', first.snapshots['netlify']?.after ?? '');
+    expect(planned.plan.targets[0]?.entries.find((e) => e.key === 'API_TOKEN')).toMatchObject({
+      action: 'create',
+      secret: true,
+    });
+    const rolled = await executeSync(ctx, planned, { dryRun: false, actor: 't', action: 'rollback' });
+    expect(rolled.targets[0]?.failed).toEqual([]);
+    expect(env()['API_TOKEN']).toMatchObject({ is_secret: true, scopes: scopesWritten });
+    expect(env()['API_TOKEN']?.values.map((v) => v.value)).toEqual([CANARY]);
+    for (const { file, text } of await rawFiles(blobs.directory)) expect(text, file).not.toContain(CANARY);
+  });
+
   it('re-writes GitHub secrets only from a snapshot that holds their values, and names the rest', async () => {
     session.sandbox.render.inspect.setEnvVar(DEMO.renderServiceId, 'API_TOKEN', CANARY);
     const { project, ctx } = await context(
