@@ -153,6 +153,9 @@ describe('rollback on the providers', () => {
       actor: 't',
       action: 'sync',
     });
+    const snapshot = await ctx.records.snapshots.get(first.snapshots['gh']?.before ?? '');
+    expect(snapshot).toMatchObject({ provider: 'github', store: 'secrets' });
+    expect(snapshot.variables['DEPLOY_HOOK_TOKEN']).toMatchObject({ write_only: true, is_secret: true });
     // The pre-sync snapshot knows DEPLOY_HOOK_TOKEN (set by hand) only as write-only: unrestorable.
     const toBefore = await planRollback(ctx, project, 'gh', first.snapshots['gh']?.before ?? '');
     expect(toBefore.unrestorable).toEqual(['DEPLOY_HOOK_TOKEN']);
