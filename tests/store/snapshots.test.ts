@@ -54,7 +54,7 @@ describe('snapshots', () => {
       phase: 'before',
       restorable: ['API_URL', 'TOKEN'],
     });
-    expect(a.variables['GH_SECRET']).toEqual({ write_only: true, updated_at: '2026-01-01T00:00:00Z' });
+    expect(a.variables['GH_SECRET']).toEqual({ write_only: true, is_secret: true, updated_at: '2026-01-01T00:00:00Z' });
     expect(b.restorable).toEqual(['API_URL', 'GH_SECRET', 'TOKEN']);
     const listed = await snapshots.list({ target: 'render' });
     expect(listed.items.map((r) => r.id)).toEqual([b.id, a.id]);
