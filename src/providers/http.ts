@@ -12,6 +12,7 @@ import type { Clock, Pacer } from './pacer.ts';
 import { systemClock } from './pacer.ts';
 import {
   GITHUB_SECONDARY_MIN_WAIT_MS,
+  announcedBudget,
   backoffDelayMs,
   classifyNetworkError,
   isIdempotentMethod,
@@ -133,6 +134,7 @@ export async function fetchWithRetry(
       release?.();
     }
     noteExhaustedBudget(headers, options, clock, timeScale);
+    options.pacer?.observe(isWrite, announcedBudget(headers, options.resetHeader, clock.now()));
 
     let delay: number | undefined;
     if (isRateLimitResponse(status, headers, rateLimitMessage(status, bodyText))) {

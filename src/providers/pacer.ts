@@ -1,7 +1,8 @@
 /**
- * Keeps requests inside a provider's published budgets (GitHub: 80 content-creating requests a
- * minute and 500 an hour; Render: 30 writes a minute; Netlify: 500 requests a minute) so a large
- * sync never meets a 403/429 in the first place, and caps how many requests are in flight.
+ * Keeps requests inside a provider's budgets (GitHub: 80 content-creating requests a minute and
+ * 500 an hour; Render: 30 writes a minute documented; Netlify: 500 requests a minute) so a large
+ * sync never meets a 403/429 in the first place, and caps how many requests are in flight. Budgets
+ * a provider announces in its rate-limit headers follow what it announces (`observe`).
  *
  * A sliding-window log per budget: a request occupies its slot from the moment it is admitted
  * until `windowMs` after it COMPLETES. The provider counts a request when it arrives, which is
@@ -28,6 +29,12 @@ export interface PaceBudget {
   readonly limit: number;
   /** Window length in provider time (before `timeScale`). */
   readonly windowMs: number;
+  /**
+   * The provider announces this budget in its rate-limit headers (limit, remaining, reset) on the
+   * answers to requests it counts: `limit` is where pacing starts (the documented number), and the
+   * announced numbers replace it as they arrive.
+   */
+  readonly announced?: boolean;
 }
 
 export interface PacerOptions {
@@ -50,7 +57,19 @@ interface Slot {
 interface Window {
   readonly budget: PaceBudget;
   readonly realWindowMs: number;
+  /** The budget's limit, or the provider's announced one. */
+  limit: number;
+  /** What the provider last said is left, and when (real ms) its window resets. */
+  announced?: { remaining: number; resetAt: number };
   slots: Slot[];
+}
+
+/** What a response says of the budget that counted it (see `announcedBudget`). */
+export interface BudgetAnnouncement {
+  readonly limit?: number;
+  readonly remaining?: number;
+  /** Provider ms until the window resets (scaled by `timeScale` here). */
+  readonly resetMs?: number;
 }
 
 /** Releases the slot taken by `acquire`; call it once the response has been read. */
@@ -61,6 +80,7 @@ export class Pacer {
   readonly #concurrency: number;
   readonly #writeConcurrency: number;
   readonly #clock: Clock;
+  readonly #timeScale: number;
   #inFlight = 0;
   #writesInFlight = 0;
   #pausedUntil = 0;
@@ -77,11 +97,37 @@ export class Pacer {
       Math.min(this.#concurrency, options.writeConcurrency ?? this.#concurrency),
     );
     this.#clock = options.clock ?? systemClock;
+    this.#timeScale = timeScale;
     this.#windows = options.budgets.map((budget) => {
       if (!(budget.limit >= 1) || !(budget.windowMs > 0))
         throw new RangeError('a pacing budget needs limit ≥ 1 and windowMs > 0');
-      return { budget, realWindowMs: budget.windowMs * timeScale, slots: [] };
+      return { budget, realWindowMs: budget.windowMs * timeScale, limit: budget.limit, slots: [] };
     });
+  }
+
+  /**
+   * Adopts what the provider announced on the answer to a request of this class: its limit for
+   * the budgets it announces, and how many requests are left until its window resets (less the
+   * ones of the class still in flight, which it has not counted yet, or not answered for).
+   */
+  observe(isWrite: boolean, announcement: BudgetAnnouncement): void {
+    const now = this.#clock.now();
+    for (const window of this.#applicable(isWrite)) {
+      if (!window.budget.announced) continue;
+      if (announcement.limit !== undefined && announcement.limit >= 1) window.limit = announcement.limit;
+      if (announcement.remaining !== undefined && announcement.resetMs !== undefined) {
+        const inFlight = window.slots.filter((s) => s.doneAt === Infinity).length;
+        window.announced = {
+          remaining: announcement.remaining - inFlight,
+          resetAt: now + announcement.resetMs * this.#timeScale,
+        };
+      }
+    }
+  }
+
+  /** The limit each budget paces to now (the announced one once a response said so). */
+  get limits(): number[] {
+    return this.#windows.map((w) => w.limit);
   }
 
   /** Waits for a slot in every budget that applies and for a free concurrency slot. */
@@ -130,7 +176,10 @@ export class Pacer {
       break;
     }
     const slot: Slot = { doneAt: Infinity };
-    for (const window of this.#applicable(isWrite)) window.slots.push(slot);
+    for (const window of this.#applicable(isWrite)) {
+      window.slots.push(slot);
+      if (window.announced) window.announced.remaining -= 1;
+    }
     this.#inFlight += 1;
     if (isWrite) this.#writesInFlight += 1;
     let released = false;
@@ -159,7 +208,11 @@ export class Pacer {
       window.slots = window.slots.filter(
         (s) => s.doneAt === Infinity || s.doneAt + window.realWindowMs > now,
       );
-      const excess = window.slots.length - window.budget.limit + 1;
+      // The provider's own count wins while its window lasts: nothing left means wait for the reset.
+      const announced = window.announced;
+      if (announced && announced.resetAt <= now) window.announced = undefined;
+      else if (announced && announced.remaining <= 0) longest = Math.max(longest, announced.resetAt - now);
+      const excess = window.slots.length - window.limit + 1;
       if (excess <= 0) continue;
       // The `excess`-th slot to expire frees the room we need; in-flight slots expire last.
       const expiries = window.slots.map((s) => s.doneAt + window.realWindowMs).sort((a, b) => a - b);
@@ -173,13 +226,19 @@ export class Pacer {
 
 /** A budget set per provider, from the contracts. */
 export const GITHUB_BUDGETS: readonly PaceBudget[] = [
+  // Content-creating requests: secondary limits, never announced in headers.
   { applies: 'writes', limit: 80, windowMs: 60_000 },
   { applies: 'writes', limit: 500, windowMs: 3_600_000 },
   // With 80 writes at 5 points each, 500 reads keep us within 900 points a minute.
   { applies: 'reads', limit: 500, windowMs: 60_000 },
+  // The primary budget (5,000 an hour for a token), announced in X-RateLimit-* on every answer.
+  { applies: 'all', limit: 5_000, windowMs: 3_600_000, announced: true },
 ];
+/** Render's docs say 30 writes a minute; its answers announce the token's real budget (100 seen). */
 export const RENDER_BUDGETS: readonly PaceBudget[] = [
-  { applies: 'writes', limit: 30, windowMs: 60_000 },
-  { applies: 'reads', limit: 400, windowMs: 60_000 },
+  { applies: 'writes', limit: 30, windowMs: 60_000, announced: true },
+  { applies: 'reads', limit: 400, windowMs: 60_000, announced: true },
 ];
-export const NETLIFY_BUDGETS: readonly PaceBudget[] = [{ applies: 'all', limit: 500, windowMs: 60_000 }];
+export const NETLIFY_BUDGETS: readonly PaceBudget[] = [
+  { applies: 'all', limit: 500, windowMs: 60_000, announced: true },
+];

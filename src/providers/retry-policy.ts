@@ -17,22 +17,27 @@ export interface ResetHeaderStyle {
   readonly kind: 'epoch-seconds' | 'delta-seconds';
   /** Header with the requests left in the window; the reset is honoured only when it is `0`. */
   readonly remainingHeader: string;
+  /** Header with the window's size, as the provider announces it for this token. */
+  readonly limitHeader: string;
 }
 
 export const GITHUB_RESET: ResetHeaderStyle = {
   header: 'x-ratelimit-reset',
   kind: 'epoch-seconds',
   remainingHeader: 'x-ratelimit-remaining',
+  limitHeader: 'x-ratelimit-limit',
 };
 export const RENDER_RESET: ResetHeaderStyle = {
   header: 'ratelimit-reset',
   kind: 'delta-seconds',
   remainingHeader: 'ratelimit-remaining',
+  limitHeader: 'ratelimit-limit',
 };
 export const NETLIFY_RESET: ResetHeaderStyle = {
   header: 'x-ratelimit-reset',
   kind: 'epoch-seconds',
   remainingHeader: 'x-ratelimit-remaining',
+  limitHeader: 'x-ratelimit-limit',
 };
 
 /** Exponential backoff with full jitter: a random wait in [0, min(cap, base·2^attempt)). */
@@ -71,6 +76,30 @@ export function resetWaitMs(
   const seconds = Number(raw);
   if (style.kind === 'delta-seconds') return seconds * 1000;
   return Math.max(0, seconds * 1000 - nowMs) + EPOCH_RESET_MARGIN_MS;
+}
+
+/** A budget as a response announces it: any part may be missing or unreadable. */
+export interface AnnouncedBudget {
+  readonly limit?: number;
+  readonly remaining?: number;
+  /** Logical ms until the window resets. */
+  readonly resetMs?: number;
+}
+
+/** Reads `limit`, `remaining` and the reset from a response's rate-limit headers. */
+export function announcedBudget(headers: Headers, style: ResetHeaderStyle, nowMs: number): AnnouncedBudget {
+  const count = (name: string): number | undefined => {
+    const raw = headers.get(name)?.trim();
+    return raw && /^\d{1,9}$/.test(raw) ? Number(raw) : undefined;
+  };
+  const limit = count(style.limitHeader);
+  const remaining = count(style.remainingHeader);
+  const resetMs = resetWaitMs(headers, style, nowMs, { requireExhausted: false });
+  return {
+    ...(limit !== undefined && limit >= 1 ? { limit } : {}),
+    ...(remaining !== undefined ? { remaining } : {}),
+    ...(resetMs !== undefined ? { resetMs } : {}),
+  };
 }
 
 /** GitHub's advice when a secondary limit gives no header: wait at least a minute. */

@@ -226,6 +226,7 @@ describe('netlify secrets and accounts', () => {
     expect((await adapter.list(target('production'))).get('TOKEN')).toEqual({
       kind: 'write-only',
       updatedAt: expect.any(String) as string,
+      scopes: ['builds', 'functions', 'runtime'],
     });
   });
 

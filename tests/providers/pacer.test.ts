@@ -128,3 +128,41 @@ describe('Pacer', () => {
     expect(() => new Pacer({ budgets: [], timeScale: 0 })).toThrow(RangeError);
   });
 });
+
+describe('Pacer: announced budgets', () => {
+  const announced: PaceBudget = { applies: 'writes', limit: 30, windowMs: 60_000, announced: true };
+
+  it('starts from the documented limit and adopts the one the provider announces', async () => {
+    const clock = fakeClock();
+    const pacer = new Pacer({ budgets: [announced], clock, concurrency: 1 });
+    expect(pacer.limits).toEqual([30]);
+    pacer.observe(true, { limit: 100 });
+    expect(pacer.limits).toEqual([100]);
+    const times = await admitAll(pacer, clock, 150);
+    expect(busiestWindow(times, 60_000)).toBe(100);
+    // A budget the provider does not announce keeps its number.
+    const fixed = new Pacer({ budgets: [{ ...announced, announced: false }], clock });
+    fixed.observe(true, { limit: 100 });
+    expect(fixed.limits).toEqual([30]);
+  });
+
+  it('waits for the reset when the provider says nothing is left, whatever its own count says', async () => {
+    const clock = fakeClock(1_000);
+    const pacer = new Pacer({ budgets: [announced], clock, concurrency: 1 });
+    pacer.observe(true, { limit: 100, remaining: 2, resetMs: 10_000 });
+    const times = await admitAll(pacer, clock, 3);
+    expect(times).toEqual([1_000, 1_000, 11_000]);
+    // Reads are another class: not held by the writes' window.
+    expect(await admitAll(pacer, clock, 1, false)).toEqual([11_000]);
+  });
+
+  it('counts requests still in flight against what the provider says is left', async () => {
+    const clock = fakeClock();
+    const pacer = new Pacer({ budgets: [announced], clock, concurrency: 4 });
+    const held = [await pacer.acquire(true), await pacer.acquire(true)];
+    pacer.observe(true, { remaining: 2, resetMs: 5_000 });
+    const release = await pacer.acquire(true);
+    expect(clock.now()).toBe(5_000);
+    for (const r of [...held, release]) r();
+  });
+});

@@ -62,16 +62,17 @@ describe('render', () => {
     expect(started.endpoint.log.count('POST', '/services/{serviceId}/deploys')).toBe(1);
   });
 
-  it('paces writes to 30 a minute (time-scaled)', async () => {
+  it('paces writes to the budget Render announces (100 a minute, not the documented 30), never a 429', async () => {
     started = await renderService.start();
-    const ops = Array.from({ length: 45 }, (_, i) => op(`K${i}`, `v${i}`));
+    const ops = Array.from({ length: 150 }, (_, i) => op(`K${i}`, `v${i}`));
     const outcomes = await started.adapter.write(started.target, ops);
     expect(outcomes.every((o) => o.ok)).toBe(true);
     const writes = started.endpoint.log.entries.filter((e) => e.method === 'PUT').map((e) => e.at);
     const minute = 60_000 * TIME_SCALE;
-    expect(
-      Math.max(...writes.map((s) => writes.filter((t) => t >= s && t < s + minute).length)),
-    ).toBeLessThanOrEqual(30);
+    const busiest = Math.max(...writes.map((s) => writes.filter((t) => t >= s && t < s + minute).length));
+    expect(busiest).toBeLessThanOrEqual(100);
+    // More than the documented 30 went in one minute: the announced budget was adopted.
+    expect(busiest).toBeGreaterThan(30);
     expect(started.endpoint.log.entries.filter((e) => e.status === 429)).toEqual([]);
   });
 });

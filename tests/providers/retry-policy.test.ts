@@ -4,6 +4,7 @@ import {
   GITHUB_RESET,
   NETLIFY_RESET,
   RENDER_RESET,
+  announcedBudget,
   backoffDelayMs,
   classifyNetworkError,
   isIdempotentMethod,
@@ -153,5 +154,32 @@ describe('methods', () => {
   it('counts everything but reads as a write', () => {
     expect(isWriteMethod('GET')).toBe(false);
     expect(['POST', 'PUT', 'PATCH', 'DELETE'].every(isWriteMethod)).toBe(true);
+  });
+});
+
+describe('announcedBudget', () => {
+  it("reads Render's delta reset and GitHub's epoch reset, and ignores what it cannot read", () => {
+    const render = new Headers({
+      'Ratelimit-Limit': '100',
+      'Ratelimit-Remaining': '97',
+      'Ratelimit-Reset': '42',
+    });
+    expect(announcedBudget(render, RENDER_RESET, 0)).toEqual({ limit: 100, remaining: 97, resetMs: 42_000 });
+    const github = new Headers({
+      'X-RateLimit-Limit': '5000',
+      'X-RateLimit-Remaining': '0',
+      'X-RateLimit-Reset': '100',
+    });
+    expect(announcedBudget(github, GITHUB_RESET, 40_000)).toEqual({
+      limit: 5000,
+      remaining: 0,
+      resetMs: 60_000 + EPOCH_RESET_MARGIN_MS,
+    });
+    const junk = new Headers({
+      'Ratelimit-Limit': '0',
+      'Ratelimit-Remaining': '-1',
+      'Ratelimit-Reset': 'soon',
+    });
+    expect(announcedBudget(junk, RENDER_RESET, 0)).toEqual({});
   });
 });
