@@ -1,6 +1,6 @@
 /** `npm run bench`: runs every benchmark section, prints the tables and rewrites docs/BENCHMARKS.md. */
 import { fileURLToPath } from 'node:url';
-import { benchBaselines, benchRateBound } from './baselines.bench.ts';
+import { benchBaselines, benchRateBound, benchRenderAnnounced } from './baselines.bench.ts';
 import { benchFunctions } from './functions.bench.ts';
 import { benchPage } from './page.bench.ts';
 import { benchPlan } from './plan.bench.ts';
@@ -13,6 +13,7 @@ const sections = [
   await benchApiCalls(),
   await benchBaselines(),
   await benchRateBound(),
+  await benchRenderAnnounced(),
   await benchDriftLatency(),
   await benchSealing(),
   await benchAuditVerify(),

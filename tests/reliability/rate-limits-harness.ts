@@ -15,6 +15,7 @@ import { DEFAULT_POLICY } from '../../src/core/model.ts';
 import type { EnvValue, Target } from '../../src/core/model.ts';
 import { Secret } from '../../src/core/secret.ts';
 import { createAdapters } from '../../src/providers/index.ts';
+import { RENDER_BUDGETS } from '../../src/providers/pacer.ts';
 import { startSandbox } from '../../src/sandbox/index.ts';
 import type { RequestLogEntry, SandboxFixture } from '../../src/sandbox/index.ts';
 import { applyPlan, planRun } from '../../src/sync/run.ts';
@@ -140,11 +141,17 @@ export async function runCase(
   options: {
     keys: number;
     timeScale: number;
-    /** `reactive`: no pacing, only retry-on-429 (what throttling plugins do); for the benchmark. */
-    pacing?: 'envsync' | 'reactive';
+    /**
+     * `reactive`: no pacing, only retry-on-429 (what throttling plugins do); `documented`: the
+     * documented budgets only, ignoring what the provider announces. For the benchmark.
+     */
+    pacing?: 'envsync' | 'reactive' | 'documented';
+    /** Render's write budget as the sandbox enforces and announces it. @default 30 (the README) */
+    renderWritesPerMinute?: number;
   },
 ): Promise<CaseFigures> {
   const { timeScale } = options;
+  const renderWrites = options.renderWritesPerMinute ?? 30;
   const provider = kind.startsWith('github') ? 'github' : kind === 'render' ? 'render' : 'netlify';
   const sandbox = await startSandbox({
     providers: [provider],
@@ -152,7 +159,7 @@ export async function runCase(
     timeScale,
     github: { tokens: [TOKENS.github] },
     // The sandbox defaults to the 100 a minute Render's recorded headers show; the README says 30.
-    render: { tokens: [TOKENS.render], limits: { writesPerMinute: 30 } },
+    render: { tokens: [TOKENS.render], limits: { writesPerMinute: renderWrites } },
     netlify: { tokens: [TOKENS.netlify] },
   });
   const endpoint =
@@ -162,7 +169,9 @@ export async function runCase(
       timeScale,
       ...(options.pacing === 'reactive'
         ? { budgets: [{ applies: 'all' as const, limit: 1_000_000, windowMs: MINUTE }] }
-        : {}),
+        : options.pacing === 'documented' && provider === 'render'
+          ? { budgets: RENDER_BUDGETS.map((b) => ({ ...b, announced: false })) }
+          : {}),
       github: { baseUrl: sandbox.github?.url ?? 'http://127.0.0.1:9', token: TOKENS.github },
       render: { baseUrl: sandbox.render?.url ?? 'http://127.0.0.1:9', token: TOKENS.render },
       netlify: { baseUrl: sandbox.netlify?.url ?? 'http://127.0.0.1:9', token: TOKENS.netlify },
@@ -181,7 +190,7 @@ export async function runCase(
     const ended = Date.now();
 
     const log: readonly RequestLogEntry[] = endpoint.log.entries;
-    const budget = BUDGET[kind];
+    const budget = kind === 'render' ? { ...BUDGET.render, limit: renderWrites } : BUDGET[kind];
     const counted = log.filter((e) => budget.counts === 'all' || !['GET', 'HEAD'].includes(e.method));
     const first = Math.min(...counted.map((e) => e.at));
     const last = Math.max(...counted.map((e) => e.at));
