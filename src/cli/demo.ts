@@ -49,7 +49,7 @@ export async function runDemo(
     );
     if (audit === 2 || plan === 2) return 2;
     if (!options.once) {
-      io.stdout('Running. Ctrl-C to stop.\n');
+      io.stdout('Ready. Ctrl-C stops everything.\n');
       await untilStopped();
     }
     return 0;
