@@ -2,6 +2,7 @@
  * JSON in and out for the HTTP API: every answer is JSON, every error names what is wrong, and no
  * answer ever carries a stack trace or a value.
  */
+import { dict } from '../core/names.ts';
 import * as v from 'valibot';
 
 export interface ApiIssue {
@@ -115,9 +116,9 @@ function tooLarge(): ApiError {
 
 /** Query parameters as a plain object; a repeated parameter is an error rather than silently merged. */
 export function queryOf(url: URL): Record<string, string> {
-  const query: Record<string, string> = {};
+  const query = dict<string>();
   for (const [key, value] of url.searchParams) {
-    if (key in query)
+    if (Object.hasOwn(query, key))
       throw new ApiError(
         400,
         'invalid_request',

@@ -9,10 +9,11 @@ import * as v from 'valibot';
 
 export type Permission = 'reports' | 'audit' | 'plan' | 'write';
 
-const ROLE_PERMISSIONS: Readonly<Record<string, readonly Permission[]>> = {
-  admiral: ['reports', 'audit', 'plan', 'write'],
-  architect: ['reports', 'audit', 'plan'],
-};
+/** A Map: a role named `constructor` or `toString` is just another reader. */
+const ROLE_PERMISSIONS: ReadonlyMap<string, readonly Permission[]> = new Map([
+  ['admiral', ['reports', 'audit', 'plan', 'write']],
+  ['architect', ['reports', 'audit', 'plan']],
+]);
 const READER: readonly Permission[] = ['reports'];
 
 export interface Caller {
@@ -100,7 +101,7 @@ export function authenticate(
 }
 
 export function permissionsOf(role: string): readonly Permission[] {
-  return ROLE_PERMISSIONS[role] ?? READER;
+  return ROLE_PERMISSIONS.get(role) ?? READER;
 }
 
 export function may(caller: Caller, permission: Permission): boolean {

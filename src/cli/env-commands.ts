@@ -1,4 +1,5 @@
 /** `genesisctl env audit|verify|plan|sync|heal|rollback|export|history`. */
+import { dict } from '../core/names.ts';
 import { randomUUID } from 'node:crypto';
 import { chmod, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -265,7 +266,7 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
         const target = usableTarget(s, opts.target);
         const values = await adapterFor(s.ctx.adapters, target).list(target);
         const source = opts.source ?? opts.from ?? s.project.sourceId;
-        const variables: Record<string, string> = {};
+        const variables = dict<string>();
         for (const [key, v] of [...values].sort(([a], [b]) => (a < b ? -1 : 1))) {
           variables[key] =
             v.kind === 'write-only'

@@ -2,6 +2,7 @@
  * The plan engine: given what the source says and what each target holds, decide per key what to
  * do and why. Pure: no I/O, no provider knowledge beyond the `TargetRules` passed in.
  */
+import { nameHazard, own } from './names.ts';
 import type { Fingerprinter } from './fingerprint.ts';
 import { keySelected } from './filter.ts';
 import type {
@@ -132,7 +133,7 @@ function keysAsTheyAre(
   target: Target,
   normalize: ((key: string) => string) | undefined,
 ): boolean {
-  if (shared.routed || shared.policy.rename[target.id]) return false;
+  if (shared.routed || own(shared.policy.rename, target.id)) return false;
   if (!normalize) return true;
   let same = shared.normalizedBy.get(normalize);
   if (same === undefined) {
@@ -164,7 +165,7 @@ function planTarget(
   ledger: ReadonlyMap<string, LedgerEntry>,
 ): TargetPlan {
   const { policy, fingerprint, selected, routed } = shared;
-  const rename = policy.rename[target.id];
+  const rename = own(policy.rename, target.id);
   const normalize = rules.normalizeKey;
 
   // The target's keys, normalised as the provider compares them (a copy only when that changes one).
@@ -294,7 +295,7 @@ function planKey(
     );
   }
   const value = want.value.value;
-  const invalid = rules.checkKey(key) ?? rules.checkValue(value, want.secret);
+  const invalid = nameHazard(key) ?? rules.checkKey(key) ?? rules.checkValue(value, want.secret);
   if (invalid)
     return entryOf(
       key,
@@ -532,6 +533,8 @@ function planExtra(
       undefined,
       readable(have),
     );
+  const hazard = nameHazard(key);
+  if (hazard) return entry('skip', `not in source, and ${hazard}`);
   const remove = (reason: string) =>
     have.inheritedFrom === undefined
       ? entry('delete', reason)

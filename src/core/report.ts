@@ -4,6 +4,7 @@
  */
 import type { Action, Finding, Plan, PlanEntry, TargetPlan } from './model.ts';
 import { targetLabel } from './model.ts';
+import { dict } from './names.ts';
 
 export interface TargetDrift {
   readonly id: string;
@@ -62,8 +63,9 @@ export function targetDrift(targetPlan: TargetPlan): TargetDrift {
 
 export function driftReport(plan: Plan): DriftReport {
   const targets = plan.targets.map(targetDrift);
-  const lists: Record<string, string[]> = {};
-  const conflicts: Record<string, Record<string, string>> = {};
+  // Keyed by names from outside (keys, target ids): no prototype to write through.
+  const lists = dict<string[]>();
+  const conflicts = dict<Record<string, string>>();
   const sourceId = plan.source.id;
   const sourceKeys = new Set<string>();
   const driftedSourceKeys = new Set<string>();
@@ -81,7 +83,12 @@ export function driftReport(plan: Plan): DriftReport {
       }
       if (entry.finding !== 'conflict' && entry.finding !== 'drifted') continue;
       const name = entry.sourceKey ?? entry.key;
-      const row = (conflicts[name] ??= { [sourceId]: entry.sourceFingerprint ?? 'write-only' });
+      let row = conflicts[name];
+      if (row === undefined) {
+        row = dict<string>();
+        row[sourceId] = entry.sourceFingerprint ?? 'write-only';
+        conflicts[name] = row;
+      }
       row[drift.id] =
         entry.finding === 'drifted' ? 'changed outside EnvSync' : (entry.targetFingerprint ?? 'write-only');
     }

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Store } from '@netlify/blobs';
 import type { Fingerprinter } from '../core/fingerprint.ts';
 import type { EnvMap, EnvValue, Target } from '../core/model.ts';
+import { dict } from '../core/names.ts';
 import { Secret } from '../core/secret.ts';
 import { getJson, listKeys, timeKey } from './blobs.ts';
 import { open, seal } from './encryption.ts';
@@ -114,8 +115,8 @@ export function snapshotStore(
     async save({ target, source, correlationId, phase, state, known }) {
       const at = now();
       const id = `${target.id}.${timeKey(at)}.${runTag(correlationId, phase)}`;
-      const variables: Record<string, SnapshotRecord['variables'][string]> = {};
-      const plain: Record<string, string> = {};
+      const variables = dict<SnapshotRecord['variables'][string]>();
+      const plain = dict<string>();
       for (const [name, v] of [...state].sort(([a], [b]) => (a < b ? -1 : 1))) {
         variables[name] = describe(v, fingerprint);
         const value = v.kind === 'value' ? v.value : known?.get(name);
