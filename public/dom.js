@@ -57,7 +57,10 @@ export function fmtDuration(ms) {
 }
 
 const TRIGGERS = { schedule: 'schedule', webhook: 'Render deploy', manual: 'manual', sync: 'sync' };
-export const triggerName = (t) => (t ? (TRIGGERS[t] ?? t) : '—');
+/** A record's own entry, never an inherited property (names from records may be `constructor`). */
+const own = (record, key) => (Object.hasOwn(record, key) ? record[key] : undefined);
+
+export const triggerName = (t) => (t ? (own(TRIGGERS, t) ?? t) : '—');
 
 const STATUS = {
   drift: ['Drifted', '✕'],
@@ -66,8 +69,9 @@ const STATUS = {
 };
 /** A status pill: colour plus a symbol and a word, so colour is never the only signal. */
 export function statusPill(status) {
-  const [word, symbol] = STATUS[status] ?? STATUS.unknown;
-  return h('span', { class: `pill pill-${status}` }, h('span', { 'aria-hidden': 'true' }, symbol), ' ', word);
+  const known = own(STATUS, status) !== undefined;
+  const [word, symbol] = known ? STATUS[status] : STATUS.unknown;
+  return h('span', { class: `pill pill-${known ? status : 'unknown'}` }, h('span', { 'aria-hidden': 'true' }, symbol), ' ', word);
 }
 
 /** A block saying what is happening and what to do: loading, empty or error. */
