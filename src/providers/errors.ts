@@ -12,8 +12,17 @@ export interface ProviderErrorDetails {
   readonly requestId?: string;
   /** The variable the request was about, when it was about one. */
   readonly key?: string;
+  /** What the provider's text blamed, when its text is withheld (see `refusalOf`). */
+  readonly refusal?: Refusal;
   readonly cause?: unknown;
 }
+
+/**
+ * What a refusal was about, read from the provider's text by pattern. When the request carried a
+ * value the text itself is never kept (a provider may quote the value trimmed, cut, escaped or
+ * encoded, past any scrubber); this word is all that survives of it.
+ */
+export type Refusal = 'name' | 'public-key' | 'exists' | 'value';
 
 export class ProviderError extends Error {
   override name = 'ProviderError';
@@ -21,6 +30,7 @@ export class ProviderError extends Error {
   readonly status: number | undefined;
   readonly requestId: string | undefined;
   readonly key: string | undefined;
+  readonly refusal: Refusal | undefined;
 
   constructor(message: string, details: ProviderErrorDetails) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -28,6 +38,7 @@ export class ProviderError extends Error {
     this.status = details.status;
     this.requestId = details.requestId;
     this.key = details.key;
+    this.refusal = details.refusal;
   }
 }
 
@@ -159,16 +170,50 @@ const STATUS_HINTS: Readonly<Record<number, string>> = {
   404: 'check the ids in the manifest and that the token can see them',
 };
 
-/** Turns a non-2xx response into the named error for its status. */
+/** What a provider's refusal text blames, by pattern; never the text itself. */
+export function refusalOf(text: string | undefined): Refusal | undefined {
+  if (!text) return undefined;
+  if (/names? (can|may) only|invalid (key|name)|name is (invalid|reserved)/i.test(text)) return 'name';
+  if (/\bkey_id\b|public key|encrypt/i.test(text)) return 'public-key';
+  if (/already exists/i.test(text)) return 'exists';
+  if (/\bvalue\b/i.test(text)) return 'value';
+  return undefined;
+}
+
+const REFUSAL_WORDS: Readonly<Record<Refusal, string>> = {
+  name: 'the provider refused the name',
+  'public-key': 'the provider refused the encryption key id (it may have rotated)',
+  exists: 'the key already exists',
+  value: 'the provider refused the value',
+};
+
+/**
+ * Turns a non-2xx response into the named error for its status. For a request that carried a
+ * value only the status, the provider's request id, the key name and `refusalOf` its text are
+ * kept: the provider's words may quote the value in forms no scrubber recognises.
+ */
 export function errorForResponse(
   status: number,
   headers: Headers,
   bodyText: string,
   ctx: ResponseErrorContext,
 ): ProviderError {
-  const message = providerMessage(bodyText, ctx.values ?? []);
+  const carriedValue = (ctx.values ?? []).some((v) => v.length > 0);
+  const said = providerMessage(bodyText, ctx.values ?? []);
+  const refusal = refusalOf(said);
+  const message = carriedValue
+    ? refusal
+      ? `${REFUSAL_WORDS[refusal]} (its message is withheld: it may quote the value)`
+      : undefined
+    : said;
   const requestId = requestIdOf(headers);
-  const details: ProviderErrorDetails = { provider: ctx.provider, status, requestId, key: ctx.key };
+  const details: ProviderErrorDetails = {
+    provider: ctx.provider,
+    status,
+    requestId,
+    key: ctx.key,
+    ...(refusal ? { refusal } : {}),
+  };
   const parts = [`[envsync] [${ctx.provider}] ${ctx.method} ${ctx.path} failed with ${status}`];
   if (message) parts.push(`: ${message}`);
   const hint = STATUS_HINTS[status];

@@ -166,11 +166,7 @@ async function loadSealer(): Promise<(plaintext: string, key: PublicKey) => stri
 
 /** A 422 that blames the key: the public key rotated between our fetch and the PUT. */
 function blamesPublicKey(error: unknown): boolean {
-  return (
-    error instanceof ProviderValidationError &&
-    /\bkey(_id)?\b|public key|encrypt/i.test(error.message) &&
-    !/names? can only/i.test(error.message)
-  );
+  return error instanceof ProviderValidationError && error.refusal === 'public-key';
 }
 
 async function writeSecrets(

@@ -10,7 +10,7 @@ import { Secret } from '../core/secret.ts';
 import type { Adapter, Progress, WriteOp, WriteOutcome } from './adapter.ts';
 import { decode, segment } from './api-client.ts';
 import type { ApiClient } from './api-client.ts';
-import { ProviderConflictError, ProviderValidationError } from './errors.ts';
+import { ProviderConflictError, ProviderError, ProviderValidationError } from './errors.ts';
 import { netlifyRules } from './netlify-rules.ts';
 import { asError, outcomesFor, reportAll } from './outcomes.ts';
 import { NETLIFY_BUDGETS } from './pacer.ts';
@@ -206,7 +206,10 @@ async function createOne(
     });
     return parsed(EnvVars, res.data)?.find((e) => e.key === op.key);
   } catch (error) {
-    if (!(error instanceof ProviderConflictError) && !/already exists/i.test(errorText(error))) throw error;
+    const exists =
+      error instanceof ProviderConflictError ||
+      (error instanceof ProviderError && error.refusal === 'exists');
+    if (!exists) throw error;
     if (scope.context !== 'all') {
       const res = await client.request({
         method: 'GET',
@@ -220,10 +223,6 @@ async function createOne(
     }
     return patchValue(client, site, scope, op);
   }
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : '';
 }
 
 /**

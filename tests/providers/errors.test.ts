@@ -11,6 +11,9 @@ import {
   scrubValues,
 } from '../../src/providers/errors.ts';
 import type { ProviderError } from '../../src/providers/errors.ts';
+import { Secret } from '../../src/core/secret.ts';
+import { createAdapters } from '../../src/providers/index.ts';
+import { startScriptedServer } from './scripted-server.ts';
 
 const ctx = {
   provider: 'github',
@@ -94,5 +97,46 @@ describe('errorForResponse', () => {
     const error = errorForResponse(429, new Headers(), '{}', { ...ctx, retryAfterMs: 3_600_000 });
     expect(error).toBeInstanceOf(RateLimitError);
     expect((error as RateLimitError).retryAfterMs).toBe(3_600_000);
+  });
+});
+
+describe('a provider that echoes the value it refused', () => {
+  const value = '  Tr1cky "pa$$" \\ wörd\n  ';
+  const forms = [
+    value.trim(),
+    value.slice(0, 9),
+    JSON.stringify(value).slice(1, -1),
+    Buffer.from(value).toString('base64'),
+    encodeURIComponent(value),
+  ];
+
+  it.each(forms.map((form, i) => [i, form]))('keeps no form of it (%i) in the outcome', async (_i, form) => {
+    const server = await startScriptedServer([
+      {
+        status: 422,
+        headers: { 'rndr-id': 'req-echo' },
+        body: { message: `invalid value "${form}" for key` },
+      },
+    ]);
+    try {
+      const adapters = createAdapters({ render: { baseUrl: server.url, token: 'rnd_x' } });
+      const target = {
+        id: 'render',
+        provider: 'render',
+        scope: { kind: 'service', serviceId: 'srv-1' },
+      } as const;
+      const [outcome] = await adapters.render.write(target, [
+        { key: 'API_TOKEN', action: 'update', value: new Secret(value), secret: true },
+      ]);
+      expect(outcome?.ok).toBe(false);
+      const text = outcome && !outcome.ok ? `${outcome.error.message} ${JSON.stringify(outcome.error)}` : '';
+      expect(text).toContain('422');
+      expect(text).toContain('req-echo');
+      expect(text).toContain('API_TOKEN');
+      for (const f of forms) expect(text).not.toContain(f);
+      expect(outcome && !outcome.ok && outcome.error).toMatchObject({ refusal: 'value' });
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -75,8 +75,10 @@ describe('github secrets', () => {
       expect(outcome?.ok).toBe(false);
       if (outcome && !outcome.ok) {
         expect(outcome.error).toBeInstanceOf(ProviderValidationError);
-        expect(outcome.error).toMatchObject({ status: 422, provider: 'github' });
-        expect(outcome.error.message).toContain('Secret names can only contain alphanumeric characters');
+        expect(outcome.error).toMatchObject({ status: 422, provider: 'github', refusal: 'name' });
+        // The provider's own words are withheld for a request that carried a value.
+        expect(outcome.error.message).toContain('the provider refused the name');
+        expect(outcome.error.message).not.toContain('Secret names can only');
       }
     }
     expect(good).toMatchObject({ key: 'GOOD', ok: true });
