@@ -119,7 +119,11 @@ describe('a provider that echoes the value it refused', () => {
       },
     ]);
     try {
-      const adapters = createAdapters({ render: { baseUrl: server.url, token: 'rnd_x' } });
+      const adapters = createAdapters({
+        render: { baseUrl: server.url, token: 'rnd_x' },
+        github: { token: 'x' },
+        netlify: { token: 'x' },
+      });
       const target = {
         id: 'render',
         provider: 'render',
