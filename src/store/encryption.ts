@@ -9,6 +9,11 @@ export interface Sealed {
   readonly iv: string;
   readonly tag: string;
   readonly data: string;
+  /**
+   * 1: the ciphertext is bound to its context (additional authenticated data the caller gives to
+   * both `seal` and `open`), so it opens only where it was written. Absent: written before binding.
+   */
+  readonly bound?: 1;
 }
 
 export class SnapshotKeyError extends Error {
@@ -29,28 +34,40 @@ export function parseSnapshotKey(raw: string | undefined): Buffer {
   return key;
 }
 
-export function seal(key: Buffer, plaintext: string): Sealed {
+/** Encrypts `plaintext` bound to `context`: it opens only with the same context. */
+export function seal(key: Buffer, plaintext: string, context: string): Sealed {
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(Buffer.from(context, 'utf8'));
   const data = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
   return {
     alg: 'aes-256-gcm',
     iv: iv.toString('base64'),
     tag: cipher.getAuthTag().toString('base64'),
     data: data.toString('base64'),
+    bound: 1,
   };
 }
 
-export function open(key: Buffer, sealed: Sealed): string {
+/**
+ * Decrypts a sealed value written for `context`. A ciphertext written before binding is refused:
+ * nothing ties it to where it sits, so it may have been pasted there from another record.
+ */
+export function open(key: Buffer, sealed: Sealed, context: string): string {
+  if (sealed.bound !== 1)
+    throw new SnapshotKeyError(
+      'This snapshot was written before its values were bound to it, so nothing proves they belong to it; EnvSync will not restore or export them. Use a newer snapshot.',
+    );
   try {
     const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(sealed.iv, 'base64'));
+    decipher.setAAD(Buffer.from(context, 'utf8'));
     decipher.setAuthTag(Buffer.from(sealed.tag, 'base64'));
     return Buffer.concat([decipher.update(Buffer.from(sealed.data, 'base64')), decipher.final()]).toString(
       'utf8',
     );
   } catch {
     throw new SnapshotKeyError(
-      'Cannot decrypt the snapshot: ENVSYNC_SNAPSHOT_KEY is not the key it was written with, or the blob was altered.',
+      'Cannot decrypt the snapshot: ENVSYNC_SNAPSHOT_KEY is not the key it was written with, or the record was altered (its values were moved from another snapshot, or its target, phase or keys were changed).',
     );
   }
 }

@@ -122,7 +122,7 @@ export function snapshotStore(
         const value = v.kind === 'value' ? v.value : known?.get(name);
         if (value) plain[name] = value.reveal();
       }
-      const record: SnapshotRecord = {
+      const unsealed: Omit<SnapshotRecord, 'values'> = {
         id,
         correlation_id: correlationId,
         provider: target.provider,
@@ -133,7 +133,10 @@ export function snapshotStore(
         variables,
         ...githubPlacement(target),
         restorable: Object.keys(plain),
-        values: seal(key(), JSON.stringify(plain)),
+      };
+      const record: SnapshotRecord = {
+        ...unsealed,
+        values: seal(key(), JSON.stringify(plain), sealContext(unsealed)),
       };
       const { modified } = await store.setJSON(keyOf(id), record, { onlyIfNew: true });
       if (!modified) throw new Error(`snapshot ${id} already exists`);
@@ -148,10 +151,15 @@ export function snapshotStore(
       const record = await getJson<SnapshotRecord>(store, keyOf(id));
       if (!record)
         throw new SnapshotNotFoundError(`No snapshot ${id}; list them with \`genesisctl snapshots list\`.`);
+      // A record copied under another id is not that snapshot.
+      if (record.id !== id)
+        throw new SnapshotNotFoundError(
+          `The record stored as snapshot ${id} names itself ${String(record.id).slice(0, 80)}: it was altered; EnvSync will not use it.`,
+        );
       return record;
     },
     values(record) {
-      const plain = JSON.parse(open(key(), record.values)) as Record<string, string>;
+      const plain = JSON.parse(open(key(), record.values, sealContext(record))) as Record<string, string>;
       return new Map(Object.entries(plain).map(([k, v]) => [k, new Secret(v)]));
     },
     async list(options = {}) {
@@ -161,9 +169,41 @@ export function snapshotStore(
       const page = keys.slice(start, start + limit);
       const items = await Promise.all(page.map((k) => getJson<SnapshotRecord>(store, k)));
       const next = start + limit < keys.length ? page[page.length - 1] : undefined;
-      return { items: items.filter((r): r is SnapshotRecord => r !== undefined), next };
+      // A record whose id does not match where it is stored was copied there: not listed.
+      const genuine = items.filter(
+        (r, i): r is SnapshotRecord =>
+          r !== undefined && typeof r.id === 'string' && ID.test(r.id) && keyOf(r.id) === page[i],
+      );
+      return { items: genuine, next };
     },
   };
+}
+
+/**
+ * What a snapshot's ciphertext is bound to (AES-GCM additional data): its id, provider, target,
+ * phase, the keys it holds and how each is to be restored (secret or not, scopes), and GitHub's
+ * store. Values pasted from another snapshot, or a record edited to restore a secret as plain
+ * text, no longer open.
+ */
+function sealContext(record: Omit<SnapshotRecord, 'values'>): string {
+  // Every name the snapshot knows, restorable or not: a rollback deletes what is not listed.
+  const restorable = new Set(record.restorable);
+  const keys = Object.keys(record.variables)
+    .sort()
+    .map((k) => {
+      const meta = record.variables[k];
+      return [k, restorable.has(k), meta?.is_secret ?? null, meta?.scopes ?? null];
+    });
+  return JSON.stringify([
+    'envsync-snapshot-v1',
+    record.id,
+    record.provider,
+    record.target,
+    record.phase,
+    record.store ?? null,
+    [...restorable].sort(),
+    keys,
+  ]);
 }
 
 /** Newest first across targets: the time part follows the first `/`. */

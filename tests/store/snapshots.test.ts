@@ -54,7 +54,11 @@ describe('snapshots', () => {
       phase: 'before',
       restorable: ['API_URL', 'TOKEN'],
     });
-    expect(a.variables['GH_SECRET']).toEqual({ write_only: true, is_secret: true, updated_at: '2026-01-01T00:00:00Z' });
+    expect(a.variables['GH_SECRET']).toEqual({
+      write_only: true,
+      is_secret: true,
+      updated_at: '2026-01-01T00:00:00Z',
+    });
     expect(b.restorable).toEqual(['API_URL', 'GH_SECRET', 'TOKEN']);
     const listed = await snapshots.list({ target: 'render' });
     expect(listed.items.map((r) => r.id)).toEqual([b.id, a.id]);
@@ -131,5 +135,69 @@ describe('snapshots', () => {
     for (const id of ['../x', 'render/../../etc', 'render.2026-11-24T00-00-00-000Z.zzzzzzzz', '']) {
       await expect(snapshots.get(id)).rejects.toThrow('is not a snapshot id');
     }
+  });
+});
+
+describe('snapshots under attack (Blobs write access, no key)', () => {
+  const OTHER: Target = { id: 'other', provider: 'render', scope: { kind: 'service', serviceId: 'srv-2' } };
+  const raw = () => blobs.store('snapshots');
+  const blobKey = (id: string) => id.replace('.', '/');
+  const save = (target: Target, phase: 'before' | 'after', s = state) =>
+    snapshots.save({ target, source: 'manifest', correlationId: `c-${target.id}`, phase, state: s });
+
+  it("refuses another target's values pasted into a snapshot", async () => {
+    const victim = await save(TARGET, 'before');
+    const donor = await save(
+      OTHER,
+      'before',
+      new Map([['API_URL', { kind: 'value', value: new Secret('evil') }]]),
+    );
+    await raw().setJSON(blobKey(victim.id), { ...victim, values: donor.values });
+    const forged = await snapshots.get(victim.id);
+    expect(() => snapshots.values(forged)).toThrow(SnapshotKeyError);
+    // Pasting the donor's key list along with its values does not help either.
+    await raw().setJSON(blobKey(victim.id), {
+      ...victim,
+      restorable: donor.restorable,
+      variables: donor.variables,
+      values: donor.values,
+    });
+    const forged2 = await snapshots.get(victim.id);
+    expect(() => snapshots.values(forged2)).toThrow(SnapshotKeyError);
+  });
+
+  it('refuses a record edited to restore a secret as plain text, to drop a key, or to change phase', async () => {
+    const s = new Map<string, EnvValue>([
+      ['TOKEN', { kind: 'value', value: new Secret(CANARY), secret: true }],
+      ['KEEP', { kind: 'write-only' }],
+    ]);
+    const record = await save(TARGET, 'before', s);
+    const edits = [
+      {
+        ...record,
+        variables: { ...record.variables, TOKEN: { ...record.variables.TOKEN, is_secret: false } },
+      },
+      { ...record, variables: { TOKEN: record.variables.TOKEN } },
+      { ...record, phase: 'after' },
+    ];
+    for (const edited of edits) {
+      await raw().setJSON(blobKey(record.id), edited);
+      expect(() => snapshots.values(edited as typeof record)).toThrow(SnapshotKeyError);
+    }
+  });
+
+  it('refuses a record stored under an id that is not its own, and does not list it', async () => {
+    const a = await save(TARGET, 'before');
+    const copyId = a.id.replace(/\.[0-9a-f]{8}$/, '.00000000');
+    await raw().setJSON(blobKey(copyId), a);
+    await expect(snapshots.get(copyId)).rejects.toThrow(/altered/);
+    const listed = await snapshots.list({ target: 'render' });
+    expect(listed.items.map((r) => r.id)).toEqual([a.id]);
+  });
+
+  it('refuses values written before binding (no proof they belong where they are)', async () => {
+    const a = await save(TARGET, 'before');
+    const { bound: _bound, ...legacy } = a.values;
+    expect(() => snapshots.values({ ...a, values: legacy })).toThrow(/written before its values were bound/);
   });
 });
