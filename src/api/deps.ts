@@ -2,7 +2,6 @@
  * What the HTTP API and the functions need, built once per function instance from the
  * environment: configuration, tokens, the project, adapters and the records in Blobs.
  */
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { signInternal } from '../auth/internal.ts';
 import { parseTokens } from '../auth/tokens.ts';
@@ -10,13 +9,12 @@ import { loadEnvConfig } from '../config/env.ts';
 import type { EnvConfig } from '../config/env.ts';
 import { loadProject, projectFromEnv } from '../config/manifest.ts';
 import type { Project } from '../config/manifest.ts';
-import { fingerprinter } from '../core/fingerprint.ts';
 import { getJson, openBlobStores } from '../store/blobs.ts';
 import type { BlobStores } from '../store/blobs.ts';
 import { parseSnapshotKey } from '../store/encryption.ts';
 import type { Records } from '../sync/records.ts';
 import type { SyncContext } from '../sync/run.ts';
-import { syncContext } from '../sync/context.ts';
+import { fingerprintFor, syncContext } from '../sync/context.ts';
 
 export interface ApiDeps {
   readonly config: EnvConfig;
@@ -46,21 +44,12 @@ export interface DepsOptions {
 }
 
 /**
- * The fingerprint key: ENVSYNC_FINGERPRINT_KEY, else one generated once and kept in Blobs
- * (`onlyIfNew`, so concurrent cold starts agree). Fingerprints must be stable between a plan and
- * the sync that applies it, and across runs for the parity history.
+ * The key an earlier version generated and kept in Blobs when ENVSYNC_FINGERPRINT_KEY was unset:
+ * read (never written any more) only to recognise the fingerprints recorded with it.
  */
-async function fingerprintKey(config: EnvConfig, blobs: BlobStores): Promise<string> {
-  if (config.fingerprintKey) return config.fingerprintKey;
-  const store = blobs.store('ledger');
-  await store.setJSON(
-    'keys/fingerprint',
-    { key: randomBytes(32).toString('base64url') },
-    { onlyIfNew: true },
-  );
-  const kept = await getJson<{ key: string }>(store, 'keys/fingerprint');
-  if (!kept) throw new Error('could not keep a fingerprint key in Blobs');
-  return kept.key;
+async function legacyFingerprintKey(blobs: BlobStores): Promise<string | undefined> {
+  const kept = await getJson<{ key?: unknown }>(blobs.store('ledger'), 'keys/fingerprint');
+  return typeof kept?.key === 'string' ? kept.key : undefined;
 }
 
 export async function createApiDeps(options: DepsOptions = {}): Promise<ApiDeps> {
@@ -70,7 +59,8 @@ export async function createApiDeps(options: DepsOptions = {}): Promise<ApiDeps>
     env,
     directory: env['ENVSYNC_BLOBS_DIR'],
   });
-  const ctx = syncContext(config, blobs, fingerprinter(await fingerprintKey(config, blobs)), {
+  const fingerprint = await fingerprintFor(config, { legacy: () => legacyFingerprintKey(blobs) });
+  const ctx = syncContext(config, blobs, fingerprint, {
     fetch: options.fetch,
   });
   const { records, now } = ctx;

@@ -11,12 +11,11 @@ import { ConfigError, credentialsFor, loadEnvConfig, PROVIDER_CREDENTIALS } from
 import type { EnvConfig } from '../config/env.ts';
 import { loadProject, MANIFEST_NAMES, projectFromEnv } from '../config/manifest.ts';
 import type { Project } from '../config/manifest.ts';
-import { fingerprinter } from '../core/fingerprint.ts';
 import type { Target } from '../core/model.ts';
 import { openBlobStores } from '../store/blobs.ts';
 import type { Records } from '../sync/records.ts';
 import type { SyncContext } from '../sync/run.ts';
-import { syncContext } from '../sync/context.ts';
+import { fingerprintFor, syncContext } from '../sync/context.ts';
 
 export interface CliEnvironment {
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -34,9 +33,8 @@ export async function findProject(
   return found ? loadProject(found, config) : projectFromEnv(config, cwd);
 }
 
-/** The key for value fingerprints: from the environment, else one kept (0600) beside the ledger. */
-async function fingerprintKey(config: EnvConfig, stateDir: string): Promise<string> {
-  if (config.fingerprintKey) return config.fingerprintKey;
+/** A local key (0600, beside the local records) for a laptop with no snapshot key; never in Blobs. */
+async function localFingerprintKey(stateDir: string): Promise<string> {
   const file = path.join(stateDir, 'fingerprint.key');
   try {
     return (await readFile(file, 'utf8')).trim();
@@ -73,7 +71,12 @@ export async function openSession(
   const config = loadEnvConfig(environment.env);
   const project = await findProject(config, environment.cwd, manifestFlag);
   const stateDir = path.join(project.root, '.envsync');
-  const fingerprint = fingerprinter(await fingerprintKey(config, stateDir));
+  const localKey = path.join(stateDir, 'fingerprint.key');
+  const fingerprint = await fingerprintFor(config, {
+    // The local key of an earlier version, to recognise the fingerprints it recorded.
+    legacy: () => readFile(localKey, 'utf8').then((k) => k.trim(), () => undefined),
+    fallback: () => localFingerprintKey(stateDir),
+  });
   const blobs = await openBlobStores({
     directory: environment.env['ENVSYNC_BLOBS_DIR'] ?? path.join(stateDir, 'blobs'),
     env: environment.env,

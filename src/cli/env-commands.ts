@@ -273,7 +273,7 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
               ? 'write-only'
               : opts.includeValues
                 ? v.value.reveal()
-                : s.ctx.fingerprint(v.value);
+                : s.ctx.fingerprint(v.value, key);
         }
         // Recorded in Blobs too when snapshots can be encrypted; the file is written either way.
         const recorded = s.config.snapshotKey

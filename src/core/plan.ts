@@ -36,16 +36,17 @@ export interface PlanInput {
 }
 
 export function plan(input: PlanInput): Plan {
-  // A value's fingerprint is the same wherever it appears (the source, several targets): computed
-  // once per text, and only when shown.
+  // A key's fingerprint is the same wherever its value appears (the source, several targets):
+  // computed once per name and text, and only when shown.
   const memo = new Map<string, string>();
   const compute = input.fingerprint;
-  const fingerprint: Fingerprinter = (value) => {
-    const text = value.reveal();
-    let fp = memo.get(text);
-    if (fp === undefined) memo.set(text, (fp = compute(value)));
+  const fingerprint = ((value: Secret, name: string) => {
+    const memoKey = `${name}\u0000${value.reveal()}`;
+    let fp = memo.get(memoKey);
+    if (fp === undefined) memo.set(memoKey, (fp = compute(value, name)));
     return fp;
-  };
+  }) as Fingerprinter;
+  fingerprint.matches = compute.matches;
   // Filtering and ordering the source is the same for every target: done once.
   const selected: [string, EnvValue][] = [];
   for (const [key, value] of input.sourceValues)
@@ -338,8 +339,9 @@ function planKey(
       return entryOf(key, want, have, fingerprint, change(policy, 'drifted', why), value, value);
     }
     // The one comparison that needs the fingerprint now: against the one EnvSync recorded.
-    const sourceFingerprint = fingerprint(value);
-    if (synced.fingerprint === sourceFingerprint) {
+    const sourceFingerprint = fingerprint(value, want.sourceKey);
+    // A fingerprint recorded under the earlier scheme still matches its value.
+    if (fingerprint.matches(synced.fingerprint, value, want.sourceKey)) {
       const reason = `matches the value EnvSync wrote at ${synced.syncedAt}`;
       return entryOf(
         key,
@@ -457,12 +459,16 @@ class Entry implements PlanEntry {
 
   get sourceFingerprint(): string | undefined {
     const s = this.#source;
-    return s === undefined || typeof s === 'string' ? s : (this.#source = this.#fingerprint(s));
+    return s === undefined || typeof s === 'string'
+      ? s
+      : (this.#source = this.#fingerprint(s, this.sourceKey ?? this.key));
   }
 
   get targetFingerprint(): string | undefined {
     const t = this.#target;
-    return t === undefined || typeof t === 'string' ? t : (this.#target = this.#fingerprint(t));
+    return t === undefined || typeof t === 'string'
+      ? t
+      : (this.#target = this.#fingerprint(t, this.sourceKey ?? this.key));
   }
 
   revise(patch: EntryPatch): Entry {

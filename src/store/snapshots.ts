@@ -118,7 +118,7 @@ export function snapshotStore(
       const variables = dict<SnapshotRecord['variables'][string]>();
       const plain = dict<string>();
       for (const [name, v] of [...state].sort(([a], [b]) => (a < b ? -1 : 1))) {
-        variables[name] = describe(v, fingerprint);
+        variables[name] = describe(name, v, fingerprint);
         const value = v.kind === 'value' ? v.value : known?.get(name);
         if (value) plain[name] = value.reveal();
       }
@@ -213,14 +213,14 @@ function byTimeDesc(a: string, b: string): number {
   return ta < tb ? 1 : ta > tb ? -1 : 0;
 }
 
-function describe(v: EnvValue, fingerprint: Fingerprinter): SnapshotRecord['variables'][string] {
+function describe(name: string, v: EnvValue, fingerprint: Fingerprinter): SnapshotRecord['variables'][string] {
   const common = {
     ...(v.updatedAt ? { updated_at: v.updatedAt } : {}),
     is_secret: v.kind === 'write-only' || v.secret === true,
     ...(v.scopes ? { scopes: [...v.scopes] } : {}),
   };
   return v.kind === 'value'
-    ? { fingerprint: fingerprint(v.value), ...common }
+    ? { fingerprint: fingerprint(v.value, name), ...common }
     : { write_only: true, ...common };
 }
 

@@ -54,7 +54,7 @@ describe('genesisctl env', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('missing:   API_TOKEN, DEBUG');
     expect(r.stdout).toContain('conflicts: API_URL');
-    expect(r.stdout).toMatch(/API_URL: manifest=hmac:[0-9a-f]{12}\s+local=hmac:[0-9a-f]{12}/);
+    expect(r.stdout).toMatch(/API_URL: manifest=hmac2:[0-9a-f]{12}\s+local=hmac2:[0-9a-f]{12}/);
     expect(r.stdout).not.toContain('IGNORED_X');
   });
 

@@ -58,7 +58,7 @@ describe('records through the CLI', () => {
     expect(list.stdout).toContain(`${snap?.before ?? '?'}  before`);
     expect(list.stdout).toContain(`${snap?.after ?? '?'}  after`);
     const shown = await cli('snapshots', 'show', snap?.before ?? '');
-    expect(shown.stdout).toMatch(/API_URL {2}hmac:[0-9a-f]{12}/);
+    expect(shown.stdout).toMatch(/API_URL {2}hmac2:[0-9a-f]{12}/);
     expect(shown.stdout).not.toContain('old.example.com');
 
     const dry = await cli('env', 'rollback', '--target', 'local', '--to', snap?.before ?? '', '--dry-run');

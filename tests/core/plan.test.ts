@@ -243,13 +243,16 @@ describe('per-target validation', () => {
 });
 
 describe('plan fingerprints', () => {
-  it('are computed when first read, once per value text, and are those of the values', () => {
+  it('are computed when first read, once per key and value, and are those of the values', () => {
     const computed: string[] = [];
     const fp = fingerprinter('plan-fingerprint-test');
-    const counting = (v: Secret) => {
-      computed.push(v.reveal());
-      return fp(v);
-    };
+    const counting = Object.assign(
+      (v: Secret, name: string) => {
+        computed.push(v.reveal());
+        return fp(v, name);
+      },
+      { matches: fp.matches },
+    );
     const source = values({ A: 'new', B: 'same', C: 'shared', D: 'shared' });
     const result = plan({
       source: { kind: 'manifest', id: 'manifest' },
@@ -266,15 +269,19 @@ describe('plan fingerprints', () => {
     expect(computed).toEqual([]); // deciding needed none
     const [first, second] = result.targets;
     const a = first?.entries.find((e) => e.key === 'A');
-    expect(a?.sourceFingerprint).toBe(fp(new Secret('new')));
-    expect(a?.targetFingerprint).toBe(fp(new Secret('old')));
+    expect(a?.sourceFingerprint).toBe(fp(new Secret('new'), 'A'));
+    expect(a?.targetFingerprint).toBe(fp(new Secret('old'), 'A'));
     expect(second?.entries.find((e) => e.key === 'A')?.targetFingerprint).toBe(a?.targetFingerprint);
     expect(computed).toEqual(['new', 'old']); // the second target's 'old' came from the memo
     expect(first?.entries.find((e) => e.key === 'B')?.sourceFingerprint).toBeUndefined(); // in sync
-    expect(first?.entries.find((e) => e.key === 'X')?.targetFingerprint).toBe(fp(new Secret('extra')));
+    expect(first?.entries.find((e) => e.key === 'X')?.targetFingerprint).toBe(fp(new Secret('extra'), 'X'));
+    // Two keys holding one value show different fingerprints: a fingerprint names no value across keys.
     const shared = ['C', 'D'].map((key) => first?.entries.find((e) => e.key === key)?.sourceFingerprint);
-    expect(shared[0]).toBe(shared[1]);
-    expect(computed.filter((t) => t === 'shared')).toHaveLength(1);
+    expect(shared[0]).not.toBe(shared[1]);
+    // One key on two targets compares: computed once for both.
+    const c2 = second?.entries.find((e) => e.key === 'C')?.sourceFingerprint;
+    expect(c2).toBe(shared[0]);
+    expect(computed.filter((t) => t === 'shared')).toHaveLength(2);
 
     // JSON and revised copies carry them; the value still prints redacted.
     const json = JSON.parse(JSON.stringify(a)) as Record<string, unknown>;
@@ -329,5 +336,39 @@ describe("a site's all-context target and a one-context target in one plan", () 
     expect(prodPlan?.get('PROD_ONLY')?.action).toBe('create');
     // Another site is not affected.
     expect(otherPlan?.get('SHARED')?.action).toBe('create');
+  });
+});
+
+describe('fingerprints recorded under the earlier scheme', () => {
+  it('a write-only key EnvSync wrote before the scheme changed stays in sync, not drifted or unknown', async () => {
+    const { createHmac } = await import('node:crypto');
+    const old = `hmac:${createHmac('sha256', 'kept-in-blobs').update('s3cret').digest('hex').slice(0, 12)}`;
+    const ledger = ledgerOf('github', { TOKEN: { fingerprint: old, syncedAt: 'then', created: true } });
+    const current = writeOnly({ TOKEN: '2026-01-01T00:00:00Z' });
+    const migrated = plan({
+      source: SOURCE,
+      sourceValues: values({ TOKEN: 's3cret' }),
+      targets: [{ target: GITHUB, current, rules: PERMISSIVE_RULES }],
+      policy: DEFAULT_POLICY,
+      ledger,
+      fingerprint: fingerprinter('derived-key', 'kept-in-blobs'),
+      now: NOW,
+    });
+    expect(migrated.targets[0]?.entries[0]).toMatchObject({
+      key: 'TOKEN',
+      action: 'noop',
+      finding: 'in-sync',
+    });
+    // A changed value is still seen as changed.
+    const changed = plan({
+      source: SOURCE,
+      sourceValues: values({ TOKEN: 'rotated' }),
+      targets: [{ target: GITHUB, current, rules: PERMISSIVE_RULES }],
+      policy: DEFAULT_POLICY,
+      ledger,
+      fingerprint: fingerprinter('derived-key', 'kept-in-blobs'),
+      now: NOW,
+    });
+    expect(changed.targets[0]?.entries[0]).toMatchObject({ action: 'update', finding: 'conflict' });
   });
 });

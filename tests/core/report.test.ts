@@ -38,8 +38,8 @@ describe('drift report', () => {
     expect(r['missing_in_render']).toEqual([]);
     expect(r['extra_in_netlify']).toEqual(['EXTRA']);
     expect(Object.keys(r.conflicts)).toEqual(['API_URL']);
-    expect(r.conflicts['API_URL']?.['manifest']).toMatch(/^hmac:[0-9a-f]{12}$/);
-    expect(r.conflicts['API_URL']?.['netlify']).toMatch(/^hmac:[0-9a-f]{12}$/);
+    expect(r.conflicts['API_URL']?.['manifest']).toMatch(/^hmac2:[0-9a-f]{12}$/);
+    expect(r.conflicts['API_URL']?.['netlify']).toMatch(/^hmac2:[0-9a-f]{12}$/);
     expect(r.conflicts['API_URL']?.['manifest']).not.toBe(r.conflicts['API_URL']?.['netlify']);
     expect(r.summary).toEqual({ total_keys: 3, synced: 0, targets: 2 });
     expect(r.targets.map((t) => t.has_drift)).toEqual([false, true]);
@@ -79,21 +79,54 @@ describe('Secret', () => {
   it('fingerprints are keyed: another key gives another fingerprint', async () => {
     const { fingerprinter } = await import('../../src/core/fingerprint.ts');
     const v = new Secret('true');
-    expect(fingerprinter('a')(v)).not.toBe(fingerprinter('b')(v));
-    expect(fingerprinter('a')(v)).toBe(fingerprinter('a')(new Secret('true')));
+    expect(fingerprinter('a')(v, 'DEBUG')).not.toBe(fingerprinter('b')(v, 'DEBUG'));
+    expect(fingerprinter('a')(v, 'DEBUG')).toBe(fingerprinter('a')(new Secret('true'), 'DEBUG'));
   });
 });
 
 describe('fingerprinter', () => {
-  it('is HMAC-SHA256 per RFC 2104 (checked against node:crypto createHmac)', async () => {
+  it('is HMAC-SHA256 per RFC 2104 over the name length, the name and the value (checked against createHmac)', async () => {
     const { createHmac } = await import('node:crypto');
     const { fingerprinter } = await import('../../src/core/fingerprint.ts');
     for (const key of ['k', 'x'.repeat(64), 'y'.repeat(100)]) {
-      for (const value of ['', 'true', 'é😀 unicode', 'z'.repeat(1000)]) {
-        const expected = createHmac('sha256', key).update(value, 'utf8').digest('hex').slice(0, 12);
-        expect(fingerprinter(key)(new Secret(value))).toBe(`hmac:${expected}`);
+      for (const name of ['DEBUG', 'é_KEY', '']) {
+        for (const value of ['', 'true', 'é😀 unicode', 'z'.repeat(1000)]) {
+          const nameBytes = Buffer.from(name, 'utf8');
+          const length = Buffer.alloc(4);
+          length.writeUInt32BE(nameBytes.length);
+          const message = Buffer.concat([length, nameBytes, Buffer.from(value, 'utf8')]);
+          const expected = createHmac('sha256', key).update(message).digest('hex').slice(0, 12);
+          expect(fingerprinter(key)(new Secret(value), name)).toBe(`hmac2:${expected}`);
+        }
       }
     }
+  });
+
+  it('binds the name: two keys with one value differ, one key compares; `name‖value` splits cannot collide', async () => {
+    const { fingerprinter } = await import('../../src/core/fingerprint.ts');
+    const fp = fingerprinter('k');
+    expect(fp(new Secret('true'), 'DEBUG')).not.toBe(fp(new Secret('true'), 'CORS_ALLOW_ALL'));
+    expect(fp(new Secret('Bc'), 'A')).not.toBe(fp(new Secret('c'), 'AB'));
+  });
+
+  it('still matches fingerprints recorded under the earlier name-blind scheme, with the key then in use', async () => {
+    const { createHmac } = await import('node:crypto');
+    const { fingerprinter } = await import('../../src/core/fingerprint.ts');
+    const old = `hmac:${createHmac('sha256', 'old-key').update('true').digest('hex').slice(0, 12)}`;
+    const fp = fingerprinter('new-key', 'old-key');
+    expect(fp.matches(old, new Secret('true'), 'DEBUG')).toBe(true);
+    expect(fp.matches(old, new Secret('false'), 'DEBUG')).toBe(false);
+    expect(fp.matches(fp(new Secret('true'), 'DEBUG'), new Secret('true'), 'DEBUG')).toBe(true);
+    expect(fingerprinter('new-key').matches(old, new Secret('true'), 'DEBUG')).toBe(false);
+  });
+
+  it('derives its key from the snapshot key (HKDF), so no fingerprint key is ever stored', async () => {
+    const { deriveFingerprintKey } = await import('../../src/core/fingerprint.ts');
+    const a = deriveFingerprintKey(Buffer.alloc(32, 1));
+    expect(a).toHaveLength(32);
+    expect(a.equals(deriveFingerprintKey(Buffer.alloc(32, 1)))).toBe(true);
+    expect(a.equals(deriveFingerprintKey(Buffer.alloc(32, 2)))).toBe(false);
+    expect(a.equals(Buffer.alloc(32, 1))).toBe(false);
   });
 
   it('measures UTF-8 byte length', () => {

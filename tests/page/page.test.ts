@@ -200,7 +200,7 @@ describe('the parity page', () => {
     const conflicted = await open(`?view=check&id=${fixture.realChecks[0]}`);
     await conflicted.waitForSelector('#fp-title');
     await conflicted.waitForFunction(() =>
-      /hmac:[0-9a-f]{8}/.test(document.querySelector('main')?.textContent ?? ''),
+      /hmac2:[0-9a-f]{8}/.test(document.querySelector('main')?.textContent ?? ''),
     );
     await conflicted.click('a:text("Audit entries of this check")');
     await conflicted.waitForSelector('#audit-title');
