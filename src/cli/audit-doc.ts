@@ -3,6 +3,7 @@
  * parity, with the GitHub Actions run it came from when there is one. Names only, never values.
  */
 import type { AuditEntry } from '../store/audit.ts';
+import { formatAnchor } from '../store/audit.ts';
 import type { Records } from '../sync/records.ts';
 
 const WORKFLOW_FIELDS: readonly [string, string][] = [
@@ -98,5 +99,16 @@ export async function auditDoc(
     }
     lines.push('');
   }
+
+  // A copy of the chain's end outside Blobs: the trail can be held to it later.
+  const head = await records.audit.head();
+  lines.push('## Audit chain', '');
+  if (!head) lines.push('The audit trail is empty.', '');
+  else
+    lines.push(
+      `- Head: \`${formatAnchor(head)}\``,
+      `- Check the trail still holds it: \`genesisctl audit verify --anchor ${formatAnchor(head)}\``,
+      '',
+    );
   return lines.join('\n');
 }

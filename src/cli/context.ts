@@ -74,7 +74,11 @@ export async function openSession(
   const localKey = path.join(stateDir, 'fingerprint.key');
   const fingerprint = await fingerprintFor(config, {
     // The local key of an earlier version, to recognise the fingerprints it recorded.
-    legacy: () => readFile(localKey, 'utf8').then((k) => k.trim(), () => undefined),
+    legacy: () =>
+      readFile(localKey, 'utf8').then(
+        (k) => k.trim(),
+        () => undefined,
+      ),
     fallback: () => localFingerprintKey(stateDir),
   });
   const blobs = await openBlobStores({

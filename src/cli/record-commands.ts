@@ -3,6 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../config/env.ts';
+import { formatAnchor, parseAnchor } from '../store/audit.ts';
 import { auditDoc } from './audit-doc.ts';
 import type { CommandKit } from './main.ts';
 import { EXIT } from './main.ts';
@@ -45,12 +46,28 @@ export function addRecordCommands(program: Command, kit: CommandKit): void {
 
   audit
     .command('verify')
-    .description('check the hash chain: exit 1 naming any entry edited or removed')
-    .action(async () => {
+    .description('check the hash chain and its signatures: exit 1 naming any entry edited or removed')
+    .option(
+      '--anchor <seq:hash>',
+      'also prove the trail still holds this entry (the audit_head of an event, or of GITHUB_ENV_AUDIT.md)',
+    )
+    .action(async (opts: { anchor?: string }) => {
+      const anchor = opts.anchor === undefined ? undefined : parseAnchor(opts.anchor);
+      if (opts.anchor !== undefined && !anchor)
+        throw new ConfigError(
+          "--anchor takes <seq>:<hash>: the entry number, a colon and the 64 hex digits of its hash, as an event's audit_head or GITHUB_ENV_AUDIT.md prints it.",
+        );
       const s = await kit.session();
-      const result = await s.ctx.records.audit.verify();
+      const result = await s.ctx.records.audit.verify(anchor ? { anchor } : {});
+      const head = result.head ? ` Head ${formatAnchor(result.head)}.` : '';
+      const signed = result.signed
+        ? ' Signatures checked.'
+        : ' Signatures not checked: set ENVSYNC_SNAPSHOT_KEY (the audit key is derived from it).';
       if (kit.wantsJson()) kit.json(result);
-      else if (result.ok) kit.out(`Audit trail intact: ${result.entries} entries, chain verified.`);
+      else if (result.ok)
+        kit.out(
+          `Audit trail intact: ${result.entries} entries, chain verified.${anchor ? ` Anchor ${formatAnchor(anchor)} holds.` : ''}${signed}${head}`,
+        );
       else
         kit.out(
           [

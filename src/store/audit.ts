@@ -2,8 +2,13 @@
  * The audit trail ("Truth Engine"): an append-only chain of entries, each holding the hash of the
  * one before, so that `genesisctl audit verify` finds any entry edited or removed. Entries are
  * written with `onlyIfNew` and never overwritten. They carry names and keyed fingerprints only.
+ *
+ * A chain alone does not stop someone who can write Blobs from re-hashing an edited trail or
+ * cutting its end and lowering `head`. So each entry and the head carry an HMAC under a key that
+ * is not in Blobs (derived from ENVSYNC_SNAPSHOT_KEY), and copies of the head kept elsewhere
+ * (every delivered event, docs/audit/GITHUB_ENV_AUDIT.md) are anchors `verify` can be held to.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { Store } from '@netlify/blobs';
 import { getJson, listKeys } from './blobs.ts';
 import { appendInSequence, listSequence } from './sequence.ts';
@@ -33,6 +38,14 @@ export interface AuditEntry extends AuditInput {
   readonly at: string;
   readonly prev_hash: string;
   readonly hash: string;
+  /** HMAC of `hash` under the audit key; absent on entries written before signing, or without a key. */
+  readonly mac?: string;
+}
+
+/** The chain's end as `seq:hash`: what anchors a copy kept outside Blobs. */
+export interface AuditHead {
+  readonly seq: number;
+  readonly hash: string;
 }
 
 export interface AuditProblem {
@@ -44,6 +57,20 @@ export interface AuditVerification {
   readonly ok: boolean;
   readonly entries: number;
   readonly problems: readonly AuditProblem[];
+  /** The verified chain's end. */
+  readonly head?: AuditHead;
+  /** Whether entries and head were checked against the audit key (none configured: hashes only). */
+  readonly signed: boolean;
+}
+
+export function formatAnchor(head: AuditHead): string {
+  return `${head.seq}:${head.hash}`;
+}
+
+/** `<seq>:<hash>` as printed in events and the audit document. */
+export function parseAnchor(text: string): AuditHead | undefined {
+  const m = /^(\d{1,12}):([0-9a-f]{64})$/.exec(text.trim());
+  return m ? { seq: Number(m[1]), hash: m[2] ?? '' } : undefined;
 }
 
 const GENESIS = '0'.repeat(64);
@@ -81,21 +108,55 @@ export interface AuditLog {
     before?: number;
     correlationId?: string;
   }): Promise<{ items: AuditEntry[]; next?: number }>;
-  verify(): Promise<AuditVerification>;
+  /** Checks the chain; with `anchor`, also that it still holds that entry (a copy kept elsewhere). */
+  verify(options?: { anchor?: AuditHead }): Promise<AuditVerification>;
+  /** The chain's end as the head records it. */
+  head(): Promise<AuditHead | undefined>;
 }
 
-export function auditLog(store: Store, now: () => Date): AuditLog {
+function mac(key: Buffer, what: string): string {
+  return createHmac('sha256', key).update(what).digest('hex');
+}
+
+function sameMac(a: string | undefined, b: string): boolean {
+  return a !== undefined && a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+}
+
+/** `auditKey`: the HMAC key, never stored in Blobs; undefined when none is configured. */
+export function auditLog(
+  store: Store,
+  now: () => Date,
+  auditKey: () => Buffer | undefined = () => undefined,
+): AuditLog {
   return {
     append(input) {
-      return appendInSequence<AuditEntry>(store, PREFIX, (seq, previous) => {
-        const body: Omit<AuditEntry, 'hash'> = {
-          ...input,
-          seq,
-          at: now().toISOString(),
-          prev_hash: previous?.hash ?? GENESIS,
-        };
-        return { ...body, hash: entryHash(body) };
-      });
+      const key = auditKey();
+      return appendInSequence<AuditEntry>(
+        store,
+        PREFIX,
+        (seq, previous) => {
+          const body: Omit<AuditEntry, 'hash'> = {
+            ...input,
+            seq,
+            at: now().toISOString(),
+            prev_hash: previous?.hash ?? GENESIS,
+          };
+          const hash = entryHash(body);
+          return { ...body, hash, ...(key ? { mac: mac(key, `entry:${hash}`) } : {}) };
+        },
+        (entry) => ({
+          seq: entry.seq,
+          hash: entry.hash,
+          ...(key ? { mac: mac(key, `head:${entry.seq}:${entry.hash}`) } : {}),
+        }),
+      );
+    },
+
+    async head() {
+      const head = await getJson<{ seq?: unknown; hash?: unknown }>(store, `${PREFIX}head`);
+      return typeof head?.seq === 'number' && typeof head.hash === 'string'
+        ? { seq: head.seq, hash: head.hash }
+        : undefined;
     },
 
     async appendOnce(input) {
@@ -114,12 +175,15 @@ export function auditLog(store: Store, now: () => Date): AuditLog {
       });
     },
 
-    async verify() {
+    async verify(options = {}) {
+      const secret = auditKey();
       const keys = (await listKeys(store, PREFIX)).filter(isEntry);
-      const head = await getJson<{ seq: number }>(store, `${PREFIX}head`);
+      const head = await getJson<{ seq: number; hash?: string; mac?: string }>(store, `${PREFIX}head`);
       const problems: AuditProblem[] = [];
       let prevHash = GENESIS;
       let expected = 1;
+      let signedSeen = false;
+      const hashes = new Map<number, string>();
       // Entries are read a batch at a time (the reads dominate) and checked in order.
       const entries = new Map<string, Promise<AuditEntry | undefined>>();
       const read = (from: number) => {
@@ -135,18 +199,63 @@ export function auditLog(store: Store, now: () => Date): AuditLog {
         if (!entry) continue;
         for (; expected < seq; expected++)
           problems.push({ seq: expected, problem: 'entry is missing (deleted)' });
-        const { hash, ...body } = entry;
+        const { hash, mac: entryMac, ...body } = entry;
         if (entry.seq !== seq || hash !== entryHash(body))
           problems.push({ seq, problem: 'entry was altered: its hash does not match its content' });
         else if (entry.prev_hash !== prevHash)
           problems.push({ seq, problem: 'chain broken: prev_hash does not match the entry before' });
+        if (secret) {
+          // Entries from before signing may lead the chain; once one is signed, all after must be.
+          if (entryMac !== undefined) {
+            signedSeen = true;
+            if (!sameMac(entryMac, mac(secret, `entry:${hash}`)))
+              problems.push({
+                seq,
+                problem: 'entry signature does not match: written or re-hashed without the audit key',
+              });
+          } else if (signedSeen) problems.push({ seq, problem: 'entry is not signed, after signed entries' });
+        }
+        hashes.set(seq, hash);
         prevHash = hash;
         expected = seq + 1;
       }
+      if (!head && keys.length > 0)
+        problems.push({
+          seq: 0,
+          problem: 'the head is missing while entries exist (removed or never written)',
+        });
+      if (head && secret && (head.mac !== undefined || signedSeen)) {
+        const expectedMac = mac(secret, `head:${head.seq}:${head.hash ?? ''}`);
+        if (!sameMac(head.mac, expectedMac))
+          problems.push({
+            seq: head.seq,
+            problem: 'the head signature does not match: it was rewritten without the audit key',
+          });
+      }
+      if (head?.hash !== undefined && hashes.has(head.seq) && hashes.get(head.seq) !== head.hash)
+        problems.push({
+          seq: head.seq,
+          problem: 'the head names another entry than the one stored at its number',
+        });
       // The head remembers how long the chain was: entries removed from its end show here.
       for (; head && expected <= head.seq; expected++)
         problems.push({ seq: expected, problem: 'entry is missing (deleted from the end)' });
-      return { ok: problems.length === 0, entries: keys.length, problems };
+      const anchor = options.anchor;
+      if (anchor && hashes.get(anchor.seq) !== anchor.hash)
+        problems.push({
+          seq: anchor.seq,
+          problem: hashes.has(anchor.seq)
+            ? `entry differs from the anchor ${formatAnchor(anchor)}: the trail was rewritten since`
+            : `entry of the anchor ${formatAnchor(anchor)} is gone: the trail was cut or rewritten since`,
+        });
+      const last = Math.max(0, ...hashes.keys());
+      return {
+        ok: problems.length === 0,
+        entries: keys.length,
+        problems,
+        ...(last > 0 ? { head: { seq: last, hash: hashes.get(last) ?? '' } } : {}),
+        signed: secret !== undefined,
+      };
     },
   };
 }

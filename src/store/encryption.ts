@@ -2,7 +2,7 @@
  * AES-256-GCM for values at rest (snapshots). The key comes from `ENVSYNC_SNAPSHOT_KEY`: 32 bytes,
  * base64 or hex. Each blob gets a fresh 96-bit IV; the tag authenticates the ciphertext.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 
 export interface Sealed {
   readonly alg: 'aes-256-gcm';
@@ -32,6 +32,11 @@ export function parseSnapshotKey(raw: string | undefined): Buffer {
   if (key.length !== 32)
     throw new SnapshotKeyError(`ENVSYNC_SNAPSHOT_KEY is ${key.length} bytes, not 32. ${how}`);
   return key;
+}
+
+/** A key for another purpose derived from the snapshot key (HKDF-SHA256), so it is never stored. */
+export function deriveKey(snapshotKey: Uint8Array, purpose: 'audit-v1'): Buffer {
+  return Buffer.from(hkdfSync('sha256', snapshotKey, 'envsync', purpose, 32));
 }
 
 /** Encrypts `plaintext` bound to `context`: it opens only with the same context. */

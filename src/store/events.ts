@@ -19,6 +19,11 @@ export interface EnvSyncEvent {
   readonly timestamp: string;
   readonly correlation_id: string;
   readonly data: Readonly<Record<string, unknown>>;
+  /**
+   * The audit chain's end when the event was published, `seq:hash`: each copy a subscriber keeps
+   * anchors the trail (`genesisctl audit verify --anchor`), so it cannot be cut or rewritten unseen.
+   */
+  readonly audit_head?: string;
 }
 
 export interface DeliveryRecord {
@@ -78,6 +83,8 @@ export function eventBus(
   deliveries: Store,
   options: DeliveryOptions | undefined,
   now: () => Date,
+  /** The audit chain's end as `seq:hash`, stamped on each event. */
+  auditHead: () => Promise<string | undefined> = () => Promise.resolve(undefined),
 ): EventBus {
   async function deliver(event: EnvSyncEvent): Promise<void> {
     if (!options || options.urls.length === 0) return;
@@ -153,6 +160,7 @@ export function eventBus(
         }
         await events.setJSON(marker, { after: (await lastInSequence(events, PREFIX)).seq });
       }
+      const head = await auditHead();
       const stored = await appendInSequence<StoredEvent>(events, PREFIX, (seq) => ({
         id: `evt_${String(seq).padStart(8, '0')}_${randomBytes(4).toString('hex')}`,
         seq,
@@ -160,6 +168,7 @@ export function eventBus(
         timestamp: now().toISOString(),
         correlation_id: correlationId,
         data,
+        ...(head ? { audit_head: head } : {}),
         ...(dedupe ? { dedupe } : {}),
       }));
       if (marker) await events.setJSON(marker, { seq: stored.seq });

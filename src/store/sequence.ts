@@ -28,18 +28,19 @@ export async function lastInSequence<T extends Sequenced>(
   }
 }
 
-/** Appends `build(seq, previous)` at the next free number and returns it. */
+/** Appends `build(seq, previous)` at the next free number and returns it; `head` says what the head holds. */
 export async function appendInSequence<T extends Sequenced>(
   store: Store,
   prefix: string,
   build: (seq: number, previous: T | undefined) => T,
+  head: (entry: T) => Sequenced = (entry) => ({ seq: entry.seq }),
 ): Promise<T> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const last = await lastInSequence<T>(store, prefix);
     const entry = build(last.seq + 1, last.entry);
     const { modified } = await store.setJSON(seqKey(prefix, entry.seq), entry, { onlyIfNew: true });
     if (!modified) continue; // another writer took this number; chain onto theirs
-    await store.setJSON(`${prefix}head`, { seq: entry.seq });
+    await store.setJSON(`${prefix}head`, head(entry));
     return entry;
   }
   throw new Error(`${prefix}: could not append after 50 attempts (heavy contention)`);

@@ -213,7 +213,11 @@ function byTimeDesc(a: string, b: string): number {
   return ta < tb ? 1 : ta > tb ? -1 : 0;
 }
 
-function describe(name: string, v: EnvValue, fingerprint: Fingerprinter): SnapshotRecord['variables'][string] {
+function describe(
+  name: string,
+  v: EnvValue,
+  fingerprint: Fingerprinter,
+): SnapshotRecord['variables'][string] {
   const common = {
     ...(v.updatedAt ? { updated_at: v.updatedAt } : {}),
     is_secret: v.kind === 'write-only' || v.secret === true,

@@ -8,7 +8,7 @@ import { deriveFingerprintKey, fingerprinter } from '../core/fingerprint.ts';
 import type { Fingerprinter } from '../core/fingerprint.ts';
 import { createAdapters } from '../providers/index.ts';
 import type { BlobStores } from '../store/blobs.ts';
-import { parseSnapshotKey } from '../store/encryption.ts';
+import { deriveKey, parseSnapshotKey } from '../store/encryption.ts';
 import { openRecords } from './records.ts';
 import type { Records } from './records.ts';
 import type { SyncContext } from './run.ts';
@@ -28,7 +28,8 @@ export async function fingerprintFor(
 ): Promise<Fingerprinter> {
   if (config.fingerprintKey) return fingerprinter(config.fingerprintKey, config.fingerprintKey);
   const legacy = await sources.legacy();
-  if (config.snapshotKey) return fingerprinter(deriveFingerprintKey(parseSnapshotKey(config.snapshotKey)), legacy);
+  if (config.snapshotKey)
+    return fingerprinter(deriveFingerprintKey(parseSnapshotKey(config.snapshotKey)), legacy);
   if (sources.fallback) return fingerprinter(await sources.fallback(), legacy);
   throw new ConfigError(
     'Fingerprints are keyed from ENVSYNC_SNAPSHOT_KEY, which is not set. Set it to 32 random bytes (`openssl rand -base64 32`), or set ENVSYNC_FINGERPRINT_KEY.',
@@ -46,6 +47,8 @@ export function syncContext(
   const records = openRecords({
     blobs,
     snapshotKey: () => parseSnapshotKey(config.snapshotKey),
+    auditKey: () =>
+      config.snapshotKey ? deriveKey(parseSnapshotKey(config.snapshotKey), 'audit-v1') : undefined,
     fingerprint,
     delivery: urls.length > 0 ? { urls, secret } : undefined,
     now,

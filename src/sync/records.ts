@@ -4,7 +4,7 @@
  */
 import type { Fingerprinter } from '../core/fingerprint.ts';
 import type { AuditLog } from '../store/audit.ts';
-import { auditLog } from '../store/audit.ts';
+import { auditLog, formatAnchor } from '../store/audit.ts';
 import type { BlobStores } from '../store/blobs.ts';
 import type { DeliveryOptions, EventBus } from '../store/events.ts';
 import { eventBus } from '../store/events.ts';
@@ -34,17 +34,30 @@ export interface RecordsOptions {
   readonly blobs: BlobStores;
   /** AES-256-GCM key for snapshot values (ENVSYNC_SNAPSHOT_KEY), read when first needed. */
   readonly snapshotKey: () => Buffer;
+  /** HMAC key for the audit trail, never stored in Blobs; undefined signs nothing. */
+  readonly auditKey?: () => Buffer | undefined;
   readonly fingerprint: Fingerprinter;
   readonly delivery?: DeliveryOptions;
   readonly now: () => Date;
 }
 
-export function openRecords({ blobs, snapshotKey, fingerprint, delivery, now }: RecordsOptions): Records {
+export function openRecords({
+  blobs,
+  snapshotKey,
+  auditKey,
+  fingerprint,
+  delivery,
+  now,
+}: RecordsOptions): Records {
+  const audit = auditLog(blobs.store('audit'), now, auditKey);
   return {
     snapshots: snapshotStore(blobs.store('snapshots'), snapshotKey, fingerprint, now),
-    audit: auditLog(blobs.store('audit'), now),
+    audit,
     history: historyStore(blobs.store('history')),
-    events: eventBus(blobs.store('events'), blobs.store('deliveries'), delivery, now),
+    events: eventBus(blobs.store('events'), blobs.store('deliveries'), delivery, now, async () => {
+      const head = await audit.head();
+      return head && formatAnchor(head);
+    }),
     locks: lockStore(blobs.store('locks'), now),
     ledger: blobLedgerStore(blobs.store('ledger')),
     plans: planStore(blobs.store('plans')),

@@ -2,6 +2,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { fingerprinter } from '../../src/core/fingerprint.ts';
+import { parseAnchor } from '../../src/store/audit.ts';
+import { openRecords } from '../../src/sync/records.ts';
 import { eventBus } from '../../src/store/events.ts';
 import type { EnvSyncEvent } from '../../src/store/events.ts';
 import { localBlobs } from './helpers.ts';
@@ -150,5 +153,33 @@ describe('events', () => {
     const bus = eventBus(blobs.store('events'), blobs.store('deliveries'), undefined, () => new Date());
     await Promise.all(Array.from({ length: 8 }, (_, i) => bus.publish('envsync.drift', `c${i}`, {})));
     expect((await bus.list()).items.map((e) => e.seq)).toEqual([8, 7, 6, 5, 4, 3, 2, 1]);
+  });
+});
+
+describe('events anchor the audit trail', () => {
+  it("carry the audit chain's end as seq:hash, which audit verify --anchor accepts", async () => {
+    const local = await localBlobs();
+    try {
+      const records = openRecords({
+        blobs: local,
+        snapshotKey: () => Buffer.alloc(32, 1),
+        auditKey: () => Buffer.alloc(32, 2),
+        fingerprint: fingerprinter('events-anchor'),
+        now: () => new Date(),
+      });
+      await records.audit.append({
+        action: 'sync',
+        actor: 't',
+        correlation_id: 'c1',
+        targets: ['a'],
+        outcome: 'ok',
+      });
+      const event = await records.events.publish('envsync.commit', 'c1', { target: 'a' });
+      const anchor = parseAnchor(event.audit_head ?? '');
+      expect(anchor).toEqual(await records.audit.head());
+      expect((await records.audit.verify(anchor ? { anchor } : {})).ok).toBe(true);
+    } finally {
+      await local.close();
+    }
   });
 });
