@@ -108,7 +108,7 @@ describe('audit trail under attack (Blobs write access, no audit key)', () => {
 
   it('the end cut off and the head lowered fails; an old genuine head replayed fails against an anchor', async () => {
     for (let n = 1; n <= 3; n++) await signed.append(entry(n));
-    const headAt3 = await raw().get('entries/head', { type: 'json' });
+    const headAt3: unknown = await raw().get('entries/head', { type: 'json' });
     const anchor = (await signed.head()) as AuditHead;
     await signed.append(entry(4));
     await signed.append(entry(5));
