@@ -148,13 +148,19 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
     },
   );
 
+  /** Warnings of a planned run go to stderr: they never mix with --json output. */
+  const warned = (planned: PlannedRun): PlannedRun => {
+    for (const w of planned.warnings ?? []) kit.io.stderr(`warning: ${w}\n`);
+    return planned;
+  };
+
   addRunOptions(
     env.command('plan').description('what a sync would do: target, key, action, reason (values masked)'),
   )
     .option('--all', 'also list keys already in sync')
     .action(async (opts: RunOptions & { all?: boolean }) => {
       const s = await kit.session();
-      const planned = await planRun(s.ctx, prepare(s, opts));
+      const planned = warned(await planRun(s.ctx, prepare(s, opts)));
       await s.ctx.records.audit.append({
         action: 'plan',
         actor: s.actor,
@@ -216,14 +222,14 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
     .option('-y, --yes', 'do not ask for confirmation')
     .action(async (opts: RunOptions & { dryRun?: boolean; yes?: boolean }) => {
       const s = await kit.session();
-      await apply(s, await planRun(s.ctx, prepare(s, opts)), opts, 'sync');
+      await apply(s, warned(await planRun(s.ctx, prepare(s, opts))), opts, 'sync');
     });
 
   addRunOptions(env.command('heal').description('sync every drifted target from the source, without asking'))
     .option('--dry-run', 'everything but the writes (also HUBSYNC_DRYRUN=true)')
     .action(async (opts: RunOptions & { dryRun?: boolean }) => {
       const s = await kit.session();
-      await apply(s, await planRun(s.ctx, prepare(s, opts)), opts, 'heal');
+      await apply(s, warned(await planRun(s.ctx, prepare(s, opts))), opts, 'heal');
     });
 
   env

@@ -8,12 +8,53 @@ import { parse as parseDotenv } from 'dotenv';
 import * as v from 'valibot';
 import { DEFAULT_POLICY, NETLIFY_CONTEXTS } from '../core/model.ts';
 import type { EnvMap, EnvValue, KeyRoute, Policy, Target } from '../core/model.ts';
+import { dict, own } from '../core/names.ts';
 import { Secret } from '../core/secret.ts';
 import { ConfigError } from './env.ts';
 import type { EnvConfig } from './env.ts';
 import { parseYaml } from './yaml.ts';
 
 export const MANIFEST_NAMES = ['envsync.manifest.json', 'envsync.manifest.yaml', 'envsync.manifest.yml'];
+
+/**
+ * An object that names its allowed fields when it meets another one (valibot's own message for an
+ * unknown field is `Expected never but received "polcy"`), with the closest allowed name.
+ */
+function fields<const E extends v.ObjectEntries>(entries: E) {
+  const allowed = Object.keys(entries);
+  return v.strictObject(entries, (issue) => {
+    if (issue.expected !== 'never') return `must be an object with the fields ${allowed.join(', ')}`;
+    const name = issue.received.replace(/^"|"$/g, '');
+    const near = nearest(name, allowed);
+    return `unknown field ${issue.received}${near ? ` (did you mean "${near}"?)` : ''}; allowed: ${allowed.join(', ')}`;
+  });
+}
+
+/** The candidate within a small edit distance of `name`, if any. */
+export function nearest(name: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1;
+  for (const candidate of candidates) {
+    const d = editDistance(name.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [candidate, d];
+  }
+  return best;
+}
+
+/** Damerau-Levenshtein (optimal string alignment): a swapped pair of letters is one edit. */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        best = Math.min(best, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = best;
+    }
+  return d[a.length]![b.length]!;
+}
 
 const id = v.pipe(
   v.string(),
@@ -22,7 +63,7 @@ const id = v.pipe(
 const text = v.pipe(v.string(), v.trim(), v.minLength(1, 'must not be empty'));
 const prefixes = v.optional(v.array(v.pipe(v.string(), v.minLength(1))), []);
 
-const RenderTargetSchema = v.strictObject({
+const RenderTargetSchema = fields({
   provider: v.literal('render'),
   /** A service id (`srv-…`); RENDER_SERVICE_ID when neither this nor `envGroup` is set. */
   service: v.optional(v.pipe(text, v.regex(/^srv-[\w-]+$/, 'must be a Render service id (srv-…)'))),
@@ -30,7 +71,7 @@ const RenderTargetSchema = v.strictObject({
   /** Deploy the service after a sync changed its variables. @default false */
   redeploy: v.optional(v.boolean(), false),
 });
-const NetlifyTargetSchema = v.strictObject({
+const NetlifyTargetSchema = fields({
   provider: v.literal('netlify'),
   /** NETLIFY_SITE_ID when left out. */
   site: v.optional(text),
@@ -38,7 +79,7 @@ const NetlifyTargetSchema = v.strictObject({
   context: v.optional(v.picklist(NETLIFY_CONTEXTS, `must be one of ${NETLIFY_CONTEXTS.join(', ')}`), 'all'),
   branch: v.optional(text),
 });
-const GitHubTargetSchema = v.strictObject({
+const GitHubTargetSchema = fields({
   provider: v.literal('github'),
   /** `owner/repo`; GITHUB_REPO when neither this nor `org` is set. */
   repo: v.optional(v.pipe(text, v.regex(/^[\w.-]+\/[\w.-]+$/, 'must be owner/repo'))),
@@ -48,7 +89,7 @@ const GitHubTargetSchema = v.strictObject({
   selectedRepositoryIds: v.optional(v.array(v.pipe(v.number(), v.integer()))),
   store: v.optional(v.picklist(['secrets', 'variables'], 'must be secrets or variables'), 'secrets'),
 });
-const DotenvTargetSchema = v.strictObject({ provider: v.literal('dotenv'), path: text });
+const DotenvTargetSchema = fields({ provider: v.literal('dotenv'), path: text });
 
 const TargetSchema = v.variant(
   'provider',
@@ -56,7 +97,7 @@ const TargetSchema = v.variant(
   'provider must be one of render, netlify, github, dotenv',
 );
 
-const KeySchema = v.strictObject({
+const KeySchema = fields({
   /** A non-secret value kept in the manifest itself. Secret values never belong in a repo. */
   value: v.optional(v.string()),
   secret: v.optional(v.boolean()),
@@ -64,7 +105,7 @@ const KeySchema = v.strictObject({
   description: v.optional(v.string()),
 });
 
-export const ManifestSchema = v.strictObject({
+export const ManifestSchema = fields({
   version: v.optional(v.literal(1), 1),
   /** `manifest` (the values below and in `seed`) or the id of a target to copy from. */
   source: v.optional(id, 'manifest'),
@@ -76,7 +117,7 @@ export const ManifestSchema = v.strictObject({
   ),
   keys: v.optional(v.record(v.pipe(v.string(), v.minLength(1)), KeySchema), {}),
   policy: v.optional(
-    v.strictObject({
+    fields({
       include: prefixes,
       exclude: prefixes,
       deletions: v.optional(v.picklist(['never', 'managed', 'all'])),
@@ -99,9 +140,18 @@ export interface Project {
   readonly policy: Policy;
   /** Values the manifest itself provides (its `keys.*.value` and the seed file). */
   readonly manifestValues: EnvMap;
-  /** Routing for the keys a source actually holds (keys the manifest does not list included). */
-  route(keys: Iterable<string>): Record<string, KeyRoute>;
+  /**
+   * Routing for the keys a source actually holds (keys the manifest does not list included).
+   * `sourceId`: where the values come from this run (`manifest`, or a target id).
+   */
+  route(keys: Iterable<string>, sourceId: string): Record<string, KeyRoute>;
+  /** The keys the manifest declares, and whether each is a secret. */
+  readonly declared: ReadonlyMap<string, { readonly secret: boolean }>;
 }
+
+/** Why an undeclared key does not go to a plaintext store: its value could be a secret. */
+export const PLAINTEXT_REFUSAL =
+  'not declared in the manifest, so it may be a secret, and this store keeps values in plain text; declare it under keys (secret: false, or with this target in its targets) to send it here';
 
 export function formatIssues(issues: readonly v.BaseIssue<unknown>[]): string {
   return issues.map((issue) => `  ${v.getDotPath(issue) ?? '(root)'}: ${issue.message}`).join('\n');
@@ -273,24 +323,34 @@ function buildTarget(
 
 /**
  * Routing: a key goes to the targets it names, or to every target; a GitHub target takes only the
- * keys of its kind (secrets to a `secrets` store, plain values to a `variables` store).
+ * keys of its kind (secrets to a `secrets` store, plain values to a `variables` store). A plaintext
+ * store (GitHub variables) takes a key only when the manifest declares it, or when the values come
+ * from the manifest itself (which holds no secrets); any other key is refused there, with why, so
+ * a misspelt `secret: true` never turns a secret into a readable variable.
  */
 function routeKeys(
   manifest: ManifestOutput,
   targets: ReadonlyMap<string, Target>,
   keyNames: Iterable<string>,
+  sourceId: string,
 ): Record<string, KeyRoute> {
-  const routes: Record<string, KeyRoute> = {};
+  const routes = dict<KeyRoute>();
+  const plaintext = (t: Target | undefined) => t?.provider === 'github' && t.store === 'variables';
   for (const key of keyNames) {
-    const spec = manifest.keys[key];
+    const spec = own(manifest.keys, key);
     const secret = spec?.secret ?? false;
     const chosen = spec?.targets ?? [...targets.keys()];
+    const undeclared = spec === undefined && sourceId !== 'manifest';
+    const refused = dict<string>();
+    if (undeclared) for (const t of chosen) if (plaintext(targets.get(t))) refused[t] = PLAINTEXT_REFUSAL;
     routes[key] = {
       secret,
       targets: chosen.filter((t) => {
         const target = targets.get(t);
+        if (Object.hasOwn(refused, t)) return false;
         return target?.provider !== 'github' || (target.store === 'secrets') === secret;
       }),
+      ...(Object.keys(refused).length > 0 ? { refused } : {}),
     };
   }
   return routes;
@@ -344,7 +404,10 @@ export async function loadProject(manifestFile: string, env: EnvConfig): Promise
     targets,
     policy,
     manifestValues,
-    route: (keys) => routeKeys(manifest, targets, keys),
+    route: (keys, sourceId) => routeKeys(manifest, targets, keys, sourceId),
+    declared: new Map(
+      Object.entries(manifest.keys).map(([k, spec]) => [k, { secret: spec.secret ?? false }]),
+    ),
   };
 }
 
@@ -392,5 +455,6 @@ export function projectFromEnv(env: EnvConfig, cwd: string): Project {
     },
     manifestValues: new Map(),
     route: () => ({}),
+    declared: new Map(),
   };
 }

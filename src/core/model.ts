@@ -99,6 +99,8 @@ export interface KeyRoute {
   readonly targets?: readonly string[];
   /** Stored as a secret where the target distinguishes (GitHub secrets vs variables, Netlify `is_secret`). */
   readonly secret?: boolean;
+  /** Targets that must not receive the key, with why: planned as `skip` there, so the refusal shows. */
+  readonly refused?: Readonly<Record<string, string>>;
 }
 
 export type DeletionPolicy = 'never' | 'managed' | 'all';

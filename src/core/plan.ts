@@ -213,6 +213,19 @@ function planTarget(
     for (let i = 0; i < selected.length; i++) {
       const [sourceKey, value] = selected[i]!;
       const route = routed && Object.hasOwn(policy.routes, sourceKey) ? policy.routes[sourceKey] : undefined;
+      const refused = route?.refused && own(route.refused, target.id);
+      if (refused !== undefined) {
+        const key = normalize ? normalize(sourceKey) : sourceKey;
+        collisions.push({
+          key,
+          sourceKey,
+          action: 'skip',
+          finding: 'invalid',
+          secret: true,
+          reason: refused,
+        });
+        continue;
+      }
       if (route?.targets && !route.targets.includes(target.id)) continue;
       const renamed =
         rename && Object.hasOwn(rename, sourceKey) ? (rename[sourceKey] ?? sourceKey) : sourceKey;

@@ -7,7 +7,9 @@ import type { Fingerprinter } from '../core/fingerprint.ts';
 import type { EnvMap, EnvValue, Ledger, Plan, PlanEntry, Policy, Source, Target } from '../core/model.ts';
 import { plan } from '../core/plan.ts';
 import { driftReport } from '../core/report.ts';
+import { keySelected } from '../core/filter.ts';
 import type { DriftReport } from '../core/report.ts';
+import { nearest } from '../config/manifest.ts';
 import type { Project } from '../config/manifest.ts';
 import { ConfigError } from '../config/env.ts';
 import { adapterFor } from '../providers/adapter.ts';
@@ -35,6 +37,8 @@ export interface RunRequest {
 export interface PlannedRun {
   readonly plan: Plan;
   readonly report: DriftReport;
+  /** Things the user should look at that do not stop the run (a declared key the source lacks). */
+  readonly warnings?: readonly string[];
   /** What each target held when planned, by target id: the pre-sync snapshot is taken from it. */
   readonly currents: ReadonlyMap<string, EnvMap>;
 }
@@ -86,7 +90,10 @@ export async function planRun(ctx: SyncContext, request: RunRequest): Promise<Pl
     Promise.all(targets.map((t) => adapterFor(ctx.adapters, t).list(t))),
     ctx.ledger.load(targets.map((t) => t.id)),
   ]);
-  const routes = restore ? {} : project.route(sourceValues.keys());
+  const warnings = restore ? [] : checkDeclared(project, source, sourceValues, request.policy ?? {});
+  const routes = restore
+    ? {}
+    : project.route(sourceValues.keys(), source.kind === 'manifest' ? 'manifest' : source.id);
   const policy: Policy = { ...project.policy, routes, ...request.policy };
   const result = plan({
     source,
@@ -104,8 +111,35 @@ export async function planRun(ctx: SyncContext, request: RunRequest): Promise<Pl
   return {
     plan: result,
     report: driftReport(result),
+    ...(warnings.length > 0 ? { warnings } : {}),
     currents: new Map(targets.map((t, i) => [t.id, currents[i] ?? new Map<string, EnvValue>()])),
   };
+}
+
+/**
+ * A key the manifest declares but the source does not hold is most likely misspelt on one side.
+ * For a secret that is an error (the real key would go out undeclared); otherwise a warning.
+ */
+function checkDeclared(
+  project: Project,
+  source: Source,
+  sourceValues: EnvMap,
+  override: Partial<Policy>,
+): string[] {
+  if (source.kind !== 'target') return [];
+  const policy = { ...project.policy, ...override };
+  const warnings: string[] = [];
+  for (const [key, { secret }] of project.declared) {
+    if (sourceValues.has(key) || !keySelected(key, policy)) continue;
+    const near = nearest(key, sourceValues.keys());
+    const hint = near ? ` The closest key there is ${near}: is one of them misspelt?` : '';
+    if (secret)
+      throw new ConfigError(
+        `The manifest declares ${key} as a secret, but the source "${source.id}" holds no such key.${hint} Fix the name in the manifest (keys:) or on the source, then run again.`,
+      );
+    warnings.push(`The manifest declares ${key}, but the source "${source.id}" holds no such key.${hint}`);
+  }
+  return warnings;
 }
 
 /** A write an earlier, interrupted attempt of the same sync already made (see background.ts). */

@@ -126,6 +126,7 @@ export function benchProject(source: ReadonlyMap<string, string>, targets: reado
     policy: { ...DEFAULT_POLICY, overwriteUnknown: true },
     manifestValues: values,
     route: () => ({}),
+    declared: new Map(),
   };
 }
 

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, credentialsFor, loadEnvConfig } from '../../src/config/env.ts';
 import { loadProject, projectFromEnv } from '../../src/config/manifest.ts';
+import { parseManifest } from '../../src/config/manifest.ts';
 
 describe('environment', () => {
   it('applies defaults and parses the seed variables', () => {
@@ -69,10 +70,16 @@ describe('manifest', () => {
       'DEBUG',
       'REACT_APP_API_URL',
     ]);
-    const routes = project.route(['REACT_APP_API_URL', 'ALLOWED_ORIGINS', 'UNLISTED']);
+    const routes = project.route(['REACT_APP_API_URL', 'ALLOWED_ORIGINS', 'UNLISTED'], 'manifest');
     expect(routes['REACT_APP_API_URL']?.targets).toEqual(['render', 'netlify', 'github-vars']);
     expect(routes['ALLOWED_ORIGINS']?.targets).toEqual(['render', 'github-vars']);
+    // Values from the manifest itself hold no secrets: an undeclared one may go to plain text.
     expect(routes['UNLISTED']).toEqual({ secret: false, targets: ['render', 'netlify', 'github-vars'] });
+    // From a provider, an undeclared key may be a secret: the variables store refuses it, saying why.
+    const fromRender = project.route(['UNLISTED', 'ALLOWED_ORIGINS'], 'render');
+    expect(fromRender['UNLISTED']).toMatchObject({ secret: false, targets: ['render', 'netlify'] });
+    expect(fromRender['UNLISTED']?.refused?.['github-vars']).toMatch(/not declared in the manifest/);
+    expect(fromRender['ALLOWED_ORIGINS']?.targets).toEqual(['render', 'github-vars']);
     expect(project.policy).toMatchObject({
       exclude: ['RENDER_', 'NETLIFY_'],
       deletions: 'never',
@@ -147,5 +154,24 @@ describe('manifest', () => {
     );
     expect(project.sourceId).toBe('render');
     expect([...project.targets.keys()]).toEqual(['render', 'netlify', 'github']);
+  });
+});
+
+describe('manifest mistakes', () => {
+  it('a misspelt field names the allowed ones and the closest, never "Expected never"', () => {
+    const attempt = (raw: unknown) => {
+      try {
+        parseManifest(raw, 'm.yaml');
+        return '';
+      } catch (error) {
+        return (error as Error).message;
+      }
+    };
+    const top = attempt({ targets: { a: { provider: 'dotenv', path: 'x' } }, polcy: {} });
+    expect(top).toContain('polcy: unknown field "polcy" (did you mean "policy"?)');
+    expect(top).toContain('allowed: version, source, seed, targets, keys, policy');
+    const key = attempt({ targets: { a: { provider: 'dotenv', path: 'x' } }, keys: { K: { secert: true } } });
+    expect(key).toContain('keys.K.secert: unknown field "secert" (did you mean "secret"?)');
+    expect(`${top}${key}`).not.toContain('Expected never');
   });
 });

@@ -220,6 +220,7 @@ function projectFor(want: Desired): Project {
     policy: { ...DEFAULT_POLICY, overwriteUnknown: true, deletions: 'all' },
     manifestValues: values,
     route: () => routes,
+    declared: new Map(),
   };
 }
 

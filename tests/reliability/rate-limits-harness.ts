@@ -105,6 +105,7 @@ function project(target: Target, values: ReadonlyMap<string, string>, secret: bo
     policy: { ...DEFAULT_POLICY, overwriteUnknown: true },
     manifestValues,
     route: (ks) => Object.fromEntries([...ks].map((k) => [k, { secret }])),
+    declared: new Map(),
   };
 }
 
