@@ -1,11 +1,10 @@
 /** `genesisctl env audit|verify|plan|sync|heal|rollback|export|history`. */
-import { dict } from '../core/names.ts';
 import { randomUUID } from 'node:crypto';
-import { chmod, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import { isWrite } from '../core/apply.ts';
+import { dict } from '../core/names.ts';
 import type { DeletionPolicy, Policy, Target } from '../core/model.ts';
 import { targetLabel } from '../core/model.ts';
 import { ConfigError } from '../config/env.ts';
@@ -15,6 +14,7 @@ import { executeSync } from '../sync/execute.ts';
 import type { ExecuteOptions } from '../sync/execute.ts';
 import { planRollback } from '../sync/rollback.ts';
 import { planRun, resolveRun } from '../sync/run.ts';
+import { privateDirectory, writePrivateFile } from './private-file.ts';
 import type { PlannedRun, RunRequest } from '../sync/run.ts';
 import { requireCredentials } from './context.ts';
 import type { CliSession } from './context.ts';
@@ -258,14 +258,14 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
     .requiredOption('-t, --target <id>', 'the target to export')
     .option('--source <id>', 'the source this target is synced from (recorded in the file)')
     .addOption(new Option('--from <id>', 'same as --source'))
-    .option('-o, --out <file>', 'output file', '.env.sync.json')
+    .option('-o, --out <file>', 'output file (default: .envsync/<target>.env.sync.json, git-ignored)')
     .option('--include-values', 'write plaintext values (file mode 0600); fingerprints only otherwise')
     .action(
       async (opts: {
         target: string;
         source?: string;
         from?: string;
-        out: string;
+        out?: string;
         includeValues?: boolean;
       }) => {
         const s = await kit.session();
@@ -301,9 +301,10 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
           values_included: Boolean(opts.includeValues),
           variables,
         };
-        const file = path.resolve(kit.io.cwd, opts.out);
-        await writeFile(file, JSON.stringify(snapshot, null, 2) + '\n', { mode: 0o600 });
-        await chmod(file, 0o600);
+        const file = opts.out
+          ? path.resolve(kit.io.cwd, opts.out)
+          : path.join(await privateDirectory(kit.io.cwd), `${target.id}.env.sync.json`);
+        await writePrivateFile(file, JSON.stringify(snapshot, null, 2) + '\n');
         const summary = {
           file,
           target: target.id,

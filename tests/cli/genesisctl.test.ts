@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdtemp, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -169,6 +169,33 @@ describe('genesisctl env', () => {
     expect(JSON.parse(full.stdout)).toMatchObject({ keys: 4, values_included: true });
     expect(await readFile(path.join(dir, 'full.json'), 'utf8')).toContain(CANARY);
     expect((await stat(path.join(dir, 'full.json'))).mode & 0o777).toBe(0o600);
+  });
+
+  it('export --include-values: a git-ignored default, never through a planted symlink, never an old mode', async () => {
+    await cli(['env', 'heal']);
+    const byDefault = await cli(['--json', 'env', 'export', '--target', 'local', '--include-values']);
+    const file = (JSON.parse(byDefault.stdout) as { file: string }).file;
+    expect(file).toBe(path.join(dir, '.envsync', 'local.env.sync.json'));
+    expect(await readFile(path.join(dir, '.envsync', '.gitignore'), 'utf8')).toMatch(/^\*$/m);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+
+    // A symlink planted at the path: the file it points to is left alone; the link is replaced.
+    const elsewhere = path.join(dir, 'elsewhere.txt');
+    await writeFile(elsewhere, 'untouched\n', { mode: 0o644 });
+    await symlink(elsewhere, path.join(dir, 'planted.json'));
+    await cli(['env', 'export', '--target', 'local', '--include-values', '--out', 'planted.json']);
+    expect(await readFile(elsewhere, 'utf8')).toBe('untouched\n');
+    expect((await lstat(path.join(dir, 'planted.json'))).isSymbolicLink()).toBe(false);
+    expect(await readFile(path.join(dir, 'planted.json'), 'utf8')).toContain(CANARY);
+
+    // An existing world-readable file is replaced by a new 0600 one, not rewritten in place.
+    await writeFile(path.join(dir, 'open.json'), '{}\n', { mode: 0o644 });
+    await chmod(path.join(dir, 'open.json'), 0o644);
+    const before = (await stat(path.join(dir, 'open.json'))).ino;
+    await cli(['env', 'export', '--target', 'local', '--include-values', '--out', 'open.json']);
+    const after = await stat(path.join(dir, 'open.json'));
+    expect(after.mode & 0o777).toBe(0o600);
+    expect(after.ino).not.toBe(before);
   });
 
   it('every command has --help (exit 0)', async () => {
