@@ -4,6 +4,7 @@
  */
 import type { AuditEntry } from '../store/audit.ts';
 import { formatAnchor } from '../store/audit.ts';
+import { markdownCode } from '../core/names.ts';
 import type { Records } from '../sync/records.ts';
 
 const WORKFLOW_FIELDS: readonly [string, string][] = [
@@ -20,7 +21,7 @@ const WORKFLOW_FIELDS: readonly [string, string][] = [
 function changes(entry: AuditEntry): string[] {
   return Object.keys(entry.keys ?? {})
     .sort()
-    .map((k) => `- \`${k}\``);
+    .map((k) => `- ${markdownCode(k)}`);
 }
 
 export async function auditDoc(
@@ -47,7 +48,7 @@ export async function auditDoc(
     lines.push(
       '| | |',
       '| --- | --- |',
-      ...workflow.map(([label, name]) => `| ${label} | \`${env[name] ?? ''}\` |`),
+      ...workflow.map(([label, name]) => `| ${label} | ${markdownCode(env[name] ?? '')} |`),
     );
     if (env['GITHUB_SERVER_URL'] && env['GITHUB_REPOSITORY'] && env['GITHUB_RUN_ID']) {
       lines.push(
@@ -63,12 +64,12 @@ export async function auditDoc(
     lines.push(
       `- Time: ${sync.at}`,
       `- Action: ${sync.action} (${sync.outcome})`,
-      `- Source: \`${sync.source ?? '-'}\``,
-      `- Targets: ${sync.targets.map((t) => `\`${t}\``).join(', ') || '-'}`,
+      `- Source: ${markdownCode(sync.source ?? '-')}`,
+      `- Targets: ${sync.targets.map(markdownCode).join(', ') || '-'}`,
       `- Counts: ${Object.entries(sync.counts ?? {})
         .map(([k, v]) => `${k} ${v}`)
         .join(', ')}`,
-      `- Correlation id: \`${sync.correlation_id}\``,
+      `- Correlation id: ${markdownCode(sync.correlation_id)}`,
       '',
       'Keys changed or skipped (target:key):',
       '',
@@ -83,7 +84,7 @@ export async function auditDoc(
     lines.push(
       `- Checked: ${check.checked_at} (${check.trigger})`,
       `- Result: ${check.has_drift ? '**drift**' : 'in parity'}`,
-      `- Correlation id: \`${check.correlation_id}\``,
+      `- Correlation id: ${markdownCode(check.correlation_id)}`,
       '',
     );
     lines.push(
@@ -92,9 +93,9 @@ export async function auditDoc(
     );
     for (const t of check.targets) {
       const list = (keys: readonly string[]) =>
-        keys.length > 0 ? keys.map((k) => `\`${k}\``).join(' ') : '—';
+        keys.length > 0 ? keys.map(markdownCode).join(' ') : '—';
       lines.push(
-        `| ${t.id} | ${t.has_drift ? 'drift' : 'parity'} | ${list(t.missing)} | ${list(t.extra)} | ${list(t.conflicts)} | ${list(t.unknown)} |`,
+        `| ${markdownCode(t.id)} | ${t.has_drift ? 'drift' : 'parity'} | ${list(t.missing)} | ${list(t.extra)} | ${list(t.conflicts)} | ${list(t.unknown)} |`,
       );
     }
     lines.push('');

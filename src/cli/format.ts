@@ -3,6 +3,7 @@
  * module: entries carry fingerprints, and a stray `Secret` prints as «redacted».
  */
 import type { Plan, PlanEntry } from '../core/model.ts';
+import { escapeName } from '../core/names.ts';
 import { planJson } from '../core/plan-json.ts';
 import type { DriftReport } from '../core/report.ts';
 import type { CheckRecord } from '../store/history.ts';
@@ -28,7 +29,7 @@ export function planText(plan: Plan, options: { all?: boolean } = {}): string {
         hidden += 1;
         continue;
       }
-      rows.push([tp.target.id, e.key, e.action, e.reason]);
+      rows.push([tp.target.id, escapeName(e.key), e.action, e.reason]);
     }
   }
   const counts = countActions(plan);
@@ -47,16 +48,17 @@ export function reportText(report: DriftReport): string {
   const lines = [`Drift report from ${report.source} at ${report.verified_at}`];
   for (const t of report.targets) {
     lines.push(`${t.has_drift ? '✗ drift' : '✓ in parity'}  ${t.id} (${t.label})`);
-    if (t.missing.length > 0) lines.push(`    missing:   ${t.missing.join(', ')}`);
-    if (t.conflicts.length > 0) lines.push(`    conflicts: ${t.conflicts.join(', ')}`);
-    if (t.extra.length > 0) lines.push(`    extra:     ${t.extra.join(', ')}`);
+    const names = (keys: readonly string[]) => keys.map(escapeName).join(', ');
+    if (t.missing.length > 0) lines.push(`    missing:   ${names(t.missing)}`);
+    if (t.conflicts.length > 0) lines.push(`    conflicts: ${names(t.conflicts)}`);
+    if (t.extra.length > 0) lines.push(`    extra:     ${names(t.extra)}`);
     if (t.unknown.length > 0)
-      lines.push(`    unknown:   ${t.unknown.join(', ')} (write-only, never synced by EnvSync)`);
-    for (const i of t.invalid) lines.push(`    invalid:   ${i.key}: ${i.reason}`);
+      lines.push(`    unknown:   ${names(t.unknown)} (write-only, never synced by EnvSync)`);
+    for (const i of t.invalid) lines.push(`    invalid:   ${escapeName(i.key)}: ${i.reason}`);
   }
   for (const [key, row] of Object.entries(report.conflicts)) {
     lines.push(
-      `  ${key}: ${Object.entries(row)
+      `  ${escapeName(key)}: ${Object.entries(row)
         .map(([where, fp]) => `${where}=${fp}`)
         .join('  ')}`,
     );
@@ -76,8 +78,8 @@ export function syncText(result: SyncResult): string {
   for (const t of result.targets) {
     const applied = t.applied.length;
     lines.push(`${t.target}: ${applied} applied, ${t.failed.length} failed, ${t.skipped.length} skipped`);
-    for (const f of t.failed) lines.push(`    failed ${f.key}: ${f.error}: ${f.message}`);
-    for (const s of t.skipped) lines.push(`    skipped ${s.key}: ${s.reason}`);
+    for (const f of t.failed) lines.push(`    failed ${escapeName(f.key)}: ${f.error}: ${f.message}`);
+    for (const s of t.skipped) lines.push(`    skipped ${escapeName(s.key)}: ${s.reason}`);
     if (t.heldBack.length > 0)
       lines.push(`    deletes held back because a write failed: ${t.heldBack.join(', ')}`);
   }

@@ -4,6 +4,7 @@
  */
 import { untilStopped } from './stop.ts';
 import { Command, CommanderError } from 'commander';
+import { terminalText } from '../core/names.ts';
 import { openSession } from './context.ts';
 import type { CliEnvironment, CliSession } from './context.ts';
 import { addEnvCommands } from './env-commands.ts';
@@ -94,7 +95,14 @@ function describe(error: unknown): { code: number; message: string } {
 }
 
 /** Runs the CLI on `argv` (without node and script) and resolves to the exit code. */
-export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+export async function runCli(argv: readonly string[], raw: CliIo): Promise<number> {
+  // Everything printed passes here: a provider's name or message can hold escape sequences that
+  // would rewrite the screen (a fake "in parity"), so controls are shown escaped, never obeyed.
+  const io: CliIo = {
+    ...raw,
+    stdout: (text) => raw.stdout(terminalText(text)),
+    stderr: (text) => raw.stderr(terminalText(text)),
+  };
   let exit: number = EXIT.ok;
   let opened: Promise<CliSession> | undefined;
   const out = (text: string) => io.stdout(text.endsWith('\n') ? text : `${text}\n`);

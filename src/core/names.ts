@@ -29,3 +29,42 @@ export function dict<T>(): Record<string, T> {
 export function own<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
   return Object.hasOwn(record, key) ? record[key] : undefined;
 }
+
+// eslint-disable-next-line no-control-regex
+const CONTROL_GLOBAL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+function escapeChar(c: string): string {
+  const code = c.charCodeAt(0);
+  if (c === '\n') return '\\n';
+  if (c === '\r') return '\\r';
+  if (c === '\t') return '\\t';
+  return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+}
+
+/**
+ * A name as it may be shown: control characters (escape sequences, line breaks) and bidirectional
+ * overrides written as `\x1b`, `\n`, `\u202e`, so a name can neither move the cursor, clear the
+ * screen nor start a line of its own. Ordinary names come back unchanged.
+ */
+export function escapeName(name: string): string {
+  return CONTROL.test(name) ? name.replace(CONTROL_GLOBAL, escapeChar) : name;
+}
+
+/** Text for a terminal: every control character escaped except the line breaks the text is laid out with. */
+export function terminalText(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, escapeChar);
+}
+
+/**
+ * A Markdown code span that shows `text` literally: controls escaped, `|` escaped for tables,
+ * and fenced with one more backtick than its longest run, so nothing in it is read as Markdown
+ * (no link, image, heading or table cell of its own).
+ */
+export function markdownCode(text: string): string {
+  const shown = escapeName(text).replace(/\|/g, '\\|');
+  const longest = Math.max(0, ...(shown.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = '`'.repeat(longest + 1);
+  const pad = shown.startsWith('`') || shown.endsWith('`') || longest > 0 ? ' ' : '';
+  return `${fence}${pad}${shown}${pad}${fence}`;
+}

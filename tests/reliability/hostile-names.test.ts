@@ -3,12 +3,20 @@
  * such as `__proto__`, `constructor` or an escape sequence go through list → plan → report →
  * history → API without a 5xx and without touching `Object.prototype`, and are planned as `skip`.
  */
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { digestToken, permissionsOf } from '../../src/auth/tokens.ts';
 import { DEFAULT_POLICY } from '../../src/core/model.ts';
 import { driftReport } from '../../src/core/report.ts';
-import { nameHazard } from '../../src/core/names.ts';
+import { auditDoc } from '../../src/cli/audit-doc.ts';
+import { runCli } from '../../src/cli/main.ts';
+import { fingerprinter } from '../../src/core/fingerprint.ts';
+import { markdownCode, nameHazard } from '../../src/core/names.ts';
+import { openRecords } from '../../src/sync/records.ts';
+import { localBlobs } from '../store/helpers.ts';
 import { startSandbox } from '../../src/sandbox/index.ts';
 import type { Sandbox } from '../../src/sandbox/index.ts';
 import { apiHarness, TOKENS } from '../api/helpers.ts';
@@ -186,6 +194,86 @@ describe('hostile roles', () => {
       expect(permissionsOf('toString')).toEqual(['reports']);
     } finally {
       await api.close();
+    }
+  });
+});
+
+describe('hostile names on the terminal and in Markdown', () => {
+  const FAKE = '\u001b[2J\u001b[HAll 42 keys in parity';
+  const IMAGE = 'X`\n\n![pixel](https://evil.example/p.png)\n| a | b |';
+
+  it('escape sequences and line breaks in names are shown escaped, never obeyed', async () => {
+    const sandbox = await startSandbox({
+      providers: ['render'],
+      fixture: { render: { services: [{ id: SERVICE, name: 'hostile', envVars: [] }] } },
+    });
+    try {
+      sandbox.render.inspect.setEnvVar(SERVICE, FAKE, 'x');
+      sandbox.render.inspect.setEnvVar(SERVICE, 'LINE\nBREAK', 'y');
+      const dir = await mkdtemp(path.join(tmpdir(), 'hostile-cli-'));
+      await writeFile(
+        path.join(dir, 'envsync.manifest.yaml'),
+        `source: render\ntargets:\n  render: { provider: render, service: ${SERVICE} }\n  local: { provider: dotenv, path: local.env }\n`,
+      );
+      await writeFile(path.join(dir, 'local.env'), '');
+      let out = '';
+      const io = {
+        cwd: dir,
+        env: {
+          ENVSYNC_SNAPSHOT_KEY: Buffer.alloc(32, 4).toString('base64'),
+          RENDER_API_URL: sandbox.render.url,
+          RENDER_API_KEY: sandbox.render.token,
+        },
+        stdout: (t: string) => (out += t),
+        stderr: (t: string) => (out += t),
+      };
+      for (const args of [
+        ['env', 'plan', '--all'],
+        ['env', 'audit'],
+        ['env', 'sync', '--yes'],
+      ])
+        await runCli(args, io);
+      // eslint-disable-next-line no-control-regex
+      expect(out).not.toMatch(/\u001b/);
+      expect(out).toContain('\\x1b[2J\\x1b[HAll 42 keys in parity');
+      expect(out).toContain('LINE\\nBREAK');
+      expect(out.split('\n').some((line) => line.startsWith('All 42 keys'))).toBe(false);
+      expect(out.split('\n').some((line) => line.startsWith('BREAK'))).toBe(false);
+    } finally {
+      await sandbox.close();
+    }
+  });
+
+  it('a name cannot inject Markdown (an image, a table row) into the audit document', async () => {
+    const shown = markdownCode(IMAGE);
+    expect(shown).not.toContain('\n');
+    expect(shown.startsWith('``')).toBe(true);
+    expect(shown).toContain('\\|');
+    expect(markdownCode('API_URL')).toBe('`API_URL`');
+    const dir = await mkdtemp(path.join(tmpdir(), 'hostile-doc-'));
+    const local = await localBlobs();
+    try {
+      const records = openRecords({
+        blobs: local,
+        snapshotKey: () => Buffer.alloc(32, 1),
+        fingerprint: fingerprinter('doc'),
+        now: () => new Date(),
+      });
+      await records.audit.append({
+        action: 'sync',
+        actor: 't',
+        correlation_id: 'c1',
+        targets: ['render'],
+        outcome: 'ok',
+        keys: { [`render:${IMAGE}`]: null },
+      });
+      const doc = await auditDoc(records, {}, new Date());
+      await writeFile(path.join(dir, 'doc.md'), doc);
+      expect(doc.split('\n').some((line) => line.startsWith('![pixel]'))).toBe(false);
+      expect(doc.split('\n').some((line) => line.startsWith('| a | b |'))).toBe(false);
+      expect(doc).toContain(markdownCode(`render:${IMAGE}`));
+    } finally {
+      await local.close();
     }
   });
 });
