@@ -4,7 +4,7 @@
  * configured token, and maps the token's role to what it may do:
  * `admiral` writes, `architect` plans, verifies and reads everything, any other role reads reports.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import * as v from 'valibot';
 
 export type Permission = 'reports' | 'audit' | 'plan' | 'write';
@@ -40,7 +40,7 @@ const Entry = v.object({
 
 /**
  * `ENVSYNC_TOKENS`: `name:role:sha256hex` entries separated by commas or new lines, or a JSON array
- * of `{ name, role, sha256 }`. `genesisctl token` prints an entry for a new token.
+ * of `{ name, role, sha256 }`. `genesisctl token create` makes a token and prints its entry.
  */
 export function parseTokens(raw: string | undefined): TokenEntry[] {
   if (!raw?.trim()) return [];
@@ -76,6 +76,31 @@ export function parseTokens(raw: string | undefined): TokenEntry[] {
     role: e.role,
     digest: Buffer.from(e.sha256.toLowerCase(), 'hex'),
   }));
+}
+
+/** The prefix of tokens `createToken` makes: recognisable in a leak scan. */
+export const TOKEN_PREFIX = 'esk_';
+
+/**
+ * A new API token (32 random bytes, base64url, prefixed) and its `ENVSYNC_TOKENS` entry. The token
+ * is shown once; only its digest is configured. Throws a TokenConfigError for a bad name or role.
+ */
+export function createToken(name: string, role: string): { token: string; entry: string; role: string } {
+  const token = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
+  const parsed = v.safeParse(Entry, { name, role, sha256: digestToken(token) });
+  if (!parsed.success) {
+    const issue = parsed.issues[0];
+    throw new TokenConfigError(`--${v.getDotPath(issue) ?? 'name'}: ${issue.message}.`);
+  }
+  return { token, entry: `${name}:${role}:${digestToken(token)}`, role };
+}
+
+/** Whether a role writes, plans or only reads reports, in words. */
+export function roleWords(role: string): string {
+  const permissions = permissionsOf(role);
+  if (permissions.includes('write')) return 'writes (sync, heal, rollback) and reads everything';
+  if (permissions.includes('plan')) return 'plans, verifies and reads everything';
+  return 'reads reports only';
 }
 
 export function digestToken(token: string): string {

@@ -92,8 +92,7 @@ export async function auditDoc(
       '| --- | --- | --- | --- | --- | --- |',
     );
     for (const t of check.targets) {
-      const list = (keys: readonly string[]) =>
-        keys.length > 0 ? keys.map(markdownCode).join(' ') : '—';
+      const list = (keys: readonly string[]) => (keys.length > 0 ? keys.map(markdownCode).join(' ') : '—');
       lines.push(
         `| ${markdownCode(t.id)} | ${t.has_drift ? 'drift' : 'parity'} | ${list(t.missing)} | ${list(t.extra)} | ${list(t.conflicts)} | ${list(t.unknown)} |`,
       );

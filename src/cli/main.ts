@@ -9,6 +9,7 @@ import { openSession } from './context.ts';
 import type { CliEnvironment, CliSession } from './context.ts';
 import { addEnvCommands } from './env-commands.ts';
 import { addRecordCommands } from './record-commands.ts';
+import { addTokenCommands } from './token-commands.ts';
 
 export const EXIT = { ok: 0, drift: 1, usage: 2 } as const;
 
@@ -33,6 +34,7 @@ export interface CommandKit {
 /** Errors the user fixes by changing a flag, a file or a variable (exit 2), by class name. */
 const USAGE_ERRORS = new Set([
   'ConfigError',
+  'TokenConfigError',
   'ProviderAuthError',
   'SnapshotKeyError',
   'SnapshotNotFoundError',
@@ -59,6 +61,7 @@ export function buildProgram(
   };
   addEnvCommands(program, full);
   addRecordCommands(program, full);
+  addTokenCommands(program, full);
   program
     .command('sandbox')
     .description(

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { authenticate, parseTokens } from '../../src/auth/tokens.ts';
 import { runCli } from '../../src/cli/main.ts';
 import type { CliIo } from '../../src/cli/main.ts';
 
@@ -196,6 +197,26 @@ describe('genesisctl env', () => {
     const after = await stat(path.join(dir, 'open.json'));
     expect(after.mode & 0o777).toBe(0o600);
     expect(after.ino).not.toBe(before);
+  });
+
+  it('token create prints a 32-byte token once and the ENVSYNC_TOKENS entry that admits it', async () => {
+    const made = await cli(['--json', 'token', 'create', '--name', 'ci-bot', '--role', 'architect']);
+    expect(made.code).toBe(0);
+    const { token, entry } = JSON.parse(made.stdout) as { token: string; entry: string };
+    expect(token).toMatch(/^esk_[A-Za-z0-9_-]{43}$/);
+    expect(Buffer.from(token.slice(4), 'base64url')).toHaveLength(32);
+    const tokens = parseTokens(entry);
+    expect(authenticate(tokens, `Bearer ${token}`)).toEqual({ name: 'ci-bot', role: 'architect' });
+    expect(entry).not.toContain(token);
+    const again = JSON.parse(
+      (await cli(['--json', 'token', 'create', '--name', 'x', '--role', 'viewer'])).stdout,
+    ) as {
+      token: string;
+    };
+    expect(again.token).not.toBe(token);
+    const bad = await cli(['token', 'create', '--name', 'bad name', '--role', 'admiral']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--name: a token name is/);
   });
 
   it('every command has --help (exit 0)', async () => {
