@@ -67,6 +67,32 @@ export function validate<const S extends v.GenericSchema>(
 /** The most a request body may hold; plans and syncs are small. */
 export const MAX_BODY_BYTES = 64 * 1024;
 
+/**
+ * The body as text, read as a stream and abandoned at `max` bytes (413): an unauthenticated caller
+ * cannot make a door hold more than that in memory, whatever it sends or declares.
+ */
+export async function readBodyText(request: Request, max = MAX_BODY_BYTES): Promise<string> {
+  const declared = Number(request.headers.get('content-length') ?? '0');
+  if (declared > max) {
+    await request.body?.cancel();
+    throw tooLarge(max);
+  }
+  const reader = request.body?.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const next = reader ? await reader.read() : { done: true as const, value: undefined };
+    if (next.done) break;
+    size += next.value.byteLength;
+    if (size > max) {
+      await reader?.cancel();
+      throw tooLarge(max);
+    }
+    chunks.push(next.value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 /** Reads a JSON object body, refusing oversized, non-JSON and non-object bodies with a 4xx. */
 export async function readJsonBody(request: Request): Promise<unknown> {
   const type = request.headers.get('content-type') ?? '';
@@ -77,22 +103,7 @@ export async function readJsonBody(request: Request): Promise<unknown> {
       'Send the body as JSON with content-type: application/json.',
     );
   }
-  const declared = Number(request.headers.get('content-length') ?? '0');
-  if (declared > MAX_BODY_BYTES) throw tooLarge();
-  const reader = request.body?.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const next = reader ? await reader.read() : { done: true as const, value: undefined };
-    if (next.done) break;
-    size += next.value.byteLength;
-    if (size > MAX_BODY_BYTES) {
-      await reader?.cancel();
-      throw tooLarge();
-    }
-    chunks.push(next.value);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
+  const text = await readBodyText(request);
   if (text.trim() === '')
     throw new ApiError(400, 'invalid_request', 'The request body is empty; send a JSON object.');
   let parsed: unknown;
@@ -110,8 +121,9 @@ export async function readJsonBody(request: Request): Promise<unknown> {
   return parsed;
 }
 
-function tooLarge(): ApiError {
-  return new ApiError(413, 'payload_too_large', `The request body is over ${MAX_BODY_BYTES / 1024} KB.`);
+function tooLarge(max = MAX_BODY_BYTES): ApiError {
+  const size = max >= 1024 ? `${max / 1024} KB` : `${max} bytes`;
+  return new ApiError(413, 'payload_too_large', `The request body is over ${size}.`);
 }
 
 /** Query parameters as a plain object; a repeated parameter is an error rather than silently merged. */

@@ -273,7 +273,7 @@ describe('API behaviour', () => {
 
 describe('scheduled drift check', () => {
   it('records a check and, with ENVSYNC_AUTOHEAL, hands a heal to the background sync', async () => {
-    const { scheduledDriftCheck } = await import('../../src/sync/scheduled.ts');
+    const { scheduledDriftCheck } = await import('../../src/api/scheduled.ts');
     const plain = await scheduledDriftCheck(api.deps);
     expect(plain).toMatchObject({ hasDrift: true });
     expect(plain.heal).toBeUndefined();

@@ -7,7 +7,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createApiDeps } from '../../src/api/deps.ts';
-import { scheduledDriftCheck } from '../../src/sync/scheduled.ts';
+import { scheduledDriftCheck } from '../../src/api/scheduled.ts';
 
 const child = spawn(
   process.execPath,

@@ -4,9 +4,9 @@
  * inline — the scheduled function only reads, well inside its 30 s.
  */
 import { randomUUID } from 'node:crypto';
-import type { ApiDeps } from '../api/deps.ts';
-import { newJournal } from './background.ts';
-import { checkDrift } from './drift.ts';
+import { newJournal } from '../sync/background.ts';
+import { checkDrift } from '../sync/drift.ts';
+import type { ApiDeps } from './deps.ts';
 
 export async function scheduledDriftCheck(
   deps: ApiDeps,

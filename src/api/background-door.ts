@@ -3,20 +3,28 @@
  * functions, then run the journal it names. Netlify answers the caller 202 at once.
  */
 import * as v from 'valibot';
-import type { ApiDeps } from '../api/deps.ts';
 import { verifyInternal } from '../auth/internal.ts';
 import { parseSnapshotKey } from '../store/encryption.ts';
 import { isJournalId } from '../store/journals.ts';
-import { runJournal } from './background.ts';
+import { runJournal } from '../sync/background.ts';
+import type { ApiDeps } from './deps.ts';
+import { ApiError, readBodyText } from './http.ts';
+
+/** A hand-off is one journal id, signed: anything longer is refused unread. */
+const MAX_HANDOFF_BYTES = 4096;
 
 const Body = v.strictObject({ journal_id: v.pipe(v.string(), v.check(isJournalId, 'must be a journal id')) });
 
 export async function runBackgroundRequest(request: Request, deps: ApiDeps): Promise<Response> {
-  const body = await request.text();
-  if (
-    body.length > 4096 ||
-    !verifyInternal(parseSnapshotKey(deps.config.snapshotKey), body, request.headers)
-  ) {
+  let body: string;
+  try {
+    // Streamed and abandoned at the limit, before the signature is checked.
+    body = await readBodyText(request, MAX_HANDOFF_BYTES);
+  } catch (error) {
+    if (error instanceof ApiError) return new Response(null, { status: error.status });
+    throw error;
+  }
+  if (!verifyInternal(parseSnapshotKey(deps.config.snapshotKey), body, request.headers)) {
     console.error('[envsync] sync-background: refused a request that was not signed by EnvSync');
     return new Response(null, { status: 401 });
   }
