@@ -11,7 +11,8 @@ const io: CliIo = {
   stderr: (text) => process.stderr.write(text),
   confirm: process.stdin.isTTY
     ? async (question) => {
-        const rl = createInterface({ input: process.stdin, output: process.stdout });
+        // Asked on stderr, so stdout holds only the result (`--json … > out.json`).
+        const rl = createInterface({ input: process.stdin, output: process.stderr });
         try {
           return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
         } finally {

@@ -190,7 +190,8 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
     if (!dryRun && writes && !opts.yes && action !== 'heal') {
       if (!kit.io.confirm)
         throw new ConfigError('Refusing to write without confirmation: add --yes (or --dry-run to preview).');
-      if (!kit.wantsJson()) kit.out(planText(planned.plan));
+      // The plan and the question go to stderr: stdout stays the result (valid JSON with --json).
+      kit.io.stderr(`${planText(planned.plan)}\n`);
       if (!(await kit.io.confirm('Apply these changes?'))) {
         kit.out('Nothing was written.');
         kit.setExit(EXIT.drift);
@@ -212,8 +213,19 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
         [syncText(result), ...followUps, ...notes, `Correlation id: ${result.correlationId}`].join('\n'),
       );
     }
+    const unreachable = result.targets.some((t) =>
+      t.failed.some((f) => f.error === 'ProviderUnreachableError'),
+    );
     kit.setExit(
-      dryRun ? (planned.report.has_drift ? EXIT.drift : EXIT.ok) : result.ok ? EXIT.ok : EXIT.drift,
+      dryRun
+        ? planned.report.has_drift
+          ? EXIT.drift
+          : EXIT.ok
+        : result.ok
+          ? EXIT.ok
+          : unreachable
+            ? EXIT.unreachable
+            : EXIT.drift,
     );
   };
 

@@ -11,7 +11,11 @@ import { addEnvCommands } from './env-commands.ts';
 import { addRecordCommands } from './record-commands.ts';
 import { addTokenCommands } from './token-commands.ts';
 
-export const EXIT = { ok: 0, drift: 1, usage: 2 } as const;
+/**
+ * 0 no drift; 1 drift or sync problems; 2 bad usage or configuration; 3 a provider could not be
+ * reached (DNS, refused, timed out): not drift, so CI can tell a firewall from a drifted target.
+ */
+export const EXIT = { ok: 0, drift: 1, usage: 2, unreachable: 3 } as const;
 
 export interface CliIo extends CliEnvironment {
   stdout(text: string): void;
@@ -92,9 +96,23 @@ function describe(error: unknown): { code: number; message: string } {
   }
   const err = error instanceof Error ? error : new Error(String(error));
   return {
-    code: USAGE_ERRORS.has(err.name) ? EXIT.usage : EXIT.drift,
+    code: USAGE_ERRORS.has(err.name)
+      ? EXIT.usage
+      : err.name === 'ProviderUnreachableError'
+        ? EXIT.unreachable
+        : EXIT.drift,
     message: `${err.name}: ${err.message}`,
   };
+}
+
+/** `{"error": {"code", "message"}}` for `--json`: `code` is the error's kind in snake case. */
+function errorJson(error: unknown, message: string): string {
+  const name = error instanceof CommanderError ? 'UsageError' : error instanceof Error ? error.name : 'Error';
+  const code = name
+    .replace(/Error$/, '')
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .toLowerCase();
+  return `${JSON.stringify({ error: { code: code || 'error', message } }, null, 2)}\n`;
 }
 
 /** Runs the CLI on `argv` (without node and script) and resolves to the exit code. */
@@ -121,7 +139,10 @@ export async function runCli(argv: readonly string[], raw: CliIo): Promise<numbe
     return exit;
   } catch (error) {
     const { code, message } = describe(error);
-    if (message) io.stderr(`genesisctl: ${message}\n`);
+    // With --json an error is JSON too, on stdout, so `genesisctl --json … > out.json` stays valid.
+    if (argv.includes('--json') && code !== EXIT.ok)
+      io.stdout(errorJson(error, message.replace(/^\w+: /, '') || 'bad usage; see --help'));
+    else if (message) io.stderr(`genesisctl: ${message}\n`);
     return code;
   } finally {
     if (opened) await opened.then((s) => s.close()).catch(() => undefined);

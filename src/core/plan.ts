@@ -233,7 +233,7 @@ function planTarget(
       const secret = route?.secret ?? (value.kind === 'value' ? (value.secret ?? false) : true);
       const taken = desired.get(key);
       if (taken) {
-        const reason = `collides with ${taken.sourceKey}: both become ${key} on this target; rename or exclude one of them`;
+        const reason = `${sourceKey} collides with ${taken.sourceKey}: both become ${key} on this target; rename or exclude one of them`;
         collisions.push({ key, sourceKey, action: 'skip', finding: 'invalid', secret, reason });
         continue;
       }

@@ -219,6 +219,43 @@ describe('genesisctl env', () => {
     expect(bad.stderr).toMatch(/--name: a token name is/);
   });
 
+  it('--json keeps stdout valid JSON: the plan and the question go to stderr, errors are JSON objects', async () => {
+    let stdout = '';
+    let stderr = '';
+    let asked = '';
+    const io: CliIo = {
+      env: { ENVSYNC_SNAPSHOT_KEY: SNAPSHOT_KEY },
+      cwd: dir,
+      stdout: (t) => (stdout += t),
+      stderr: (t) => (stderr += t),
+      confirm: (q) => {
+        asked = q;
+        return Promise.resolve(true);
+      },
+    };
+    expect(await runCli(['--json', 'env', 'sync'], io)).toBe(0);
+    expect(asked).toBe('Apply these changes?');
+    expect(JSON.parse(stdout)).toMatchObject({ ok: true });
+    expect(stderr).toContain('TARGET');
+    const bad = await cli(['--json', 'env', 'sync', '--deletions', 'sometimes']);
+    expect(bad.code).toBe(2);
+    expect(JSON.parse(bad.stdout)).toMatchObject({ error: { code: expect.any(String) as string } });
+    const missing = await cli(['--json', 'env', 'rollback', '--target', 'local', '--to', 'nope']);
+    expect(missing.code).toBe(2);
+    expect(JSON.parse(missing.stdout)).toMatchObject({ error: { code: 'snapshot_not_found' } });
+  });
+
+  it('an unreachable provider exits 3, told apart from drift (1)', async () => {
+    await writeFile(
+      path.join(dir, 'envsync.manifest.yaml'),
+      'source: manifest\nseed: seed.env\ntargets:\n  api: { provider: render, service: srv-unreachable }\n',
+    );
+    const env = { RENDER_API_URL: 'http://127.0.0.1:9/v1', RENDER_API_KEY: 'rnd_x' };
+    const audit = await cli(['env', 'audit'], env);
+    expect(audit.code).toBe(3);
+    expect(audit.stderr).toMatch(/cannot reach 127\.0\.0\.1:9/);
+  });
+
   it('every command has --help (exit 0)', async () => {
     for (const command of [
       [],
