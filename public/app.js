@@ -39,6 +39,16 @@ let generation = 0; // bumped on navigation: answers for an older view are dropp
 // ---------------------------------------------------------------- URL state
 
 const params = () => new URLSearchParams(location.search);
+/** The parity numbers in words, as the CLI prints them (core/report.ts paritySentence). */
+function paritySentence(s) {
+  const inParity = s.in_parity ?? s.synced;
+  const parts = [`${inParity} of ${s.total_keys} ${s.total_keys === 1 ? 'key' : 'keys'} in parity`];
+  if (s.drifted > 0) parts.push(`${s.drifted} drifted`);
+  if (s.unknown > 0) parts.push(`${s.unknown} unknown (write-only)`);
+  const extra = s.extra > 0 ? `; ${s.extra} extra on targets` : '';
+  return `${parts.join(', ')}${extra}, across ${s.targets} ${s.targets === 1 ? 'target' : 'targets'}`;
+}
+
 function href(changes, base = params()) {
   const p = new URLSearchParams(base);
   for (const [k, v] of Object.entries(changes)) {
@@ -632,10 +642,7 @@ async function renderCheck(id) {
       fact('Source', h('code', {}, check.source)),
       fact('Correlation id', h('code', { id: 'correlation-id' }, check.correlation_id)),
       fact('Duration', fmtDuration(check.duration_ms)),
-      fact(
-        'Keys',
-        `${check.summary.synced} of ${check.summary.total_keys} in parity across ${check.summary.targets} targets`,
-      ),
+      fact('Keys', paritySentence(check.summary)),
     ),
     h(
       'p',

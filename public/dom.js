@@ -71,7 +71,13 @@ const STATUS = {
 export function statusPill(status) {
   const known = own(STATUS, status) !== undefined;
   const [word, symbol] = known ? STATUS[status] : STATUS.unknown;
-  return h('span', { class: `pill pill-${known ? status : 'unknown'}` }, h('span', { 'aria-hidden': 'true' }, symbol), ' ', word);
+  return h(
+    'span',
+    { class: `pill pill-${known ? status : 'unknown'}` },
+    h('span', { 'aria-hidden': 'true' }, symbol),
+    ' ',
+    word,
+  );
 }
 
 /** A block saying what is happening and what to do: loading, empty or error. */

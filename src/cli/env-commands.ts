@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import { isWrite } from '../core/apply.ts';
+import { paritySentence } from '../core/report.ts';
 import { dict } from '../core/names.ts';
 import type { DeletionPolicy, Policy, Target } from '../core/model.ts';
 import { targetLabel } from '../core/model.ts';
@@ -138,11 +139,7 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
           targets: report.targets.map((t) => ({ id: t.id, has_drift: t.has_drift })),
         });
       } else {
-        kit.out(
-          report.has_drift
-            ? `Drift found (${report.summary.synced}/${report.summary.total_keys} keys in parity).`
-            : `No drift: ${report.summary.total_keys} keys in parity.`,
-        );
+        kit.out(`${report.has_drift ? 'Drift found' : 'No drift'}: ${paritySentence(report.summary)}.`);
       }
       kit.setExit(report.has_drift ? EXIT.drift : EXIT.ok);
     },

@@ -6,6 +6,7 @@ import type { Plan, PlanEntry } from '../core/model.ts';
 import { escapeName } from '../core/names.ts';
 import { planJson } from '../core/plan-json.ts';
 import type { DriftReport } from '../core/report.ts';
+import { paritySentence } from '../core/report.ts';
 import type { CheckRecord } from '../store/history.ts';
 import type { SyncResult } from '../sync/run.ts';
 
@@ -63,9 +64,7 @@ export function reportText(report: DriftReport): string {
         .join('  ')}`,
     );
   }
-  lines.push(
-    `${report.has_drift ? 'Drift found' : 'No drift'}: ${report.summary.synced}/${report.summary.total_keys} keys in parity across ${report.summary.targets} targets.`,
-  );
+  lines.push(`${report.has_drift ? 'Drift found' : 'No drift'}: ${paritySentence(report.summary)}.`);
   return lines.join('\n');
 }
 

@@ -27,8 +27,35 @@ export interface DriftReport {
   readonly [list: `${'missing' | 'extra' | 'unknown'}_in_${string}`]: readonly string[];
   /** KEY → { <source id>: fingerprint, <target id>: fingerprint | "write-only" }. */
   readonly conflicts: Readonly<Record<string, Readonly<Record<string, string>>>>;
-  readonly summary: { readonly total_keys: number; readonly synced: number; readonly targets: number };
+  readonly summary: ParitySummary;
   readonly targets: readonly TargetDrift[];
+}
+
+/**
+ * The one definition of the parity numbers, printed alike by verify, audit, the API and the page.
+ * Over the source's keys: a key is **drifted** when any target lacks it, differs, or refuses it;
+ * **unknown** when it is not drifted but some target holds it write-only and EnvSync cannot tell;
+ * **in parity** otherwise. **Extra** counts keys a target holds that the source does not (per
+ * target); they put a target out of parity only when the policy would delete them.
+ */
+export interface ParitySummary {
+  readonly total_keys: number;
+  /** Keys in parity on every target (the seed's `synced`). */
+  readonly synced: number;
+  readonly in_parity: number;
+  readonly drifted: number;
+  readonly unknown: number;
+  readonly extra: number;
+  readonly targets: number;
+}
+
+/** The parity numbers in words, the same wherever they are printed. */
+export function paritySentence(s: ParitySummary): string {
+  const parts = [`${s.in_parity} of ${s.total_keys} ${s.total_keys === 1 ? 'key' : 'keys'} in parity`];
+  if (s.drifted > 0) parts.push(`${s.drifted} drifted`);
+  if (s.unknown > 0) parts.push(`${s.unknown} unknown (write-only)`);
+  const extra = s.extra > 0 ? `; ${s.extra} extra on targets` : '';
+  return `${parts.join(', ')}${extra}, across ${s.targets} ${s.targets === 1 ? 'target' : 'targets'}`;
 }
 
 const DRIFT_FINDINGS: ReadonlySet<Finding> = new Set(['missing', 'conflict', 'drifted', 'invalid']);
@@ -69,6 +96,8 @@ export function driftReport(plan: Plan): DriftReport {
   const sourceId = plan.source.id;
   const sourceKeys = new Set<string>();
   const driftedSourceKeys = new Set<string>();
+  const unknownSourceKeys = new Set<string>();
+  let extra = 0;
 
   for (const [index, targetPlan] of plan.targets.entries()) {
     const drift = targets[index];
@@ -79,8 +108,9 @@ export function driftReport(plan: Plan): DriftReport {
     for (const entry of targetPlan.entries) {
       if (entry.sourceKey !== undefined) {
         sourceKeys.add(entry.sourceKey);
-        if (entryDrifts(entry) || entry.finding === 'unknown') driftedSourceKeys.add(entry.sourceKey);
-      }
+        if (entryDrifts(entry)) driftedSourceKeys.add(entry.sourceKey);
+        else if (entry.finding === 'unknown') unknownSourceKeys.add(entry.sourceKey);
+      } else if (entry.finding === 'extra') extra += 1;
       if (entry.finding !== 'conflict' && entry.finding !== 'drifted') continue;
       const name = entry.sourceKey ?? entry.key;
       let row = conflicts[name];
@@ -100,11 +130,28 @@ export function driftReport(plan: Plan): DriftReport {
     source: sourceId,
     ...lists,
     conflicts,
-    summary: {
-      total_keys: sourceKeys.size,
-      synced: sourceKeys.size - driftedSourceKeys.size,
-      targets: targets.length,
-    },
+    summary: summaryOf(sourceKeys.size, driftedSourceKeys, unknownSourceKeys, extra, targets.length),
+    targets,
+  };
+}
+
+function summaryOf(
+  total: number,
+  drifted: ReadonlySet<string>,
+  unknown: ReadonlySet<string>,
+  extra: number,
+  targets: number,
+): ParitySummary {
+  let unknownOnly = 0;
+  for (const key of unknown) if (!drifted.has(key)) unknownOnly += 1;
+  const inParity = total - drifted.size - unknownOnly;
+  return {
+    total_keys: total,
+    synced: inParity,
+    in_parity: inParity,
+    drifted: drifted.size,
+    unknown: unknownOnly,
+    extra,
     targets,
   };
 }

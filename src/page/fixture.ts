@@ -96,7 +96,15 @@ export function syntheticReport(
     has_drift: drifted > 0,
     source,
     conflicts: {},
-    summary: { total_keys: KEYS.length, synced: KEYS.length - drifted, targets: rows.length },
+    summary: {
+      total_keys: KEYS.length,
+      synced: KEYS.length - drifted,
+      in_parity: KEYS.length - drifted,
+      drifted,
+      unknown: 0,
+      extra: 0,
+      targets: rows.length,
+    },
     targets: rows,
   };
 }

@@ -16,7 +16,15 @@ function report(targets: { id: string; drift: boolean }[]): DriftReport {
     has_drift: targets.some((t) => t.drift),
     source: 'manifest',
     conflicts: {},
-    summary: { total_keys: 2, synced: 2, targets: targets.length },
+    summary: {
+      total_keys: 2,
+      synced: 2,
+      in_parity: 2,
+      drifted: 0,
+      unknown: 0,
+      extra: 0,
+      targets: targets.length,
+    },
     targets: targets.map(({ id, drift }) => ({
       id,
       provider: 'dotenv',

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY } from '../../src/core/model.ts';
 import { plan } from '../../src/core/plan.ts';
-import { driftReport } from '../../src/core/report.ts';
+import { driftReport, paritySentence } from '../../src/core/report.ts';
 import { PERMISSIVE_RULES } from '../../src/core/rules.ts';
 import { Secret } from '../../src/core/secret.ts';
-import { fingerprint, NETLIFY, NOW, RENDER, SOURCE, values, writeOnly } from './helpers.ts';
+import { fingerprint, NETLIFY, NOW, planOne, RENDER, SOURCE, values, writeOnly } from './helpers.ts';
 
 const CANARY = 'canary-7f3a9c-do-not-leak';
 
@@ -41,7 +41,15 @@ describe('drift report', () => {
     expect(r.conflicts['API_URL']?.['manifest']).toMatch(/^hmac2:[0-9a-f]{12}$/);
     expect(r.conflicts['API_URL']?.['netlify']).toMatch(/^hmac2:[0-9a-f]{12}$/);
     expect(r.conflicts['API_URL']?.['manifest']).not.toBe(r.conflicts['API_URL']?.['netlify']);
-    expect(r.summary).toEqual({ total_keys: 3, synced: 0, targets: 2 });
+    expect(r.summary).toEqual({
+      total_keys: 3,
+      synced: 0,
+      in_parity: 0,
+      drifted: 3,
+      unknown: 0,
+      extra: 1,
+      targets: 2,
+    });
     expect(r.targets.map((t) => t.has_drift)).toEqual([false, true]);
     expect(JSON.stringify(r)).not.toContain(CANARY);
   });
@@ -133,5 +141,42 @@ describe('fingerprinter', () => {
     for (const value of ['', 'abc', 'é', '😀', 'a😀b€', '\ud800']) {
       expect(new Secret(value).byteLength).toBe(Buffer.byteLength(value, 'utf8'));
     }
+  });
+});
+
+describe('parity numbers, defined once', () => {
+  it('in parity, drifted, unknown and extra are counted apart, and read the same everywhere', () => {
+    const ledger = new Map([[RENDER.id, new Map()]]);
+    const { plan } = planOne(
+      values({ SAME: '1', DIFF: 'new', SECRET: 's' }),
+      new Map([
+        ['SAME', { kind: 'value' as const, value: new Secret('1') }],
+        ['DIFF', { kind: 'value' as const, value: new Secret('old') }],
+        ['SECRET', { kind: 'write-only' as const }],
+        ['EXTRA', { kind: 'value' as const, value: new Secret('x') }],
+      ]),
+      { policy: { deletions: 'never' }, ledger },
+    );
+    const { summary } = driftReport(plan);
+    expect(summary).toMatchObject({
+      total_keys: 3,
+      in_parity: 1,
+      synced: 1,
+      drifted: 1,
+      unknown: 1,
+      extra: 1,
+    });
+    expect(paritySentence(summary)).toBe(
+      '1 of 3 keys in parity, 1 drifted, 1 unknown (write-only); 1 extra on targets, across 1 target',
+    );
+  });
+
+  it('an extra key alone is not counted as a key out of parity', () => {
+    const { plan } = planOne(values({ A: '1' }), values({ A: '1', EXTRA: 'x' }), {
+      policy: { deletions: 'all' },
+    });
+    const report = driftReport(plan);
+    expect(report.has_drift).toBe(true); // the policy would delete it
+    expect(paritySentence(report.summary)).toBe('1 of 1 key in parity; 1 extra on targets, across 1 target');
   });
 });

@@ -76,7 +76,9 @@ const variables = () => Object.keys(sandbox.github.inspect.variables({ repo: 'ac
 
 describe('a misspelt secret in the manifest', () => {
   it('stops the sync (exit 2), naming the declared key and the source key it is closest to', async () => {
-    const { code, out } = await sync('  DEPLOY_TOKNE: { secret: true, targets: [github-secrets, github-vars] }');
+    const { code, out } = await sync(
+      '  DEPLOY_TOKNE: { secret: true, targets: [github-secrets, github-vars] }',
+    );
     expect(code).toBe(2);
     expect(out).toContain('DEPLOY_TOKNE');
     expect(out).toContain('DEPLOY_TOKEN');

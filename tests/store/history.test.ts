@@ -26,7 +26,7 @@ const report = (drifts: Record<string, boolean>): DriftReport => ({
   has_drift: Object.values(drifts).some(Boolean),
   source: 'manifest',
   conflicts: {},
-  summary: { total_keys: 2, synced: 1, targets: 2 },
+  summary: { total_keys: 2, synced: 1, in_parity: 1, drifted: 1, unknown: 0, extra: 0, targets: 2 },
   targets: Object.entries(drifts).map(([id, d]) => target(id, d)),
 });
 
