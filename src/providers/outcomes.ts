@@ -25,8 +25,11 @@ export async function outcomesFor<T>(
 ): Promise<WriteOutcome[]> {
   const outcomes: WriteOutcome[] = new Array<WriteOutcome>(items.length);
   let next = 0;
+  // A failure to record (the run lost its journal, or was asked to stop) hands out no more items;
+  // the ones in flight finish and are recorded.
+  let stopped = false;
   const worker = async (): Promise<void> => {
-    while (next < items.length) {
+    while (next < items.length && !stopped) {
       const index = next;
       next += 1;
       const item = items[index] as T;
@@ -41,7 +44,12 @@ export async function outcomesFor<T>(
       }
       outcomes[index] = outcome;
       // Outside the try: the key's write happened even if recording it fails.
-      await options.progress?.(outcome);
+      try {
+        await options.progress?.(outcome);
+      } catch (error) {
+        stopped = true;
+        throw error;
+      }
     }
   };
   const parallel = Math.max(1, Math.min(options.parallel ?? 8, items.length));

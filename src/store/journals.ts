@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Store } from '@netlify/blobs';
 import type { Plan, PlanEntry } from '../core/model.ts';
-import { getJson, timeKey } from './blobs.ts';
+import { getJson, getJsonWithEtag, timeKey } from './blobs.ts';
 
 /** What a caller asked for, as the API takes it: enough to plan again. */
 export interface RunSpec {
@@ -38,6 +38,17 @@ export interface StoredPlan {
 
 export type JournalStatus = 'queued' | 'running' | 'done' | 'failed';
 
+/** Who is running a journal, until when: renewed with every journal write, taken over only once expired. */
+export interface JournalLease {
+  readonly id: string;
+  readonly expires_at: string;
+}
+
+/** The journal changed under a run: another invocation claimed it (its lease expired). */
+export class LeaseLostError extends Error {
+  override readonly name = 'LeaseLostError';
+}
+
 export interface Journal {
   /** The correlation id of the sync. */
   readonly id: string;
@@ -58,6 +69,8 @@ export interface Journal {
   readonly before: Readonly<Record<string, string>>;
   readonly audited: boolean;
   readonly attempts: number;
+  /** The invocation running it (see `JournalStore.claim`). */
+  readonly lease?: JournalLease;
   readonly result?: {
     readonly ok: boolean;
     readonly applied: number;
@@ -107,11 +120,25 @@ export function planStore(store: Store): PlanStore {
   };
 }
 
+/** A claim that succeeded: the journal as claimed and the etag its next write must match. */
+export interface JournalClaim {
+  readonly journal: Journal;
+  readonly etag: string;
+}
+
 export interface JournalStore {
   create(journal: Journal): Promise<void>;
   get(id: string): Promise<Journal | undefined>;
-  /** Replaces the journal; only the sync holding the target locks writes to it. */
+  /** Replaces the journal unconditionally (a journal no run holds: a failed start). */
   put(journal: Journal): Promise<void>;
+  /**
+   * Claims a journal for one invocation with compare-and-set: a queued one, or one whose lease has
+   * expired (its runner died). Undefined when it is done, failed, missing, held by a live lease,
+   * or another invocation won the same claim: a hand-off delivered twice runs once.
+   */
+  claim(id: string, leaseId: string, ttlMs: number, now: Date): Promise<JournalClaim | undefined>;
+  /** Writes the journal if nobody else has since `etag`; returns the new etag, or throws LeaseLostError. */
+  putHeld(journal: Journal, etag: string): Promise<string>;
 }
 
 export function journalStore(store: Store): JournalStore {
@@ -123,6 +150,36 @@ export function journalStore(store: Store): JournalStore {
     get: (id) => (isJournalId(id) ? getJson<Journal>(store, id) : Promise.resolve(undefined)),
     async put(journal) {
       await store.setJSON(journal.id, journal);
+    },
+    async claim(id, leaseId, ttlMs, now) {
+      if (!isJournalId(id)) return undefined;
+      const found = await getJsonWithEtag<Journal>(store, id);
+      if (!found) return undefined;
+      const current = found.data;
+      if (current.status === 'done' || current.status === 'failed') return undefined;
+      const live =
+        current.status === 'running' &&
+        current.lease !== undefined &&
+        current.lease.id !== leaseId &&
+        Date.parse(current.lease.expires_at) > now.getTime();
+      if (live) return undefined;
+      const journal: Journal = {
+        ...current,
+        status: 'running',
+        attempts: current.attempts + 1,
+        updated_at: now.toISOString(),
+        lease: { id: leaseId, expires_at: new Date(now.getTime() + ttlMs).toISOString() },
+      };
+      const written = await store.setJSON(id, journal, { onlyIfMatch: found.etag });
+      return written.modified && written.etag ? { journal, etag: written.etag } : undefined;
+    },
+    async putHeld(journal, etag) {
+      const written = await store.setJSON(journal.id, journal, { onlyIfMatch: etag });
+      if (!written.modified || !written.etag)
+        throw new LeaseLostError(
+          `journal ${journal.id} was claimed by another run (its lease expired); this run stopped, the other goes on`,
+        );
+      return written.etag;
     },
   };
 }

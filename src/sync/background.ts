@@ -4,6 +4,7 @@
  * write as it completes and whether the audit entry was written, so a crash or a retry resumes
  * where it stopped, without writing, publishing or auditing anything twice.
  */
+import { randomBytes } from 'node:crypto';
 import { isWrite } from '../core/apply.ts';
 import type { Plan, TargetPlan } from '../core/model.ts';
 import { reviseEntry } from '../core/plan.ts';
@@ -104,25 +105,38 @@ async function remaining(
   return { planned: { ...planned, plan: { ...planned.plan, targets } }, changedAtSource, alreadyDone };
 }
 
+/** How long a run's claim on a journal lasts without a write; every journal write renews it. */
+export const JOURNAL_LEASE_MS = 5 * 60_000;
+
+/**
+ * Runs a journal once, whoever asks how often: the run claims it with compare-and-set (a queued
+ * journal, or one whose runner's lease expired), renews its lease with every journal write, and
+ * stops if another run took it over. A second delivery of the same hand-off finds it claimed and
+ * returns it as it is.
+ */
 export async function runJournal(ctx: Ctx, project: Project, journalId: string): Promise<Journal> {
   const { journals } = ctx.records;
-  const found = await journals.get(journalId);
-  if (!found) throw new Error(`no journal ${journalId}`);
-  if (found.status === 'done' || found.status === 'failed') return found;
-  let journal: Journal = {
-    ...found,
-    status: 'running',
-    attempts: found.attempts + 1,
-    updated_at: ctx.now().toISOString(),
-  };
-  await journals.put(journal);
+  const leaseId = randomBytes(8).toString('hex');
+  const claim = await journals.claim(journalId, leaseId, JOURNAL_LEASE_MS, ctx.now());
+  if (!claim) {
+    const found = await journals.get(journalId);
+    if (!found) throw new Error(`no journal ${journalId}`);
+    return found; // done, failed, or running elsewhere
+  }
+  let journal: Journal = claim.journal;
+  let etag = claim.etag;
 
-  // Outcomes arrive concurrently: journal writes are chained so none is lost.
+  // Outcomes arrive concurrently: journal writes are chained so none is lost; each renews the lease.
   let saving: Promise<void> = Promise.resolve();
   const update = (change: (j: Journal) => Journal): Promise<void> => {
-    saving = saving.then(() => {
-      journal = { ...change(journal), updated_at: ctx.now().toISOString() };
-      return journals.put(journal);
+    saving = saving.then(async () => {
+      const at = ctx.now();
+      journal = {
+        ...change(journal),
+        updated_at: at.toISOString(),
+        lease: { id: leaseId, expires_at: new Date(at.getTime() + JOURNAL_LEASE_MS).toISOString() },
+      };
+      etag = await journals.putHeld(journal, etag);
     });
     return saving;
   };

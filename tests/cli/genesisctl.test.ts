@@ -67,7 +67,15 @@ describe('genesisctl env', () => {
       missing_in_local: ['API_TOKEN', 'DEBUG'],
       extra_in_local: ['EXTRA'],
     });
-    expect(report['summary']).toEqual({ total_keys: 3, synced: 0, targets: 1 });
+    expect(report['summary']).toEqual({
+      total_keys: 3,
+      synced: 0,
+      in_parity: 0,
+      drifted: 3,
+      unknown: 0,
+      extra: 1,
+      targets: 1,
+    });
   });
 
   it('plan prints target, key, action and reason', async () => {

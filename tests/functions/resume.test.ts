@@ -13,7 +13,7 @@ import type { SandboxSession } from '../../src/cli/sandbox-session.ts';
 import { DEMO } from '../../src/sandbox/demo.ts';
 import type { RenderSandbox } from '../../src/sandbox/index.ts';
 import { startLocalBlobs } from '../../src/store/blobs.ts';
-import { newJournal, runJournal, specRequest } from '../../src/sync/background.ts';
+import { JOURNAL_LEASE_MS, newJournal, runJournal, specRequest } from '../../src/sync/background.ts';
 import { planRun } from '../../src/sync/run.ts';
 import { localBlobs } from '../store/helpers.ts';
 
@@ -129,7 +129,9 @@ describe('the background sync, killed and resumed', () => {
       expect(done(), `kill point ${k}`).toBe(k);
       for (const name of ['render', 'netlify', 'github'] as const) run.session.sandbox[name].faults = {};
 
-      const resumed = await runJournal(run.deps.ctx, run.project, run.journal.id);
+      // The killed runner's lease blocks others until it expires: resume as if that much time had passed.
+      const later = { ...run.deps.ctx, now: () => new Date(Date.now() + JOURNAL_LEASE_MS + 1000) };
+      const resumed = await runJournal(later, run.project, run.journal.id);
       expect(resumed.status, `kill point ${k}`).toBe('done');
       expect(state(run.session), `kill point ${k}`).toEqual(expected);
       const events = (await run.deps.records.events.list({ correlationId: run.journal.id })).items.map(
@@ -158,4 +160,26 @@ describe('the background sync, killed and resumed', () => {
       await Promise.all(open.splice(0).map((o) => o.close()));
     }
   }, 240_000);
+});
+
+describe('a journal runs once', () => {
+  it('one hand-off delivered twice at once: one run, 3 Render PUTs not 6, one audit entry', async () => {
+    const run = await scenario();
+    const [a, b] = await Promise.all([
+      runJournal(run.deps.ctx, run.project, run.journal.id),
+      runJournal(run.deps.ctx, run.project, run.journal.id),
+    ]);
+    // One of them ran it; the other found it claimed (running or done) and did nothing.
+    expect([a.status, b.status]).toContain('done');
+    const puts = run.session.sandbox.render.log.entries.filter((e) => e.method === 'PUT').length;
+    expect(puts).toBe(2);
+    expect((await run.deps.records.audit.list({ correlationId: run.journal.id })).items).toHaveLength(1);
+    const befores = (await run.deps.records.snapshots.list()).items.filter((s) => s.phase === 'before');
+    expect(befores).toHaveLength(3);
+    // Replayed after it finished: nothing runs again.
+    const again = await runJournal(run.deps.ctx, run.project, run.journal.id);
+    expect(again.status).toBe('done');
+    expect(run.session.sandbox.render.log.entries.filter((e) => e.method === 'PUT').length).toBe(2);
+    await Promise.all(open.splice(0).map((o) => o.close()));
+  }, 60_000);
 });
