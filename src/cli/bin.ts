@@ -20,6 +20,24 @@ const io: CliIo = {
         }
       }
     : undefined,
+  onInterrupt(handler) {
+    let first = 0;
+    const listener = () => {
+      const now = Date.now();
+      // One Ctrl-C can arrive twice (the terminal signals the whole process group, and wrappers
+      // relay it): a second one counts only when it comes later, as a person's second press does.
+      if (first === 0) {
+        first = now;
+        handler();
+      } else if (now - first > 500) process.exit(130); // asked again: quit now, the journal says what was done
+    };
+    process.on('SIGINT', listener);
+    process.on('SIGTERM', listener);
+    return () => {
+      process.off('SIGINT', listener);
+      process.off('SIGTERM', listener);
+    };
+  },
 };
 
 const args = process.argv.slice(2);

@@ -12,7 +12,9 @@ import { ConfigError } from '../config/env.ts';
 import { adapterFor } from '../providers/adapter.ts';
 import { checkDrift } from '../sync/drift.ts';
 import { executeSync } from '../sync/execute.ts';
-import type { ExecuteOptions } from '../sync/execute.ts';
+import type { ExecutedSync, ExecuteOptions } from '../sync/execute.ts';
+import { newJournal, runJournalWith } from '../sync/background.ts';
+import type { Journal, RunSpec } from '../store/journals.ts';
 import { planRollback } from '../sync/rollback.ts';
 import { planRun, resolveRun } from '../sync/run.ts';
 import { privateDirectory, writePrivateFile } from './private-file.ts';
@@ -99,6 +101,22 @@ function usableTarget(s: CliSession, id: string): Target {
   return target;
 }
 
+/** What a journal keeps of the command line, enough to plan the same run again on resume. */
+function specOf(opts: RunOptions): RunSpec {
+  const include = prefixes(opts.include);
+  const exclude = prefixes(opts.exclude);
+  const from = opts.from ?? opts.source;
+  return {
+    ...(from ? { from } : {}),
+    ...(opts.target ? { targets: opts.target } : {}),
+    ...(include ? { include } : {}),
+    ...(exclude ? { exclude } : {}),
+    ...(opts.deletions ? { deletions: opts.deletions } : {}),
+    ...(opts.createOnly ? { mode: 'create-only' as const } : {}),
+    ...(opts.overwriteUnknown ? { overwrite_unknown: true } : {}),
+  };
+}
+
 /** Resolves the request and checks credentials before any provider is called. */
 function prepare(s: CliSession, opts: RunOptions): RunRequest {
   const request = runRequest(s.project, opts);
@@ -180,6 +198,7 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
     planned: PlannedRun,
     opts: { dryRun?: boolean; yes?: boolean },
     action: ExecuteOptions['action'],
+    run: { spec: RunSpec; rollback?: Journal['rollback'] },
     notes: string[] = [],
   ) => {
     const dryRun = Boolean(opts.dryRun) || s.config.dryRun;
@@ -195,7 +214,73 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
         return;
       }
     }
-    const result = await executeSync(s.ctx, planned, { dryRun, actor: s.actor, action });
+    const result =
+      dryRun || !writes
+        ? await executeSync(s.ctx, planned, { dryRun, actor: s.actor, action })
+        : await journaled(s, planned, action, run);
+    report(result, notes, dryRun ? (planned.report.has_drift ? EXIT.drift : EXIT.ok) : undefined);
+  };
+
+  /**
+   * The writes run from a journal, as the background function runs them: the pre-sync snapshot
+   * first, each write recorded as it lands, one ledger entry per write. Ctrl-C or SIGTERM stops
+   * starting writes, lets those in flight finish, releases the locks, records an `interrupted`
+   * audit entry and says how to resume; a second one quits at once.
+   */
+  const journaled = async (
+    s: CliSession,
+    planned: PlannedRun,
+    action: ExecuteOptions['action'],
+    run: { spec: RunSpec; rollback?: Journal['rollback'] },
+  ): Promise<ExecutedSync> => {
+    const journal = newJournal(randomUUID(), planned.plan, {
+      action,
+      actor: s.actor,
+      spec: run.spec,
+      ...(run.rollback ? { rollback: run.rollback } : {}),
+      now: s.ctx.now(),
+    });
+    await s.ctx.records.journals.create(journal);
+    return resumeJournal(s, journal.id, planned);
+  };
+
+  const resumeJournal = async (
+    s: CliSession,
+    id: string,
+    planned?: PlannedRun,
+    takeOver = false,
+  ): Promise<ExecutedSync> => {
+    const stop = new AbortController();
+    const stopListening = kit.io.onInterrupt?.(() => {
+      stop.abort();
+      kit.io.stderr('Stopping: finishing the writes in flight (Ctrl-C again quits at once)…\n');
+    });
+    try {
+      const ran = await runJournalWith(s.ctx, s.project, id, {
+        stop: stop.signal,
+        takeOver,
+        ...(planned ? { planned } : {}),
+      });
+      if (!ran.result) {
+        const why =
+          ran.journal.status === 'done'
+            ? 'it is already done'
+            : ran.journal.status === 'failed'
+              ? `it failed: ${ran.journal.error ?? 'see the audit trail'}`
+              : 'another run holds it (its lease has not expired)';
+        throw new ConfigError(`Journal ${id} was not run: ${why}.`);
+      }
+      if (ran.result.interrupted)
+        kit.io.stderr(
+          `Interrupted: ${Object.keys(ran.journal.done).length} writes made and recorded. Resume with: genesisctl env resume ${id}\n`,
+        );
+      return ran.result;
+    } finally {
+      stopListening?.();
+    }
+  };
+
+  const report = (result: ExecutedSync, notes: string[], exit?: number) => {
     if (kit.wantsJson())
       kit.json({
         ...syncJson(result),
@@ -213,17 +298,7 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
     const unreachable = result.targets.some((t) =>
       t.failed.some((f) => f.error === 'ProviderUnreachableError'),
     );
-    kit.setExit(
-      dryRun
-        ? planned.report.has_drift
-          ? EXIT.drift
-          : EXIT.ok
-        : result.ok
-          ? EXIT.ok
-          : unreachable
-            ? EXIT.unreachable
-            : EXIT.drift,
-    );
+    kit.setExit(exit ?? (result.ok ? EXIT.ok : unreachable ? EXIT.unreachable : EXIT.drift));
   };
 
   addRunOptions(env.command('sync').description('apply the plan to the targets (snapshot first, then write)'))
@@ -231,14 +306,14 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
     .option('-y, --yes', 'do not ask for confirmation')
     .action(async (opts: RunOptions & { dryRun?: boolean; yes?: boolean }) => {
       const s = await kit.session();
-      await apply(s, warned(await planRun(s.ctx, prepare(s, opts))), opts, 'sync');
+      await apply(s, warned(await planRun(s.ctx, prepare(s, opts))), opts, 'sync', { spec: specOf(opts) });
     });
 
   addRunOptions(env.command('heal').description('sync every drifted target from the source, without asking'))
     .option('--dry-run', 'everything but the writes (also HUBSYNC_DRYRUN=true)')
     .action(async (opts: RunOptions & { dryRun?: boolean }) => {
       const s = await kit.session();
-      await apply(s, warned(await planRun(s.ctx, prepare(s, opts))), opts, 'heal');
+      await apply(s, warned(await planRun(s.ctx, prepare(s, opts))), opts, 'heal', { spec: specOf(opts) });
     });
 
   env
@@ -258,7 +333,39 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
               `Cannot restore (write-only, the snapshot holds no value; left as they are): ${planned.unrestorable.join(', ')}`,
             ]
           : [];
-      await apply(s, planned, opts, 'rollback', notes);
+      await apply(
+        s,
+        planned,
+        opts,
+        'rollback',
+        { spec: {}, rollback: { target: opts.target, snapshot_id: opts.to } },
+        notes,
+      );
+    });
+
+  env
+    .command('resume')
+    .description('finish a sync that was interrupted (Ctrl-C, a killed process), without repeating a write')
+    .argument('[journal]', 'the journal id the interruption printed (default: the newest unfinished one)')
+    .option(
+      '--take-over',
+      'resume a run whose process is gone (killed) without waiting for its lease to expire; its locks pass to this run',
+    )
+    .action(async (id: string | undefined, opts: { takeOver?: boolean }) => {
+      const s = await kit.session();
+      let journalId = id;
+      if (!journalId) {
+        const [newest] = await s.ctx.records.journals.unfinished(s.ctx.now(), {
+          takeOver: opts.takeOver === true,
+        });
+        if (!newest) {
+          kit.out('Nothing to resume: no interrupted sync.');
+          kit.setExit(EXIT.ok);
+          return;
+        }
+        journalId = newest.id;
+      }
+      report(await resumeJournal(s, journalId, undefined, opts.takeOver === true), []);
     });
 
   env

@@ -10,7 +10,7 @@ import { paritySentence } from '../core/report.ts';
 import type { CheckRecord } from '../store/history.ts';
 import type { SyncResult } from '../sync/run.ts';
 
-function table(rows: readonly (readonly string[])[]): string {
+export function table(rows: readonly (readonly string[])[]): string {
   const widths: number[] = [];
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
   return rows

@@ -9,6 +9,7 @@ import { openSession } from './context.ts';
 import type { CliEnvironment, CliSession } from './context.ts';
 import { addEnvCommands } from './env-commands.ts';
 import { addRecordCommands } from './record-commands.ts';
+import { addLockCommands } from './lock-commands.ts';
 import { addTokenCommands } from './token-commands.ts';
 
 /**
@@ -22,6 +23,11 @@ export interface CliIo extends CliEnvironment {
   stderr(text: string): void;
   /** Asks a yes/no question; undefined when there is no terminal to ask on. */
   confirm?: (question: string) => Promise<boolean>;
+  /**
+   * Calls `handler` on the first Ctrl-C or SIGTERM while a sync writes (a second one quits at
+   * once); returns the function that stops listening. Undefined where there are no signals.
+   */
+  onInterrupt?: (handler: () => void) => () => void;
 }
 
 /** What every command gets: output, the session (opened once, on first use) and the exit code. */
@@ -66,6 +72,7 @@ export function buildProgram(
   addEnvCommands(program, full);
   addRecordCommands(program, full);
   addTokenCommands(program, full);
+  addLockCommands(program, full);
   program
     .command('sandbox')
     .description(

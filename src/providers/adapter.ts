@@ -29,8 +29,14 @@ export type WriteOutcome =
   | { readonly key: string; readonly ok: true; readonly updatedAt?: string }
   | { readonly key: string; readonly ok: false; readonly error: Error };
 
-/** Told of each key's outcome as soon as its request finished, so a journal can mark it done. */
-export type Progress = (outcome: WriteOutcome) => Promise<void>;
+/**
+ * Told of each key's outcome as soon as its request finished, so a journal can mark it done. Its
+ * `signal`, when aborted, asks the adapter to start no further request (Ctrl-C, a lost lease, a
+ * deadline): requests in flight finish and are reported; the rest fail with InterruptedError.
+ */
+export type Progress = ((outcome: WriteOutcome) => Promise<void>) & { readonly signal?: AbortSignal };
+
+export { InterruptedError } from './stop.ts';
 
 export interface Adapter<T extends Target = Target> {
   readonly provider: T['provider'];

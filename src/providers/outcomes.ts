@@ -1,4 +1,5 @@
 /** Per-key results for batches where one key's failure must not hide the others. */
+import { InterruptedError } from './stop.ts';
 import type { Progress, WriteOutcome } from './adapter.ts';
 
 export function asError(error: unknown): Error {
@@ -35,6 +36,11 @@ export async function outcomesFor<T>(
       const item = items[index] as T;
       const key = keyOf(item);
       let outcome: WriteOutcome;
+      // Asked to stop: no further request starts; the keys left are reported as not written.
+      if (options.progress?.signal?.aborted) {
+        outcomes[index] = { key, ok: false, error: new InterruptedError() };
+        continue;
+      }
       try {
         const done = await work(item);
         outcome =

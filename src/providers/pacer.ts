@@ -10,6 +10,8 @@
  * draws, whatever the latency (which matters when tests shrink a minute to milliseconds).
  */
 
+import { InterruptedError, stopRequested } from './stop.ts';
+
 export interface Clock {
   /** Wall-clock milliseconds. @default Date.now */
   now(): number;
@@ -152,6 +154,8 @@ export class Pacer {
 
   async #admit(isWrite: boolean): Promise<Release> {
     for (;;) {
+      // A write still waiting when its run is asked to stop is not made (see stop.ts).
+      if (isWrite && stopRequested()) throw new InterruptedError();
       const now = this.#clock.now();
       if (now < this.#pausedUntil) {
         await this.#clock.sleep(this.#pausedUntil - now);

@@ -14,8 +14,8 @@ import { getJson, listKeys } from './blobs.ts';
 import { appendInSequence, listSequence } from './sequence.ts';
 
 export type AuditAction =
-  'audit' | 'plan' | 'sync' | 'heal' | 'rollback' | 'webhook' | 'export' | 'drift-check';
-export type AuditOutcome = 'ok' | 'drift' | 'dry-run' | 'partial' | 'failed' | 'refused';
+  'audit' | 'plan' | 'sync' | 'heal' | 'rollback' | 'webhook' | 'export' | 'drift-check' | 'lock-release';
+export type AuditOutcome = 'ok' | 'drift' | 'dry-run' | 'partial' | 'failed' | 'refused' | 'interrupted';
 
 export interface AuditInput {
   readonly action: AuditAction;
@@ -163,7 +163,11 @@ export function auditLog(
       const recent = await listSequence<AuditEntry>(store, PREFIX, {
         limit: 1,
         scan: 100,
-        keep: (e) => e.correlation_id === input.correlation_id && e.action === input.action,
+        // An `interrupted` entry is not the run's last word: the resumed run records its own.
+        keep: (e) =>
+          e.correlation_id === input.correlation_id &&
+          e.action === input.action &&
+          e.outcome !== 'interrupted',
       });
       return recent.items[0] ?? this.append(input);
     },

@@ -36,7 +36,8 @@ export interface StoredPlan {
   readonly targets: readonly { readonly id: string; readonly entries: readonly PlannedEntry[] }[];
 }
 
-export type JournalStatus = 'queued' | 'running' | 'done' | 'failed';
+/** `interrupted`: stopped on request (Ctrl-C, a deadline) after some writes; resumable. */
+export type JournalStatus = 'queued' | 'running' | 'interrupted' | 'done' | 'failed';
 
 /** Who is running a journal, until when: renewed with every journal write, taken over only once expired. */
 export interface JournalLease {
@@ -136,9 +137,20 @@ export interface JournalStore {
    * expired (its runner died). Undefined when it is done, failed, missing, held by a live lease,
    * or another invocation won the same claim: a hand-off delivered twice runs once.
    */
-  claim(id: string, leaseId: string, ttlMs: number, now: Date): Promise<JournalClaim | undefined>;
+  claim(
+    id: string,
+    leaseId: string,
+    ttlMs: number,
+    now: Date,
+    options?: { takeOver?: boolean },
+  ): Promise<JournalClaim | undefined>;
   /** Writes the journal if nobody else has since `etag`; returns the new etag, or throws LeaseLostError. */
   putHeld(journal: Journal, etag: string): Promise<string>;
+  /**
+   * Journals that can be resumed: interrupted, or running under a lease that expired (or any
+   * running one with `takeOver`, when its runner is known to be gone). Newest first.
+   */
+  unfinished(now: Date, options?: { takeOver?: boolean }): Promise<Journal[]>;
 }
 
 export function journalStore(store: Store): JournalStore {
@@ -151,13 +163,14 @@ export function journalStore(store: Store): JournalStore {
     async put(journal) {
       await store.setJSON(journal.id, journal);
     },
-    async claim(id, leaseId, ttlMs, now) {
+    async claim(id, leaseId, ttlMs, now, options = {}) {
       if (!isJournalId(id)) return undefined;
       const found = await getJsonWithEtag<Journal>(store, id);
       if (!found) return undefined;
       const current = found.data;
       if (current.status === 'done' || current.status === 'failed') return undefined;
       const live =
+        !options.takeOver &&
         current.status === 'running' &&
         current.lease !== undefined &&
         current.lease.id !== leaseId &&
@@ -172,6 +185,19 @@ export function journalStore(store: Store): JournalStore {
       };
       const written = await store.setJSON(id, journal, { onlyIfMatch: found.etag });
       return written.modified && written.etag ? { journal, etag: written.etag } : undefined;
+    },
+    async unfinished(now, options = {}) {
+      const keys = (await store.list()).blobs.map((b) => b.key).filter(isJournalId);
+      const all = await Promise.all(keys.map((k) => getJson<Journal>(store, k)));
+      return all
+        .filter((j): j is Journal => j !== undefined)
+        .filter(
+          (j) =>
+            j.status === 'interrupted' ||
+            (j.status === 'running' &&
+              (options.takeOver || !j.lease || Date.parse(j.lease.expires_at) <= now.getTime())),
+        )
+        .sort((a, b) => (a.updated_at < b.updated_at ? 1 : -1));
     },
     async putHeld(journal, etag) {
       const written = await store.setJSON(journal.id, journal, { onlyIfMatch: etag });

@@ -31,6 +31,13 @@ export interface LockStore {
   acquire(targets: readonly string[], holder: string, ttlMs: number): Promise<void>;
   release(targets: readonly string[], holder: string): Promise<void>;
   holder(target: string): Promise<LockRecord | undefined>;
+  /** Every lock still held (not released, not expired), by target. */
+  list(): Promise<{ readonly target: string; readonly lock: LockRecord }[]>;
+  /**
+   * Releases a target's lock whoever holds it (its holder is gone: a killed process). Returns the
+   * record released, or undefined when nothing was held.
+   */
+  forceRelease(target: string): Promise<LockRecord | undefined>;
 }
 
 export function lockStore(store: Store, now: () => Date): LockStore {
@@ -84,6 +91,26 @@ export function lockStore(store: Store, now: () => Date): LockStore {
     async holder(target) {
       const held = await getJson<LockRecord>(store, key(target));
       return held && !held.released && Date.parse(held.expires_at) > now().getTime() ? held : undefined;
+    },
+    async list() {
+      const keys = (await store.list({ prefix: 'targets/' })).blobs.map((b) => b.key);
+      const held = await Promise.all(
+        keys.map(async (k) => ({
+          target: k.slice('targets/'.length),
+          lock: await getJson<LockRecord>(store, k),
+        })),
+      );
+      return held.flatMap(({ target, lock }) =>
+        lock && !lock.released && Date.parse(lock.expires_at) > now().getTime() ? [{ target, lock }] : [],
+      );
+    },
+    async forceRelease(target) {
+      const current = await getJsonWithEtag<LockRecord>(store, key(target));
+      if (!current || current.data.released || Date.parse(current.data.expires_at) <= now().getTime())
+        return undefined;
+      const released: LockRecord = { ...current.data, released: true, expires_at: now().toISOString() };
+      const { modified } = await store.setJSON(key(target), released, { onlyIfMatch: current.etag });
+      return modified ? current.data : undefined;
     },
   };
 }

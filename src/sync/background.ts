@@ -12,7 +12,7 @@ import type { Project } from '../config/manifest.ts';
 import type { Journal, PlannedEntry, RunSpec, StoredPlan } from '../store/journals.ts';
 import { doneKey, plannedEntries } from '../store/journals.ts';
 import { executeSync } from './execute.ts';
-import type { SyncJournal } from './execute.ts';
+import type { ExecutedSync, SyncJournal } from './execute.ts';
 import type { Records } from './records.ts';
 import { planRollback } from './rollback.ts';
 import { planRun } from './run.ts';
@@ -93,13 +93,17 @@ async function remaining(
       // Done writes stay in the run (as planned, not made again) so its commit events, snapshots
       // and audit entry cover the whole sync.
       if (k in journal.done) return [reviseEntry(e, { action: want.action })];
+      if (!isWrite(e)) {
+        // Nothing left to do: applied by an attempt that died before recording it. (An in-sync
+        // entry carries no source fingerprint to compare: the target already holds the source.)
+        alreadyDone.push(k);
+        return [reviseEntry(e, { action: want.action })];
+      }
       if (want.action !== 'delete' && want.source_fingerprint !== e.sourceFingerprint) {
         changedAtSource.push(`${tp.target.id}:${e.key}`);
         return [];
       }
-      if (isWrite(e)) return [e];
-      alreadyDone.push(k); // applied by an attempt that died before recording it
-      return [reviseEntry(e, { action: want.action })];
+      return [e];
     }),
   }));
   return { planned: { ...planned, plan: { ...planned.plan, targets } }, changedAtSource, alreadyDone };
@@ -115,13 +119,39 @@ export const JOURNAL_LEASE_MS = 5 * 60_000;
  * returns it as it is.
  */
 export async function runJournal(ctx: Ctx, project: Project, journalId: string): Promise<Journal> {
+  return (await runJournalWith(ctx, project, journalId)).journal;
+}
+
+export interface JournalRun {
+  readonly journal: Journal;
+  /** The run's outcome; absent when this call did not run it (done, failed, or running elsewhere). */
+  readonly result?: ExecutedSync;
+}
+
+/**
+ * `runJournal` for callers that stay to watch (the CLI): `stop` interrupts it resumably, and
+ * `planned`, the plan just confirmed, spares a first attempt from reading everything again.
+ */
+export async function runJournalWith(
+  ctx: Ctx,
+  project: Project,
+  journalId: string,
+  options: {
+    readonly stop?: AbortSignal;
+    readonly planned?: PlannedRun;
+    /** Claim it even under a live lease: its runner is known to be gone (a killed process). */
+    readonly takeOver?: boolean;
+  } = {},
+): Promise<JournalRun> {
   const { journals } = ctx.records;
   const leaseId = randomBytes(8).toString('hex');
-  const claim = await journals.claim(journalId, leaseId, JOURNAL_LEASE_MS, ctx.now());
+  const claim = await journals.claim(journalId, leaseId, JOURNAL_LEASE_MS, ctx.now(), {
+    takeOver: options.takeOver === true,
+  });
   if (!claim) {
     const found = await journals.get(journalId);
     if (!found) throw new Error(`no journal ${journalId}`);
-    return found; // done, failed, or running elsewhere
+    return { journal: found }; // done, failed, or running elsewhere
   }
   let journal: Journal = claim.journal;
   let etag = claim.etag;
@@ -163,41 +193,53 @@ export async function runJournal(ctx: Ctx, project: Project, journalId: string):
     markAudited: () => update((j) => ({ ...j, audited: true })),
   };
 
+  let result: ExecutedSync | undefined;
   try {
-    const { planned, changedAtSource, alreadyDone } = await remaining(ctx, project, journal);
+    const { planned, changedAtSource, alreadyDone } =
+      options.planned && journal.attempts === 1
+        ? { planned: options.planned, changedAtSource: [], alreadyDone: [] }
+        : await remaining(ctx, project, journal);
     if (changedAtSource.length > 0) {
       await update((j) => ({
         ...j,
         status: 'failed',
         error: `the source changed since the plan for ${changedAtSource.join(', ')}; plan again`,
       }));
-      return journal;
+      await saving;
+      return { journal };
     }
     if (alreadyDone.length > 0)
       await update((j) => ({
         ...j,
         done: { ...j.done, ...Object.fromEntries(alreadyDone.map((k) => [k, {}])) },
       }));
-    const result = await executeSync(ctx, planned, {
+    const executed = await executeSync(ctx, planned, {
       dryRun: false,
       actor: journal.actor,
       action: journal.action,
       correlationId: journal.id,
       journal: hooks,
+      ...(options.stop ? { stop: options.stop } : {}),
     });
+    result = executed;
     const applied = Object.keys(journal.done).length;
-    const failed = result.targets.reduce((n, t) => n + t.failed.length, 0);
+    const failed = executed.targets.reduce((n, t) => n + t.failed.length, 0);
     await update((j) => ({
       ...j,
-      status: failed === 0 ? 'done' : 'failed',
-      result: { ok: result.ok, applied, failed, snapshots: { ...j.result?.snapshots, ...result.snapshots } },
+      status: executed.interrupted ? 'interrupted' : failed === 0 ? 'done' : 'failed',
+      result: {
+        ok: executed.ok,
+        applied,
+        failed,
+        snapshots: { ...j.result?.snapshots, ...executed.snapshots },
+      },
     }));
   } catch (error) {
     await update((j) => ({ ...j, status: 'failed', error: (error as Error).name }));
     throw error;
   }
   await saving;
-  return journal;
+  return { journal, ...(result ? { result } : {}) };
 }
 
 /** A journal for a run planned now, queued for the background function. */

@@ -26,6 +26,11 @@ export interface ExecuteOptions {
   readonly lockTtlMs?: number;
   /** Makes the run resumable: what it did is recorded as it goes, and not done twice. */
   readonly journal?: SyncJournal;
+  /**
+   * Aborted (Ctrl-C, SIGTERM, a deadline): no further write starts, those in flight finish, the
+   * locks are released and an `interrupted` audit entry says what was written; the journal resumes.
+   */
+  readonly stop?: AbortSignal;
 }
 
 /**
@@ -48,6 +53,8 @@ export interface SyncJournal {
 
 export interface ExecutedSync extends SyncResult {
   readonly correlationId: string;
+  /** Stopped before every write was made (see `ExecuteOptions.stop`): resumable from its journal. */
+  readonly interrupted?: boolean;
   /** What providers did after changes (a Render deploy), or the error class when that failed. */
   readonly followUps: Readonly<Record<string, string>>;
   /** Snapshot ids by target: `before` (the rollback point) and `after`. */
@@ -156,7 +163,26 @@ export async function executeSync(
       ((target: Target, outcome: WriteOutcome) =>
         outcome.ok ? journal.done(target.id, outcome) : Promise.resolve());
     const alreadyDone = journal && ((target: Target, key: string) => journal.wasDone(target.id, key));
-    const result = await applyPlan(ctx, planned, { dryRun: false, progress, alreadyDone });
+    const result = await applyPlan(ctx, planned, {
+      dryRun: false,
+      progress,
+      alreadyDone,
+      ...(options.stop ? { signal: options.stop } : {}),
+    });
+    const notWritten = result.targets.flatMap((t) =>
+      t.failed.filter((f) => f.error === 'InterruptedError').map((f) => `${t.target}:${f.key}`),
+    );
+    if (options.stop?.aborted && notWritten.length > 0) {
+      // What was written is recorded; deploys, after-snapshots and commit events wait for the resume.
+      const written = result.targets.flatMap((t) => t.applied.map((a) => `${t.target}:${a.key}`));
+      await audit('interrupted', {
+        counts: { ...countPlanned(plan.targets), applied: written.length, not_written: notWritten.length },
+        keys: Object.fromEntries(written.map((k) => [k, null])),
+        detail: { not_written: notWritten.slice(0, 200) },
+      });
+      const snapshots = Object.fromEntries([...before].map(([t, id]) => [t, { before: id }]));
+      return { ...result, correlationId, snapshots, followUps: {}, interrupted: true };
+    }
 
     const followUps: Record<string, string> = {};
     for (const t of result.targets) {

@@ -4,7 +4,17 @@
  */
 import { isWrite, nextLedgerEntries } from '../core/apply.ts';
 import type { Fingerprinter } from '../core/fingerprint.ts';
-import type { EnvMap, EnvValue, Ledger, Plan, PlanEntry, Policy, Source, Target } from '../core/model.ts';
+import type {
+  EnvMap,
+  EnvValue,
+  Ledger,
+  LedgerEntry,
+  Plan,
+  PlanEntry,
+  Policy,
+  Source,
+  Target,
+} from '../core/model.ts';
 import { plan } from '../core/plan.ts';
 import { driftReport } from '../core/report.ts';
 import { keySelected } from '../core/filter.ts';
@@ -13,6 +23,7 @@ import { nearest } from '../config/manifest.ts';
 import type { Project } from '../config/manifest.ts';
 import { ConfigError } from '../config/env.ts';
 import { adapterFor } from '../providers/adapter.ts';
+import { withStop } from '../providers/stop.ts';
 import type { Adapters, Progress, WriteOp, WriteOutcome } from '../providers/adapter.ts';
 import type { LedgerStore } from '../store/ledger.ts';
 
@@ -190,8 +201,36 @@ async function applyTarget(
   ledger: Ledger,
   progress: Progress | undefined,
   alreadyDone: AlreadyDone | undefined,
+  signal: AbortSignal | undefined,
 ): Promise<TargetOutcome> {
   const adapter = adapterFor(ctx.adapters, target);
+  // The ledger follows every write as it lands (saves coalesced): a run killed halfway still
+  // tells the next plan which values EnvSync wrote, so a changed source shows as a conflict,
+  // never as "unknown, never synced by EnvSync".
+  const byKey = new Map(entries.map((e) => [e.key, e]));
+  let ledgerNow: ReadonlyMap<string, LedgerEntry> = ledger.get(target.id) ?? new Map();
+  let flushing: Promise<void> | undefined;
+  let dirty = false;
+  const flush = (): Promise<void> => {
+    if (flushing) {
+      dirty = true;
+      return flushing;
+    }
+    flushing = (async () => {
+      do {
+        dirty = false;
+        await ctx.ledger.save(target.id, ledgerNow);
+      } while (dirty);
+      flushing = undefined;
+    })();
+    return flushing;
+  };
+  const remember = async (o: WriteOutcome): Promise<void> => {
+    const entry = byKey.get(o.key);
+    if (!o.ok || !entry || !isWrite(entry)) return;
+    ledgerNow = nextLedgerEntries(ledgerNow, [entry], () => o.updatedAt, ctx.now().toISOString());
+    await flush();
+  };
   // Writes an interrupted attempt already made count as applied, and are not made again.
   const earlier = new Map<string, WriteOutcome>();
   for (const e of entries) {
@@ -202,15 +241,17 @@ async function applyTarget(
   // Adapters report each key as its request finishes; keys an adapter did not report are reported
   // when its batch returns, so a journal hears of every write exactly once.
   const reported = new Set<string>();
-  const tell: Progress | undefined =
-    progress &&
-    (async (o) => {
+  const tell: Progress = Object.assign(
+    async (o: WriteOutcome) => {
       if (reported.has(o.key)) return;
       reported.add(o.key);
-      await progress(o);
-    });
+      await progress?.(o);
+      await remember(o);
+    },
+    signal ? { signal } : {},
+  );
   const tellRest = async (outcomes: WriteOutcome[]) => {
-    if (tell) for (const o of outcomes) await tell(o);
+    for (const o of outcomes) await tell(o);
     return outcomes;
   };
   const ops: WriteOp[] = [];
@@ -228,7 +269,7 @@ async function applyTarget(
   const writeOutcomes =
     ops.length > 0
       ? await settle(
-          adapter.write(target, ops, tell).then(tellRest),
+          withStop(signal, () => adapter.write(target, ops, tell)).then(tellRest),
           ops.map((o) => o.key),
         )
       : [];
@@ -236,7 +277,7 @@ async function applyTarget(
   // Deleting only after every write succeeded means a failed sync never leaves a target with fewer keys.
   const deleteOutcomes =
     writesOk && deletes.length > 0
-      ? await settle(adapter.remove(target, deletes, tell).then(tellRest), deletes)
+      ? await settle(withStop(signal, () => adapter.remove(target, deletes, tell)).then(tellRest), deletes)
       : [];
   const done = new Map<string, WriteOutcome>(earlier);
   for (const o of [...writeOutcomes, ...deleteOutcomes]) done.set(o.key, o);
@@ -246,6 +287,8 @@ async function applyTarget(
     const o = done.get(key);
     return o?.ok ? o.updatedAt : undefined;
   };
+  // The last word is the whole run's: wait for a save in flight so it cannot land after this one.
+  while (flushing) await flushing;
   if (succeeded.length > 0) {
     await ctx.ledger.save(
       target.id,
@@ -269,6 +312,8 @@ export async function applyPlan(
     dryRun: boolean;
     progress?: (target: Target, outcome: WriteOutcome) => Promise<void>;
     alreadyDone?: AlreadyDone;
+    /** Aborted: no further write starts (those in flight finish); the rest fail as not written. */
+    signal?: AbortSignal;
   },
 ): Promise<SyncResult> {
   const { plan: p, report } = planned;
@@ -293,6 +338,7 @@ export async function applyPlan(
         ledger,
         progress && ((o) => progress(tp.target, o)),
         options.alreadyDone,
+        options.signal,
       ),
     ),
   );

@@ -262,7 +262,7 @@ describe('genesisctl env', () => {
     const audit = await cli(['env', 'audit'], env);
     expect(audit.code).toBe(3);
     expect(audit.stderr).toMatch(/cannot reach 127\.0\.0\.1:9/);
-  });
+  }, 30_000);
 
   it('every command has --help (exit 0)', async () => {
     for (const command of [

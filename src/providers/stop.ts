@@ -1,0 +1,27 @@
+/**
+ * Stopping a run between writes (Ctrl-C, SIGTERM, a lost lease, a deadline). The stop signal of
+ * the run that started a batch travels with its async context, so every adapter honours it at one
+ * place, the pacer, without each one passing it along: a write still waiting for admission is not
+ * made; one already admitted finishes and is reported.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/** A write not made because the run was asked to stop before it started. */
+export class InterruptedError extends Error {
+  override readonly name = 'InterruptedError';
+  constructor() {
+    super('not written: the run was stopped before this write started');
+  }
+}
+
+const scope = new AsyncLocalStorage<AbortSignal>();
+
+/** Runs `work` so that writes it starts stop being admitted once `signal` aborts. */
+export function withStop<T>(signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
+  return signal ? scope.run(signal, work) : work();
+}
+
+/** Whether the run this code belongs to was asked to stop. */
+export function stopRequested(): boolean {
+  return scope.getStore()?.aborted === true;
+}
