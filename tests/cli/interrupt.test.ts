@@ -98,35 +98,41 @@ describe('genesisctl env sync, interrupted', () => {
     expect((await run.cli(['env', 'verify'])).code).toBe(0);
   }, 120_000);
 
-  it('SIGKILL between writes: resume --take-over converges with no write repeated', async () => {
-    const run = await scenario();
-    for (const p of ['render', 'netlify', 'github'] as const)
-      run.session.sandbox[p].faults = { latencyMs: 300 };
-    const { child, exited } = await startSync(run, 1);
-    child.kill('SIGKILL');
-    await exited;
-    const written = run.writes();
-    for (const p of ['render', 'netlify', 'github'] as const) run.session.sandbox[p].faults = {};
-    // Its locks stay until they expire; `lock list` shows them, `lock release` frees one (audited).
-    const locks = JSON.parse((await run.cli(['--json', 'lock', 'list'])).out) as {
-      locks: { target: string }[];
-    };
-    expect(locks.locks.map((l) => l.target)).toContain('netlify');
-    expect((await run.cli(['lock', 'release', '--target', 'netlify'])).out).toMatch(
-      /Released the lock on netlify/,
-    );
-    const released = JSON.parse((await run.cli(['--json', 'audit', 'log'])).out) as {
-      items: { action: string }[];
-    };
-    expect(released.items.some((e) => e.action === 'lock-release')).toBe(true);
-    // Its lease is still live: a plain resume refuses, naming why.
-    const refused = await run.cli(['env', 'resume']);
-    expect(refused.code).toBe(0);
-    expect(refused.out).toMatch(/Nothing to resume/);
-    const journals = await run.cli(['--json', 'env', 'resume', '--take-over']);
-    expect(journals.code, journals.out).toBe(0);
-    expect(run.writes()).toBe(4);
-    expect(written).toBeGreaterThanOrEqual(1);
-    expect((await run.cli(['env', 'verify'])).code).toBe(0);
-  }, 120_000);
+  it.each([1, 2, 3])(
+    'SIGKILL after %i writes: resume --take-over converges with no write repeated',
+    async (k) => {
+      const run = await scenario();
+      for (const p of ['render', 'netlify', 'github'] as const)
+        run.session.sandbox[p].faults = { latencyMs: 300 };
+      const { child, exited } = await startSync(run, k);
+      child.kill('SIGKILL');
+      await exited;
+      const written = run.writes();
+      for (const p of ['render', 'netlify', 'github'] as const) run.session.sandbox[p].faults = {};
+      // Never parity while writes are missing: the check reads the providers, not the plan.
+      expect((await run.cli(['env', 'verify'])).code).toBe(1);
+      // Its locks stay until they expire; `lock list` shows them, `lock release` frees one (audited).
+      const locks = JSON.parse((await run.cli(['--json', 'lock', 'list'])).out) as {
+        locks: { target: string }[];
+      };
+      expect(locks.locks.map((l) => l.target)).toContain('netlify');
+      expect((await run.cli(['lock', 'release', '--target', 'netlify'])).out).toMatch(
+        /Released the lock on netlify/,
+      );
+      const released = JSON.parse((await run.cli(['--json', 'audit', 'log'])).out) as {
+        items: { action: string }[];
+      };
+      expect(released.items.some((e) => e.action === 'lock-release')).toBe(true);
+      // Its lease is still live: a plain resume refuses, naming why.
+      const refused = await run.cli(['env', 'resume']);
+      expect(refused.code).toBe(0);
+      expect(refused.out).toMatch(/Nothing to resume/);
+      const journals = await run.cli(['--json', 'env', 'resume', '--take-over']);
+      expect(journals.code, journals.out).toBe(0);
+      expect(run.writes()).toBe(4);
+      expect(written).toBeGreaterThanOrEqual(k);
+      expect((await run.cli(['env', 'verify'])).code).toBe(0);
+    },
+    120_000,
+  );
 });
