@@ -111,6 +111,8 @@ export function eventBus(
                 'webhook-signature': webhook.sign(event.id, sentAt, body),
               },
               body,
+              // A redirect is a failure, never followed: the signed event goes only where configured.
+              redirect: 'manual',
               signal: AbortSignal.timeout(options.timeoutMs ?? 5000),
             });
             await res.body?.cancel();

@@ -183,3 +183,34 @@ describe('events anchor the audit trail', () => {
     }
   });
 });
+
+describe('delivery never follows a redirect', () => {
+  it('a 307 to another address is a failed delivery, and the other address receives nothing', async () => {
+    const elsewhere = await subscriber([]);
+    const redirecting = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.statusCode = 307;
+        res.setHeader('location', elsewhere.url);
+        res.end();
+      });
+    });
+    await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}/hooks`;
+    try {
+      const bus = eventBus(
+        blobs.store('events'),
+        blobs.store('deliveries'),
+        { urls: [url], secret: SECRET, backoffMs: 1, attempts: 2 },
+        () => new Date(),
+      );
+      const event = await bus.publish('envsync.drift', 'c1', { has_drift: true });
+      expect(elsewhere.received).toEqual([]);
+      const [record] = await bus.deliveries(event.id);
+      expect(record).toMatchObject({ ok: false, status: 307, attempts: 2 });
+    } finally {
+      await elsewhere.close();
+      await new Promise<void>((resolve) => redirecting.close(() => resolve()));
+    }
+  });
+});
