@@ -31,6 +31,11 @@ export interface LockStore {
   acquire(targets: readonly string[], holder: string, ttlMs: number): Promise<void>;
   release(targets: readonly string[], holder: string): Promise<void>;
   holder(target: string): Promise<LockRecord | undefined>;
+  /**
+   * Extends the holder's locks by `ttlMs` from now (compare-and-set): a run renews them while it
+   * writes. False when any is no longer the holder's (expired and taken, or released by hand).
+   */
+  renew(targets: readonly string[], holder: string, ttlMs: number): Promise<boolean>;
   /** Every lock still held (not released, not expired), by target. */
   list(): Promise<{ readonly target: string; readonly lock: LockRecord }[]>;
   /**
@@ -91,6 +96,21 @@ export function lockStore(store: Store, now: () => Date): LockStore {
     async holder(target) {
       const held = await getJson<LockRecord>(store, key(target));
       return held && !held.released && Date.parse(held.expires_at) > now().getTime() ? held : undefined;
+    },
+    async renew(targets, holder, ttlMs) {
+      const results = await Promise.all(
+        targets.map(async (target) => {
+          const current = await getJsonWithEtag<LockRecord>(store, key(target));
+          if (!current || current.data.holder !== holder || current.data.released) return false;
+          const at = now();
+          const renewed: LockRecord = {
+            ...current.data,
+            expires_at: new Date(at.getTime() + ttlMs).toISOString(),
+          };
+          return (await store.setJSON(key(target), renewed, { onlyIfMatch: current.etag })).modified;
+        }),
+      );
+      return results.every(Boolean);
     },
     async list() {
       const keys = (await store.list({ prefix: 'targets/' })).blobs.map((b) => b.key);

@@ -118,6 +118,29 @@ export async function executeSync(
     await audit('refused', { error: (error as Error).name });
     throw error;
   }
+  // The locks are a lease: renewed while the run writes. Lost (released by hand, or taken after
+  // expiring), the run stops admitting writes and ends interrupted, resumable from its journal.
+  const ttlMs = options.lockTtlMs ?? 15 * 60_000;
+  const lockLost = new AbortController();
+  const renewal = setInterval(
+    () => {
+      void records.locks
+        .renew(
+          changing.map((tp) => tp.target.id),
+          holder,
+          ttlMs,
+        )
+        .then(
+          (held) => {
+            if (!held) lockLost.abort();
+          },
+          () => undefined, // a failed renewal is retried at the next tick
+        );
+    },
+    Math.max(50, Math.min(ttlMs / 3, 60_000)),
+  );
+  renewal.unref();
+  const stop = options.stop ? AbortSignal.any([options.stop, lockLost.signal]) : lockLost.signal;
   try {
     await records.events.publish(
       'envsync.init',
@@ -167,18 +190,21 @@ export async function executeSync(
       dryRun: false,
       progress,
       alreadyDone,
-      ...(options.stop ? { signal: options.stop } : {}),
+      signal: stop,
     });
     const notWritten = result.targets.flatMap((t) =>
       t.failed.filter((f) => f.error === 'InterruptedError').map((f) => `${t.target}:${f.key}`),
     );
-    if (options.stop?.aborted && notWritten.length > 0) {
+    if (stop.aborted && notWritten.length > 0) {
       // What was written is recorded; deploys, after-snapshots and commit events wait for the resume.
       const written = result.targets.flatMap((t) => t.applied.map((a) => `${t.target}:${a.key}`));
       await audit('interrupted', {
         counts: { ...countPlanned(plan.targets), applied: written.length, not_written: notWritten.length },
         keys: Object.fromEntries(written.map((k) => [k, null])),
-        detail: { not_written: notWritten.slice(0, 200) },
+        detail: {
+          not_written: notWritten.slice(0, 200),
+          reason: lockLost.signal.aborted ? 'the target lock was lost' : 'asked to stop',
+        },
       });
       const snapshots = Object.fromEntries([...before].map(([t, id]) => [t, { before: id }]));
       return { ...result, correlationId, snapshots, followUps: {}, interrupted: true };
@@ -231,6 +257,7 @@ export async function executeSync(
     await journal?.markAudited();
     return { ...result, correlationId, snapshots, followUps };
   } finally {
+    clearInterval(renewal);
     await records.locks.release(
       changing.map((tp) => tp.target.id),
       holder,
