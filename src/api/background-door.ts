@@ -6,12 +6,33 @@ import * as v from 'valibot';
 import { verifyInternal } from '../auth/internal.ts';
 import { parseSnapshotKey } from '../store/encryption.ts';
 import { isJournalId } from '../store/journals.ts';
-import { runJournal } from '../sync/background.ts';
+import type { Journal } from '../store/journals.ts';
+import { runJournalWith } from '../sync/background.ts';
 import type { ApiDeps } from './deps.ts';
 import { ApiError, readBodyText } from './http.ts';
 
 /** A hand-off is one journal id, signed: anything longer is refused unread. */
 const MAX_HANDOFF_BYTES = 4096;
+
+/**
+ * Netlify stops a background function at 15 minutes. A run stops admitting writes at this
+ * deadline, lets those in flight finish, records where it stands, and hands the rest of its
+ * journal to a fresh invocation (a signed hand-off), until done.
+ */
+export const BACKGROUND_DEADLINE_MS = 13 * 60_000;
+
+/** Runs a journal until its deadline, then hands what is left to a fresh invocation. */
+export async function continueJournal(
+  deps: ApiDeps,
+  journalId: string,
+  deadlineMs = BACKGROUND_DEADLINE_MS,
+): Promise<Journal> {
+  const ran = await runJournalWith(deps.ctx, await deps.project(), journalId, {
+    stop: AbortSignal.timeout(deadlineMs),
+  });
+  if (ran.result?.interrupted) await deps.startBackground(journalId);
+  return ran.journal;
+}
 
 const Body = v.strictObject({ journal_id: v.pipe(v.string(), v.check(isJournalId, 'must be a journal id')) });
 
@@ -36,6 +57,6 @@ export async function runBackgroundRequest(request: Request, deps: ApiDeps): Pro
   }
   const input = v.safeParse(Body, parsed);
   if (!input.success) return new Response(null, { status: 400 });
-  const journal = await runJournal(deps.ctx, await deps.project(), input.output.journal_id);
+  const journal = await continueJournal(deps, input.output.journal_id);
   return Response.json({ id: journal.id, status: journal.status });
 }

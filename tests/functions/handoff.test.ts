@@ -1,0 +1,69 @@
+/**
+ * A background run that cannot finish before its deadline stops admitting writes, records where
+ * it stands and hands the rest of its journal to a fresh invocation, until done: no write made
+ * twice, one init event, one commit per target.
+ */
+import { mkdtemp } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { continueJournal } from '../../src/api/background-door.ts';
+import { createApiDeps } from '../../src/api/deps.ts';
+import { startDemoSandbox } from '../../src/cli/sandbox-session.ts';
+import type { SandboxSession } from '../../src/cli/sandbox-session.ts';
+import { newJournal, specRequest } from '../../src/sync/background.ts';
+import { planRun } from '../../src/sync/run.ts';
+
+const WRITE = ['PUT', 'POST', 'PATCH', 'DELETE'];
+const open: SandboxSession[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((o) => o.close()));
+});
+
+describe('syncs longer than one invocation', () => {
+  it('hand the rest of the journal to fresh invocations until done, writing nothing twice', async () => {
+    const session = await startDemoSandbox();
+    open.push(session);
+    // Three serial GitHub writes of 250 ms each against a 300 ms deadline: several invocations.
+    session.sandbox.github.faults = { latencyMs: 250 };
+    const dir = await mkdtemp(path.join(tmpdir(), 'handoff-'));
+    let invocations = 0;
+    const deps = await createApiDeps({
+      env: {
+        ...(session.env as Record<string, string>),
+        ENVSYNC_MANIFEST: path.resolve('docs/examples/sandbox.manifest.yaml'),
+        ENVSYNC_BLOBS_DIR: path.join(dir, 'blobs'),
+        ENVSYNC_SNAPSHOT_KEY: Buffer.alloc(32, 6).toString('base64'),
+      },
+      background: async (journalId, d) => {
+        invocations += 1;
+        await continueJournal(d, journalId, 300);
+      },
+    });
+    const project = await deps.project();
+    const planned = await planRun(deps.ctx, specRequest(project, {}));
+    const journal = newJournal(randomUUID(), planned.plan, {
+      action: 'sync',
+      actor: 't',
+      spec: {},
+      now: new Date(),
+    });
+    await deps.records.journals.create(journal);
+    await deps.startBackground(journal.id);
+
+    expect(invocations).toBeGreaterThan(1);
+    expect((await deps.records.journals.get(journal.id))?.status).toBe('done');
+    const writes = (['render', 'netlify', 'github'] as const).flatMap((p) =>
+      session.sandbox[p].log.entries
+        .filter((e) => WRITE.includes(e.method) && e.status < 300)
+        .map((e) => e.path),
+    );
+    expect(writes).toHaveLength(4); // as many as planned: none made twice
+    const events = (await deps.records.events.list({ correlationId: journal.id })).items.map((e) => e.type);
+    expect(events.filter((t) => t === 'envsync.init')).toHaveLength(1);
+    const audit = (await deps.records.audit.list({ correlationId: journal.id })).items.map((e) => e.outcome);
+    expect(audit).toContain('ok');
+    expect(audit.filter((o) => o === 'interrupted').length).toBe(invocations - 1);
+  }, 60_000);
+});
