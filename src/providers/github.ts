@@ -214,7 +214,10 @@ async function writeSecrets(
         await put(op, current);
       }
     },
-    { progress },
+    // One secret at a time: GitHub takes writes serially anyway (writeConcurrency 1), and a secret
+    // sealed only when its turn comes uses the key a rotation just brought, instead of queueing
+    // PUTs sealed with the old key that are all refused.
+    { progress, parallel: 1 },
   );
   return withUpdatedAt(client, target, outcomes);
 }

@@ -51,6 +51,10 @@ describe('github secrets', () => {
     expect(failed(outcomes)).toEqual([]);
     expect(started.stored()).toEqual({ ONE: '1', TWO: '2', THREE: '3' });
     expect(started.endpoint.log.count('GET', '/orgs/{org}/actions/secrets/public-key')).toBe(2);
+    // One PUT meets the rotation; the others wait for the new key rather than send doomed PUTs.
+    const refused = started.endpoint.log.entries.filter((e) => e.method === 'PUT' && e.status === 422);
+    expect(refused).toHaveLength(1);
+    expect(started.endpoint.log.entries.filter((e) => e.method === 'PUT')).toHaveLength(4);
   });
 
   it('fetches the public key once per write, not once per secret', async () => {
