@@ -345,30 +345,18 @@ describe('fingerprints recorded under the earlier scheme', () => {
     const old = `hmac:${createHmac('sha256', 'kept-in-blobs').update('s3cret').digest('hex').slice(0, 12)}`;
     const ledger = ledgerOf('github', { TOKEN: { fingerprint: old, syncedAt: 'then', created: true } });
     const current = writeOnly({ TOKEN: '2026-01-01T00:00:00Z' });
-    const migrated = plan({
-      source: SOURCE,
-      sourceValues: values({ TOKEN: 's3cret' }),
-      targets: [{ target: GITHUB, current, rules: PERMISSIVE_RULES }],
-      policy: DEFAULT_POLICY,
-      ledger,
-      fingerprint: fingerprinter('derived-key', 'kept-in-blobs'),
-      now: NOW,
-    });
-    expect(migrated.targets[0]?.entries[0]).toMatchObject({
-      key: 'TOKEN',
-      action: 'noop',
-      finding: 'in-sync',
-    });
+    const entryFor = (value: string) =>
+      plan({
+        source: SOURCE,
+        sourceValues: values({ TOKEN: value }),
+        targets: [{ target: GITHUB, current, rules: PERMISSIVE_RULES }],
+        policy: DEFAULT_POLICY,
+        ledger,
+        fingerprint: fingerprinter('derived-key', 'kept-in-blobs'),
+        now: NOW,
+      }).targets[0]?.entries[0];
+    expect(entryFor('s3cret')).toMatchObject({ key: 'TOKEN', action: 'noop', finding: 'in-sync' });
     // A changed value is still seen as changed.
-    const changed = plan({
-      source: SOURCE,
-      sourceValues: values({ TOKEN: 'rotated' }),
-      targets: [{ target: GITHUB, current, rules: PERMISSIVE_RULES }],
-      policy: DEFAULT_POLICY,
-      ledger,
-      fingerprint: fingerprinter('derived-key', 'kept-in-blobs'),
-      now: NOW,
-    });
-    expect(changed.targets[0]?.entries[0]).toMatchObject({ action: 'update', finding: 'conflict' });
+    expect(entryFor('rotated')).toMatchObject({ action: 'update', finding: 'conflict' });
   });
 });
