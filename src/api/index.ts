@@ -4,6 +4,7 @@ import { createApiDeps } from './deps.ts';
 import type { ApiDeps, DepsOptions } from './deps.ts';
 import { renderWebhookRoute } from './render-webhook.ts';
 import { reportRoutes } from './reports.ts';
+import { deliverAfterResponse } from '../store/events.ts';
 import { dispatch } from './router.ts';
 import type { Route } from './router.ts';
 
@@ -20,7 +21,16 @@ export function apiDeps(options?: DepsOptions): Promise<ApiDeps> {
   return shared;
 }
 
-export async function handleApi(request: Request, options?: DepsOptions): Promise<Response> {
+/** What the door passes on of Netlify's function context: work that may outlive the response. */
+export interface DoorContext {
+  readonly waitUntil?: (work: Promise<unknown>) => void;
+}
+
+export async function handleApi(
+  request: Request,
+  options?: DepsOptions,
+  context?: DoorContext,
+): Promise<Response> {
   let deps: ApiDeps;
   try {
     deps = await apiDeps(options);
@@ -37,5 +47,7 @@ export async function handleApi(request: Request, options?: DepsOptions): Promis
       headers: { 'content-type': 'application/json; charset=utf-8' },
     });
   }
-  return dispatch(routes, request, deps);
+  // Event deliveries run after the response: /api/verify and the webhook never wait on a subscriber.
+  const waitUntil = context?.waitUntil?.bind(context);
+  return deliverAfterResponse(waitUntil, () => dispatch(routes, request, deps));
 }

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { newJournal } from '../sync/background.ts';
 import { checkDrift } from '../sync/drift.ts';
+import { deliverAfterResponse } from '../store/events.ts';
 import type { ApiDeps } from './deps.ts';
 
 export async function scheduledDriftCheck(
@@ -24,4 +25,12 @@ export async function scheduledDriftCheck(
   await deps.records.journals.create(journal);
   await deps.startBackground(journal.id);
   return { checkId: check.record.id, hasDrift, heal: journal.id };
+}
+
+/** The scheduled door's work: the check, with its drift event delivered after the answer. */
+export async function runScheduledCheck(
+  deps: ApiDeps,
+  context?: { readonly waitUntil?: (work: Promise<unknown>) => void },
+): Promise<Awaited<ReturnType<typeof scheduledDriftCheck>>> {
+  return deliverAfterResponse(context?.waitUntil?.bind(context), () => scheduledDriftCheck(deps));
 }

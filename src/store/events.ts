@@ -4,6 +4,7 @@
  * is the `webhook-id`, so a subscriber can drop repeats; a failed delivery is recorded and retried,
  * and never fails the sync. Payloads carry names and fingerprints, never values.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Store } from '@netlify/blobs';
 import { Webhook } from 'standardwebhooks';
@@ -68,6 +69,21 @@ export interface EventBus {
 }
 
 const PREFIX = 'log/';
+
+/**
+ * Where a request may hand work that outlives its response (Netlify's `context.waitUntil`): inside
+ * `deliverAfterResponse`, publishing stores the event and returns at once, and its delivery runs
+ * there, so no door waits on a subscriber. Outside it (the CLI, the background run), publishing
+ * delivers before it returns.
+ */
+const deferScope = new AsyncLocalStorage<(work: Promise<unknown>) => void>();
+
+export function deliverAfterResponse<T>(
+  waitUntil: ((work: Promise<unknown>) => void) | undefined,
+  run: () => Promise<T>,
+): Promise<T> {
+  return waitUntil ? deferScope.run(waitUntil, run) : run();
+}
 
 /** How an event is stored: with the digest of its dedupe key, which is not published. */
 type StoredEvent = EnvSyncEvent & { readonly dedupe?: string };
@@ -137,6 +153,14 @@ export function eventBus(
     );
   }
 
+  /** Delivers now, or after the response when the request can hand work on (see deferScope). */
+  async function deliverOrDefer(event: EnvSyncEvent): Promise<void> {
+    const defer = deferScope.getStore();
+    if (!defer) return deliver(event);
+    // A delivery that fails after the response is recorded by `deliver`; nothing to report here.
+    defer(deliver(event).catch(() => undefined));
+  }
+
   return {
     async publish(type, correlationId, data, dedupeKey) {
       // A resumed sync publishes the same events again: the dedupe key makes that a no-op. Its
@@ -157,7 +181,7 @@ export function eventBus(
         if (found) {
           if (seen?.seq === undefined) await events.setJSON(marker, { seq: found.seq });
           const event = published(found);
-          await deliver(event);
+          await deliverOrDefer(event);
           return event;
         }
         await events.setJSON(marker, { after: (await lastInSequence(events, PREFIX)).seq });
@@ -175,7 +199,7 @@ export function eventBus(
       }));
       if (marker) await events.setJSON(marker, { seq: stored.seq });
       const event = published(stored);
-      await deliver(event);
+      await deliverOrDefer(event);
       return event;
     },
     async list(query = {}) {

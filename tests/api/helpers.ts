@@ -19,6 +19,8 @@ export const CANARY = 'canary-api-c0ffee42';
 export interface ApiHarness {
   readonly dir: string;
   readonly deps: ApiDeps;
+  /** The environment the deps were built from (manifest, blobs, keys, tokens). */
+  readonly env: Record<string, string>;
   call(
     method: string,
     url: string,
@@ -61,6 +63,7 @@ export async function apiHarness(
   return {
     dir,
     deps,
+    env,
     async call(method, url, options = {}) {
       const headers: Record<string, string> = { ...options.headers };
       if (options.token) headers['authorization'] = `Bearer ${options.token}`;
