@@ -39,6 +39,8 @@ export interface DepsOptions {
   /** The site's own URL, to call the background function. */
   readonly siteUrl?: string;
   readonly fetch?: typeof fetch;
+  /** How long a request may spend on provider calls. @default SYNC_DOOR_DEADLINE_MS (25 s) */
+  readonly deadlineMs?: number;
   /** Runs a queued journal instead of calling the background function (in-process use and tests). */
   readonly background?: (journalId: string, deps: ApiDeps) => Promise<void>;
 }

@@ -4,9 +4,16 @@ import { createApiDeps } from './deps.ts';
 import type { ApiDeps, DepsOptions } from './deps.ts';
 import { renderWebhookRoute } from './render-webhook.ts';
 import { reportRoutes } from './reports.ts';
+import { withDeadline } from '../providers/stop.ts';
 import { deliverAfterResponse } from '../store/events.ts';
 import { dispatch } from './router.ts';
 import type { Route } from './router.ts';
+
+/**
+ * Netlify stops a synchronous or scheduled function at 30 s (`SYNCHRONOUS_FUNCTION_TIMEOUT` in
+ * @netlify/functions): provider calls made for a request end 5 s before that.
+ */
+export const SYNC_DOOR_DEADLINE_MS = 25_000;
 
 export const routes: readonly Route[] = [...reportRoutes, ...actionRoutes, renderWebhookRoute];
 
@@ -47,7 +54,12 @@ export async function handleApi(
       headers: { 'content-type': 'application/json; charset=utf-8' },
     });
   }
-  // Event deliveries run after the response: /api/verify and the webhook never wait on a subscriber.
+  // Event deliveries run after the response: /api/verify and the webhook never wait on a subscriber;
+  // provider calls end by the deadline, so the door answers (504) before Netlify cuts it off.
   const waitUntil = context?.waitUntil?.bind(context);
-  return deliverAfterResponse(waitUntil, () => dispatch(routes, request, deps));
+  return deliverAfterResponse(waitUntil, () =>
+    withDeadline(Date.now() + (options?.deadlineMs ?? SYNC_DOOR_DEADLINE_MS), () =>
+      dispatch(routes, request, deps),
+    ),
+  );
 }

@@ -63,6 +63,7 @@ const KNOWN_ERRORS: Readonly<Record<string, readonly [number, string]>> = {
   ProviderUnreachableError: [502, 'provider_unreachable'],
   RateLimitError: [503, 'provider_rate_limited'],
   ProviderServerError: [502, 'provider_error'],
+  DeadlineError: [504, 'provider_timeout'],
 };
 
 const ANONYMOUS: Caller = { name: 'anonymous', role: 'none' };
@@ -122,7 +123,8 @@ export async function dispatch(routes: readonly Route[], request: Request, deps:
     return await route.handle({ request, url, params, caller, deps });
   } catch (error) {
     if (error instanceof ApiError) return errorResponse(error);
-    const known = KNOWN_ERRORS[(error as Error).name];
+    const name = (error as Error).name;
+    const known = Object.hasOwn(KNOWN_ERRORS, name) ? KNOWN_ERRORS[name] : undefined;
     if (known) return errorResponse(new ApiError(known[0], known[1], (error as Error).message));
     // The message may come from a provider or a library: log the class, answer without details.
     console.error(

@@ -6,7 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import { newJournal } from '../sync/background.ts';
 import { checkDrift } from '../sync/drift.ts';
+import { withDeadline } from '../providers/stop.ts';
 import { deliverAfterResponse } from '../store/events.ts';
+import { SYNC_DOOR_DEADLINE_MS } from './index.ts';
 import type { ApiDeps } from './deps.ts';
 
 export async function scheduledDriftCheck(
@@ -27,10 +29,36 @@ export async function scheduledDriftCheck(
   return { checkId: check.record.id, hasDrift, heal: journal.id };
 }
 
-/** The scheduled door's work: the check, with its drift event delivered after the answer. */
+/** What the scheduled door answers: the check, or that the providers did not answer in time. */
+export type ScheduledOutcome =
+  Awaited<ReturnType<typeof scheduledDriftCheck>> | { readonly timeout: true; readonly auditSeq: number };
+
+/**
+ * The scheduled door's work, ended before Netlify's 30 s: provider calls stop at the deadline and
+ * a slow provider gives a recorded `timeout` (an audit entry), never a function killed with
+ * nothing recorded. Its drift event is delivered after the answer.
+ */
 export async function runScheduledCheck(
   deps: ApiDeps,
   context?: { readonly waitUntil?: (work: Promise<unknown>) => void },
-): Promise<Awaited<ReturnType<typeof scheduledDriftCheck>>> {
-  return deliverAfterResponse(context?.waitUntil?.bind(context), () => scheduledDriftCheck(deps));
+  deadlineMs = SYNC_DOOR_DEADLINE_MS,
+): Promise<ScheduledOutcome> {
+  try {
+    return await deliverAfterResponse(context?.waitUntil?.bind(context), () =>
+      withDeadline(Date.now() + deadlineMs, () => scheduledDriftCheck(deps)),
+    );
+  } catch (error) {
+    if ((error as Error).name !== 'DeadlineError') throw error;
+    const project = await deps.project();
+    const entry = await deps.records.audit.append({
+      action: 'drift-check',
+      actor: 'scheduler',
+      correlation_id: randomUUID(),
+      source: project.sourceId,
+      targets: [...project.targets.keys()],
+      outcome: 'timeout',
+      error: 'DeadlineError',
+    });
+    return { timeout: true, auditSeq: entry.seq };
+  }
 }

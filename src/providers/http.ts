@@ -10,6 +10,7 @@ import { ProviderUnreachableError, isRateLimitResponse, providerMessage } from '
 import type { RemoteProviderId } from './errors.ts';
 import type { Clock, Pacer } from './pacer.ts';
 import { systemClock } from './pacer.ts';
+import { DeadlineError, timeLeftMs } from './stop.ts';
 import {
   GITHUB_SECONDARY_MIN_WAIT_MS,
   announcedBudget,
@@ -106,6 +107,8 @@ export async function fetchWithRetry(
   for (let attempt = 0; ; attempt += 1) {
     const last = attempt + 1 >= maxAttempts;
     const backoff = backoffDelayMs(attempt, baseDelay, maxDelay, random);
+    const left = timeLeftMs(clock.now());
+    if (left !== undefined && left <= 0) throw pastDeadline(request, options);
     const release = options.pacer ? await options.pacer.acquire(isWrite) : undefined;
     let status: number;
     let headers: Headers;
@@ -115,7 +118,10 @@ export async function fetchWithRetry(
         method: request.method,
         headers: request.headers,
         body: request.body,
-        signal: AbortSignal.timeout(attemptTimeout),
+        // Cut to the run's deadline, when it has one (see stop.ts).
+        signal: AbortSignal.timeout(
+          left === undefined ? attemptTimeout : Math.max(1, Math.min(attemptTimeout, left)),
+        ),
       });
       status = response.status;
       headers = response.headers;
@@ -124,6 +130,8 @@ export async function fetchWithRetry(
     } catch (error) {
       const failure = classifyNetworkError(error);
       if (!failure) throw error;
+      const remaining = timeLeftMs(clock.now());
+      if (remaining !== undefined && remaining <= backoff * timeScale) throw pastDeadline(request, options);
       const mayRetry = !failure.permanent && (!failure.ambiguous || retrySafe) && !last;
       if (!mayRetry || waited + backoff > maxTotalWait) throw unreachable(request, options, failure, error);
       waited += backoff;
@@ -147,7 +155,9 @@ export async function fetchWithRetry(
     } else if (RETRYABLE_STATUSES.has(status) && retrySafe) {
       delay = rateLimitWaitMs(status, headers, options.resetHeader, clock.now()) ?? backoff;
     }
-    if (delay === undefined || last || waited + delay > maxTotalWait) {
+    const remaining = timeLeftMs(clock.now());
+    const pastIt = remaining !== undefined && delay !== undefined && delay * timeScale >= remaining;
+    if (delay === undefined || last || waited + delay > maxTotalWait || pastIt) {
       return { status, headers, bodyText, retryAfterMs, attempts: attempt + 1 };
     }
     waited += delay;
@@ -170,6 +180,12 @@ function noteExhaustedBudget(
   if (!options.pacer) return;
   const wait = resetWaitMs(headers, options.resetHeader, clock.now());
   if (wait !== undefined && wait > 0) options.pacer.pauseUntil(clock.now() + wait * timeScale);
+}
+
+function pastDeadline(request: RetryableRequest, options: FetchWithRetryOptions): DeadlineError {
+  return new DeadlineError(
+    `[envsync] [${options.provider}] ${request.method} ${hostOf(request.url)} did not answer before the deadline; nothing more was tried`,
+  );
 }
 
 function unreachable(

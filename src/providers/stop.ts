@@ -25,3 +25,24 @@ export function withStop<T>(signal: AbortSignal | undefined, work: () => Promise
 export function stopRequested(): boolean {
   return scope.getStore()?.aborted === true;
 }
+
+/** A provider did not answer before the run's deadline (a door's platform limit, less a margin). */
+export class DeadlineError extends Error {
+  override readonly name = 'DeadlineError';
+}
+
+const deadlineScope = new AsyncLocalStorage<number>();
+
+/**
+ * Runs `work` so that every provider request it makes ends by `atMs` (wall clock): attempts are
+ * cut to the time left and no retry waits past it, so a door answers before its platform kills it.
+ */
+export function withDeadline<T>(atMs: number | undefined, work: () => Promise<T>): Promise<T> {
+  return atMs === undefined ? work() : deadlineScope.run(atMs, work);
+}
+
+/** Real milliseconds left before the deadline of the run this code belongs to; undefined without one. */
+export function timeLeftMs(nowMs: number): number | undefined {
+  const at = deadlineScope.getStore();
+  return at === undefined ? undefined : at - nowMs;
+}

@@ -15,7 +15,8 @@ import { appendInSequence, listSequence } from './sequence.ts';
 
 export type AuditAction =
   'audit' | 'plan' | 'sync' | 'heal' | 'rollback' | 'webhook' | 'export' | 'drift-check' | 'lock-release';
-export type AuditOutcome = 'ok' | 'drift' | 'dry-run' | 'partial' | 'failed' | 'refused' | 'interrupted';
+export type AuditOutcome =
+  'ok' | 'drift' | 'dry-run' | 'partial' | 'failed' | 'refused' | 'interrupted' | 'timeout';
 
 export interface AuditInput {
   readonly action: AuditAction;
