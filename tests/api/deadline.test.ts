@@ -4,6 +4,7 @@
  * never answered held the function past Netlify's 30 s, and nothing was recorded.
  */
 import { createServer } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { handleApi } from '../../src/api/index.ts';
@@ -18,7 +19,7 @@ afterEach(async () => {
 
 /** A "Render API" that takes every request and never answers. */
 async function silentProvider(): Promise<string> {
-  const held: import('node:http').ServerResponse[] = [];
+  const held: ServerResponse[] = [];
   const server = createServer((_req, res) => held.push(res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   cleanup.push(
