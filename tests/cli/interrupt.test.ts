@@ -107,6 +107,9 @@ describe('genesisctl env sync, interrupted', () => {
       const { child, exited } = await startSync(run, k);
       child.kill('SIGKILL');
       await exited;
+      // A request the process sent just before dying may still be applied by the provider (300 ms of
+      // latency): resuming reads the providers, so it waits until they have settled, as a person would.
+      await new Promise((resolve) => setTimeout(resolve, 500));
       const written = run.writes();
       for (const p of ['render', 'netlify', 'github'] as const) run.session.sandbox[p].faults = {};
       // Never parity while writes are missing: the check reads the providers, not the plan.
