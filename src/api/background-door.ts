@@ -9,17 +9,11 @@ import { isJournalId } from '../store/journals.ts';
 import type { Journal } from '../store/journals.ts';
 import { runJournalWith } from '../sync/background.ts';
 import type { ApiDeps } from './deps.ts';
+import { BACKGROUND_DEADLINE_MS, OUTBOX_PASS_MS } from './limits.ts';
 import { ApiError, readBodyText } from './http.ts';
 
 /** A hand-off is one journal id, signed: anything longer is refused unread. */
 const MAX_HANDOFF_BYTES = 4096;
-
-/**
- * Netlify stops a background function at 15 minutes. A run stops admitting writes at this
- * deadline, lets those in flight finish, records where it stands, and hands the rest of its
- * journal to a fresh invocation (a signed hand-off), until done.
- */
-export const BACKGROUND_DEADLINE_MS = 13 * 60_000;
 
 /** Runs a journal until its deadline, then hands what is left to a fresh invocation. */
 export async function continueJournal(
@@ -31,6 +25,8 @@ export async function continueJournal(
     stop: AbortSignal.timeout(deadlineMs),
   });
   if (ran.result?.interrupted) await deps.startBackground(journalId);
+  // The outbox: events a subscriber has not acknowledged yet get another round.
+  await deps.records.events.retryPending(OUTBOX_PASS_MS).catch(() => 0);
   return ran.journal;
 }
 

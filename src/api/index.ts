@@ -6,14 +6,11 @@ import { renderWebhookRoute } from './render-webhook.ts';
 import { reportRoutes } from './reports.ts';
 import { withDeadline } from '../providers/stop.ts';
 import { deliverAfterResponse } from '../store/events.ts';
+import { SYNC_DOOR_DEADLINE_MS } from './limits.ts';
 import { dispatch } from './router.ts';
 import type { Route } from './router.ts';
 
-/**
- * Netlify stops a synchronous or scheduled function at 30 s (`SYNCHRONOUS_FUNCTION_TIMEOUT` in
- * @netlify/functions): provider calls made for a request end 5 s before that.
- */
-export const SYNC_DOOR_DEADLINE_MS = 25_000;
+export { SYNC_DOOR_DEADLINE_MS } from './limits.ts';
 
 export const routes: readonly Route[] = [...reportRoutes, ...actionRoutes, renderWebhookRoute];
 

@@ -161,15 +161,17 @@ export const reportRoutes: readonly Route[] = [
     permission: 'audit',
     async handle({ url, deps }) {
       const q = validate(EventsQuery, queryOf(url), 'query');
-      return json(
-        200,
-        await deps.records.events.list({
-          limit: q.limit,
-          before: q.before,
-          correlationId: q.correlation_id,
-          type: q.type,
-        }),
+      const page = await deps.records.events.list({
+        limit: q.limit,
+        before: q.before,
+        correlationId: q.correlation_id,
+        type: q.type,
+      });
+      // Each event with where it was delivered, or failed to be (endpoints without query strings).
+      const items = await Promise.all(
+        page.items.map(async (e) => ({ ...e, deliveries: await deps.records.events.deliveries(e.id) })),
       );
+      return json(200, { ...page, items });
     },
   },
 ];

@@ -8,7 +8,7 @@ import { newJournal } from '../sync/background.ts';
 import { checkDrift } from '../sync/drift.ts';
 import { withDeadline } from '../providers/stop.ts';
 import { deliverAfterResponse } from '../store/events.ts';
-import { SYNC_DOOR_DEADLINE_MS } from './index.ts';
+import { OUTBOX_PASS_MS, SYNC_DOOR_DEADLINE_MS } from './limits.ts';
 import type { ApiDeps } from './deps.ts';
 
 export async function scheduledDriftCheck(
@@ -44,9 +44,15 @@ export async function runScheduledCheck(
   deadlineMs = SYNC_DOOR_DEADLINE_MS,
 ): Promise<ScheduledOutcome> {
   try {
-    return await deliverAfterResponse(context?.waitUntil?.bind(context), () =>
+    const waitUntil = context?.waitUntil?.bind(context);
+    const outcome = await deliverAfterResponse(waitUntil, () =>
       withDeadline(Date.now() + deadlineMs, () => scheduledDriftCheck(deps)),
     );
+    // The outbox: events a subscriber has not acknowledged yet get another round, after the answer.
+    const retry = deps.records.events.retryPending(OUTBOX_PASS_MS).catch(() => 0);
+    if (waitUntil) waitUntil(retry);
+    else await retry;
+    return outcome;
   } catch (error) {
     if ((error as Error).name !== 'DeadlineError') throw error;
     const project = await deps.project();

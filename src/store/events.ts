@@ -66,7 +66,18 @@ export interface EventBus {
     type?: EventType;
   }): Promise<{ items: EnvSyncEvent[]; next?: number }>;
   deliveries(eventId: string): Promise<DeliveryRecord[]>;
+  /**
+   * The outbox: delivers again, oldest first and until `deadlineMs` has passed, every event a
+   * subscriber has not acknowledged yet (each pass is one round of attempts with backoff; after
+   * MAX_DELIVERY_PASSES the event is given up on, its failed records kept). Returns how many
+   * events it tried.
+   */
+  retryPending(deadlineMs: number): Promise<number>;
 }
+
+/** Rounds of delivery attempts an event gets (at publish, then by `retryPending`) before it is given up. */
+export const MAX_DELIVERY_PASSES = 5;
+const OUTBOX = 'outbox/';
 
 const PREFIX = 'log/';
 
@@ -104,14 +115,18 @@ export function eventBus(
 ): EventBus {
   async function deliver(event: EnvSyncEvent): Promise<void> {
     if (!options || options.urls.length === 0) return;
+    const marker = `${OUTBOX}${event.id}`;
+    const pending = await getJson<{ seq: number; passes: number }>(deliveries, marker);
+    // In the outbox until every subscriber acknowledged it: a crash mid-delivery leaves it there.
+    await deliveries.setJSON(marker, { seq: event.seq, passes: (pending?.passes ?? 0) + 1 });
     const webhook = new Webhook(options.secret);
     const body = JSON.stringify(event);
     const doFetch = options.fetch ?? fetch;
-    await Promise.all(
+    const delivered = await Promise.all(
       options.urls.map(async (url) => {
         const key = `${event.id}/${createHash('sha256').update(endpointOf(url)).digest('hex').slice(0, 16)}`;
         const done = await getJson<DeliveryRecord>(deliveries, key);
-        if (done?.ok) return; // delivered before a crash or retry: never twice
+        if (done?.ok) return true; // delivered before a crash or retry: never twice
         const attempts = options.attempts ?? 3;
         let last: { status?: number; error?: string } = {};
         let attempt = 1;
@@ -149,8 +164,11 @@ export function eventBus(
           at: now().toISOString(),
         };
         await deliveries.setJSON(key, record);
+        return ok;
       }),
     );
+    if (delivered.every(Boolean) || (pending?.passes ?? 0) + 1 >= MAX_DELIVERY_PASSES)
+      await deliveries.delete(marker);
   }
 
   /** Delivers now, or after the response when the request can hand work on (see deferScope). */
@@ -210,6 +228,24 @@ export function eventBus(
           (!query.type || e.type === query.type),
       });
       return { ...page, items: page.items.map(published) };
+    },
+    async retryPending(deadlineMs) {
+      const until = Date.now() + deadlineMs;
+      const markers = await listKeys(deliveries, OUTBOX);
+      const queued = await Promise.all(
+        markers.map(async (k) => ({ k, m: await getJson<{ seq: number }>(deliveries, k) })),
+      );
+      let tried = 0;
+      for (const { m } of queued
+        .filter((q) => q.m !== undefined)
+        .sort((a, b) => (a.m?.seq ?? 0) - (b.m?.seq ?? 0))) {
+        if (Date.now() >= until) break;
+        const stored = await getJson<StoredEvent>(events, seqKey(PREFIX, m?.seq ?? 0));
+        if (!stored) continue;
+        tried += 1;
+        await deliver(published(stored));
+      }
+      return tried;
     },
     async deliveries(eventId) {
       const keys = await listKeys(deliveries, `${eventId}/`);

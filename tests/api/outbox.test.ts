@@ -60,5 +60,9 @@ describe('events are delivered after the response', () => {
     const events = (await harness.deps.records.events.list({ type: 'envsync.drift' })).items;
     const [delivery] = await harness.deps.records.events.deliveries(events[0]?.id ?? '');
     expect(delivery).toMatchObject({ ok: true, status: 200 });
+    // Delivery state is part of the events listing.
+    const listed = await harness.call('GET', '/api/events?type=envsync.drift', { token: TOKENS.architect });
+    const items = listed.body['items'] as { deliveries: { ok: boolean; endpoint: string }[] }[];
+    expect(items[0]?.deliveries).toEqual([expect.objectContaining({ ok: true, endpoint: subscriber.url })]);
   }, 30_000);
 });

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fingerprinter } from '../../src/core/fingerprint.ts';
 import { parseAnchor } from '../../src/store/audit.ts';
 import { openRecords } from '../../src/sync/records.ts';
-import { eventBus } from '../../src/store/events.ts';
+import { eventBus, MAX_DELIVERY_PASSES } from '../../src/store/events.ts';
 import type { EnvSyncEvent } from '../../src/store/events.ts';
 import { localBlobs } from './helpers.ts';
 
@@ -211,6 +211,47 @@ describe('delivery never follows a redirect', () => {
     } finally {
       await elsewhere.close();
       await new Promise<void>((resolve) => redirecting.close(() => resolve()));
+    }
+  });
+});
+
+describe('the outbox', () => {
+  it('an event a subscriber refused gets further rounds until acknowledged, then leaves the outbox', async () => {
+    const sub = await subscriber([500, 500, 500]);
+    try {
+      const bus = eventBus(
+        blobs.store('events'),
+        blobs.store('deliveries'),
+        { urls: [sub.url], secret: SECRET, backoffMs: 1 },
+        () => new Date(),
+      );
+      const event = await bus.publish('envsync.drift', 'c1', { has_drift: true });
+      expect((await bus.deliveries(event.id))[0]).toMatchObject({ ok: false, status: 500, attempts: 3 });
+      expect(await bus.retryPending(5_000)).toBe(1);
+      expect((await bus.deliveries(event.id))[0]).toMatchObject({ ok: true, status: 200 });
+      expect(await bus.retryPending(5_000)).toBe(0); // acknowledged: nothing left
+      expect(sub.received).toHaveLength(4);
+    } finally {
+      await sub.close();
+    }
+  });
+
+  it(`an event no subscriber ever takes is given up after ${MAX_DELIVERY_PASSES} rounds`, async () => {
+    const sub = await subscriber(Array<number>(100).fill(503));
+    try {
+      const bus = eventBus(
+        blobs.store('events'),
+        blobs.store('deliveries'),
+        { urls: [sub.url], secret: SECRET, backoffMs: 1, attempts: 1 },
+        () => new Date(),
+      );
+      await bus.publish('envsync.drift', 'c1', { has_drift: true });
+      let rounds = 1;
+      while ((await bus.retryPending(5_000)) > 0) rounds += 1;
+      expect(rounds).toBe(MAX_DELIVERY_PASSES);
+      expect(sub.received).toHaveLength(MAX_DELIVERY_PASSES);
+    } finally {
+      await sub.close();
     }
   });
 });
