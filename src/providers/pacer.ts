@@ -10,7 +10,7 @@
  * draws, whatever the latency (which matters when tests shrink a minute to milliseconds).
  */
 
-import { InterruptedError, stopRequested } from './stop.ts';
+import { DeadlineError, InterruptedError, stopRequested, timeLeftMs } from './stop.ts';
 
 export interface Clock {
   /** Wall-clock milliseconds. @default Date.now */
@@ -158,6 +158,7 @@ export class Pacer {
       if (isWrite && stopRequested()) throw new InterruptedError();
       const now = this.#clock.now();
       if (now < this.#pausedUntil) {
+        this.#withinDeadline(this.#pausedUntil - now, now);
         await this.#clock.sleep(this.#pausedUntil - now);
         continue;
       }
@@ -174,6 +175,7 @@ export class Pacer {
         continue;
       }
       if (wait > 0) {
+        this.#withinDeadline(wait, now);
         await this.#clock.sleep(wait);
         continue;
       }
@@ -197,6 +199,15 @@ export class Pacer {
       this.#waitingForRelease = [];
       for (const resolve of waiting) resolve();
     };
+  }
+
+  /** A wait that would end past the run's deadline is not begun (see stop.ts). */
+  #withinDeadline(waitMs: number, now: number): void {
+    const left = timeLeftMs(now);
+    if (left !== undefined && waitMs >= left)
+      throw new DeadlineError(
+        `[envsync] the provider's budget frees up in ${Math.ceil(waitMs / 1000)} s, past the deadline; nothing more was sent`,
+      );
   }
 
   #applicable(isWrite: boolean): Window[] {

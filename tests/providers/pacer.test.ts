@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Pacer } from '../../src/providers/pacer.ts';
+import { withDeadline } from '../../src/providers/stop.ts';
 import type { Clock, PaceBudget } from '../../src/providers/pacer.ts';
 
 /** Time moves only when someone sleeps: pacing math without real waiting. */
@@ -164,5 +165,19 @@ describe('Pacer: announced budgets', () => {
     const release = await pacer.acquire(true);
     expect(clock.now()).toBe(5_000);
     for (const r of [...held, release]) r();
+  });
+});
+
+describe('Pacer: deadlines', () => {
+  it('does not begin a wait that would end past the run deadline', async () => {
+    const clock = fakeClock(0);
+    const pacer = new Pacer({ budgets: [{ applies: 'writes', limit: 1, windowMs: 60_000 }], clock });
+    const first = await pacer.acquire(true);
+    first();
+    await expect(withDeadline(10_000, () => pacer.acquire(true))).rejects.toThrow(/past the deadline/);
+    // Without a deadline the same request waits for the window.
+    const release = await pacer.acquire(true);
+    expect(clock.now()).toBeGreaterThanOrEqual(60_000);
+    release();
   });
 });
