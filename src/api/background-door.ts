@@ -30,7 +30,10 @@ export async function continueJournal(
   return ran.journal;
 }
 
-const Body = v.strictObject({ journal_id: v.pipe(v.string(), v.check(isJournalId, 'must be a journal id')) });
+const Body = v.strictObject({
+  journal_id: v.pipe(v.string(), v.check(isJournalId, 'must be a journal id')),
+  handoff_id: v.optional(v.pipe(v.string(), v.uuid())),
+});
 
 export async function runBackgroundRequest(request: Request, deps: ApiDeps): Promise<Response> {
   let body: string;
@@ -53,6 +56,13 @@ export async function runBackgroundRequest(request: Request, deps: ApiDeps): Pro
   }
   const input = v.safeParse(Body, parsed);
   if (!input.success) return new Response(null, { status: 400 });
+  // A signed hand-off delivered again (a replay, a duplicated invocation) is recognised by its id.
+  if (input.output.handoff_id) {
+    const first = await deps.blobs
+      .store('journals')
+      .setJSON(`handoffs/${input.output.handoff_id}`, { at: deps.now().toISOString() }, { onlyIfNew: true });
+    if (!first.modified) return new Response(null, { status: 409 });
+  }
   const journal = await continueJournal(deps, input.output.journal_id);
   return Response.json({ id: journal.id, status: journal.status });
 }

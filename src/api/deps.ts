@@ -2,6 +2,7 @@
  * What the HTTP API and the functions need, built once per function instance from the
  * environment: configuration, tokens, the project, adapters and the records in Blobs.
  */
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { signInternal } from '../auth/internal.ts';
 import { parseTokens } from '../auth/tokens.ts';
@@ -89,7 +90,8 @@ export async function createApiDeps(options: DepsOptions = {}): Promise<ApiDeps>
     async startBackground(journalId) {
       if (options.background) return options.background(journalId, deps);
       const base = options.siteUrl ?? env['ENVSYNC_SITE_URL'] ?? env['URL'] ?? 'http://localhost:8888';
-      const body = JSON.stringify({ journal_id: journalId });
+      // Each hand-off has its own id: the door runs it once, however often it is delivered.
+      const body = JSON.stringify({ journal_id: journalId, handoff_id: randomUUID() });
       const res = await doFetch(`${base}/.netlify/functions/sync-background`, {
         method: 'POST',
         headers: {
