@@ -6,7 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { applyToMap, isWrite } from '../core/apply.ts';
-import type { PlanEntry, Target, TargetPlan } from '../core/model.ts';
+import type { Plan, PlanEntry, Target, TargetPlan } from '../core/model.ts';
+import { reviseEntry } from '../core/plan.ts';
+import { driftReport } from '../core/report.ts';
 import type { Secret } from '../core/secret.ts';
 import { adapterFor } from '../providers/adapter.ts';
 import type { WriteOutcome } from '../providers/adapter.ts';
@@ -255,6 +257,7 @@ export async function executeSync(
       detail: { snapshots, ...(Object.keys(followUps).length > 0 ? { follow_ups: followUps } : {}) },
     });
     await journal?.markAudited();
+    await recordCheckAfter(ctx, plan, result, correlationId);
     return { ...result, correlationId, snapshots, followUps };
   } finally {
     clearInterval(renewal);
@@ -263,6 +266,50 @@ export async function executeSync(
       holder,
     );
   }
+}
+
+/**
+ * A parity check of the targets the run touched, recorded as it ends (trigger `sync`), so the page's
+ * tiles, chart and audit trail never disagree. Derived from the plan and the writes that succeeded
+ * (no extra API call): an applied key is now in parity, a deleted one gone, the rest as planned.
+ */
+async function recordCheckAfter(
+  ctx: SyncContext & { readonly records: Records },
+  plan: Plan,
+  result: SyncResult,
+  correlationId: string,
+): Promise<void> {
+  // A rollback's source is a snapshot: parity against it is not the parity the page shows.
+  if (plan.source.kind === 'snapshot') return;
+  const touched = plan.targets.filter((tp) => writesOf(tp).length > 0);
+  if (touched.length === 0) return;
+  const targets = touched.map((tp) => {
+    const outcome = result.targets.find((t) => t.target === tp.target.id);
+    const applied = new Map((outcome?.applied ?? []).map((a) => [a.key, a.action]));
+    return {
+      target: tp.target,
+      entries: tp.entries.flatMap((e) => {
+        const done = applied.get(e.key);
+        if (done === 'delete') return [];
+        if (done === undefined) return [e];
+        return [
+          reviseEntry(e, {
+            action: 'noop',
+            finding: 'in-sync',
+            reason: 'written by this sync',
+            value: undefined,
+          }),
+        ];
+      }),
+    };
+  });
+  await ctx.records.history.record({
+    report: driftReport({ ...plan, targets }),
+    trigger: 'sync',
+    correlationId,
+    durationMs: 0,
+    at: ctx.now(),
+  });
 }
 
 /**

@@ -108,14 +108,19 @@ describe('records through the CLI', () => {
       items: { has_drift: boolean; trigger: string }[];
       total: number;
     };
-    expect(all.total).toBe(2);
-    expect(all.items.map((c) => c.has_drift)).toEqual([false, true]);
+    // audit (drift), the heal's own check when it ended (sync, parity), verify (parity).
+    expect(all.total).toBe(3);
+    expect(all.items.map((c) => [c.trigger, c.has_drift])).toEqual([
+      ['manual', false],
+      ['sync', false],
+      ['manual', true],
+    ]);
     const drifted = JSON.parse(
       (await cli('--json', 'env', 'history', '--status', 'drift', '--target', 'local')).stdout,
     ) as { total: number };
     expect(drifted.total).toBe(1);
     expect((await cli('env', 'history', '--since', 'yesterday')).code).toBe(2);
-    expect((await cli('env', 'history', '--since', '1h')).stdout).toContain('(2 of 2)');
+    expect((await cli('env', 'history', '--since', '1h')).stdout).toContain('(3 of 3)');
 
     expect((await cli('audit', 'doc')).code).toBe(0);
     const doc = await readFile(path.join(dir, 'docs/audit/GITHUB_ENV_AUDIT.md'), 'utf8');

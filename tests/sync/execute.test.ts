@@ -78,6 +78,18 @@ function context(urls: string[] = []) {
 }
 
 describe('executeSync', () => {
+  it('records a check of the targets it touched when it ends, so the history agrees with the audit trail', async () => {
+    const ctx = context();
+    const planned = await planRun(ctx, { project });
+    expect(planned.report.has_drift).toBe(true);
+    const result = await executeSync(ctx, planned, { dryRun: false, actor: 'admiral:ci', action: 'sync' });
+    const [check] = (await ctx.records.history.list({ limit: 1 })).items;
+    expect(check).toMatchObject({ trigger: 'sync', correlation_id: result.correlationId, has_drift: false });
+    expect(check?.targets.map((t) => t.id).sort()).toEqual(['a', 'b']);
+    // The same as a fresh check reads from the targets.
+    expect((await planRun(ctx, { project })).report.has_drift).toBe(false);
+  });
+
   it('writes every pre-sync snapshot before the first write, then commits, audits and snapshots after', async () => {
     const ctx = context();
     const planned = await planRun(ctx, { project });
@@ -249,6 +261,11 @@ describe('executeSync', () => {
     const second = await checkDrift(ctx, { project }, { trigger: 'webhook', actor: 'render' });
     expect(second.record.has_drift).toBe(false);
     expect((await ctx.records.events.list({ type: 'envsync.drift' })).items).toHaveLength(1);
-    expect((await ctx.records.history.list()).items.map((c) => c.trigger)).toEqual(['webhook', 'schedule']);
+    // The heal recorded its own check when it ended (trigger sync), in parity like the webhook's.
+    expect((await ctx.records.history.list()).items.map((c) => [c.trigger, c.has_drift])).toEqual([
+      ['webhook', false],
+      ['sync', false],
+      ['schedule', true],
+    ]);
   });
 });
