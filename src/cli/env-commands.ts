@@ -23,8 +23,8 @@ import { requireCredentials } from './context.ts';
 import type { CliSession } from './context.ts';
 import { planJson } from '../core/plan-json.ts';
 import { historyText, planText, reportText, syncJson, syncText } from './format.ts';
-import type { CommandKit } from './main.ts';
-import { EXIT } from './main.ts';
+import type { CommandKit } from './kit.ts';
+import { EXIT } from './kit.ts';
 
 interface RunOptions {
   target?: string[];

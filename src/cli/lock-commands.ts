@@ -1,8 +1,8 @@
 /** `genesisctl lock list|release`: target locks, and freeing one whose holder is gone. */
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
-import type { CommandKit } from './main.ts';
-import { EXIT } from './main.ts';
+import type { CommandKit } from './kit.ts';
+import { EXIT } from './kit.ts';
 import { table } from './format.ts';
 
 export function addLockCommands(program: Command, kit: CommandKit): void {

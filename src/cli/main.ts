@@ -1,45 +1,21 @@
 /**
  * `genesisctl`: the command line over the orchestrator in `src/sync/`. Exit codes: 0 no drift,
- * 1 drift or sync problems, 2 bad usage or configuration.
+ * 1 drift or sync problems, 2 bad usage or configuration, 3 a provider could not be reached.
  */
 import { untilStopped } from './stop.ts';
 import { Command, CommanderError } from 'commander';
 import { terminalText } from '../core/names.ts';
 import { openSession } from './context.ts';
-import type { CliEnvironment, CliSession } from './context.ts';
+import type { CliSession } from './context.ts';
 import { addEnvCommands } from './env-commands.ts';
 import { addRecordCommands } from './record-commands.ts';
 import { addLockCommands } from './lock-commands.ts';
 import { addTokenCommands } from './token-commands.ts';
+import { EXIT } from './kit.ts';
+import type { CliIo, CommandKit } from './kit.ts';
 
-/**
- * 0 no drift; 1 drift or sync problems; 2 bad usage or configuration; 3 a provider could not be
- * reached (DNS, refused, timed out): not drift, so CI can tell a firewall from a drifted target.
- */
-export const EXIT = { ok: 0, drift: 1, usage: 2, unreachable: 3 } as const;
-
-export interface CliIo extends CliEnvironment {
-  stdout(text: string): void;
-  stderr(text: string): void;
-  /** Asks a yes/no question; undefined when there is no terminal to ask on. */
-  confirm?: (question: string) => Promise<boolean>;
-  /**
-   * Calls `handler` on the first Ctrl-C or SIGTERM while a sync writes (a second one quits at
-   * once); returns the function that stops listening. Undefined where there are no signals.
-   */
-  onInterrupt?: (handler: () => void) => () => void;
-}
-
-/** What every command gets: output, the session (opened once, on first use) and the exit code. */
-export interface CommandKit {
-  readonly io: CliIo;
-  out(text: string): void;
-  json(value: unknown): void;
-  /** True when `--json` was given. */
-  wantsJson(): boolean;
-  session(): Promise<CliSession>;
-  setExit(code: number): void;
-}
+export { EXIT } from './kit.ts';
+export type { CliIo, CommandKit } from './kit.ts';
 
 /** Errors the user fixes by changing a flag, a file or a variable (exit 2), by class name. */
 const USAGE_ERRORS = new Set([

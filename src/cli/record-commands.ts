@@ -5,8 +5,8 @@ import type { Command } from 'commander';
 import { ConfigError } from '../config/env.ts';
 import { formatAnchor, parseAnchor } from '../store/audit.ts';
 import { auditDoc } from './audit-doc.ts';
-import type { CommandKit } from './main.ts';
-import { EXIT } from './main.ts';
+import type { CommandKit } from './kit.ts';
+import { EXIT } from './kit.ts';
 
 function limitOf(raw: string): number {
   const limit = Number(raw);

@@ -1,8 +1,8 @@
 /** `genesisctl token create`: a new API token for the functions and the page, and its ENVSYNC_TOKENS entry. */
 import type { Command } from 'commander';
 import { createToken, roleWords } from '../auth/tokens.ts';
-import type { CommandKit } from './main.ts';
-import { EXIT } from './main.ts';
+import type { CommandKit } from './kit.ts';
+import { EXIT } from './kit.ts';
 
 export function addTokenCommands(program: Command, kit: CommandKit): void {
   const token = program.command('token').description('API tokens for the HTTP API and the parity page');
