@@ -8,7 +8,10 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['*.js', '*.mjs', 'src/cli/*.mjs', 'public/*.js'] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        projectService: { allowDefaultProject: ['*.js', '*.mjs', 'src/cli/*.mjs', 'public/*.js'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
@@ -25,7 +28,7 @@ export default tseslint.config(
     files: ['public/**/*.js'],
     languageOptions: {
       globals: Object.fromEntries(
-        'window document location history sessionStorage fetch performance matchMedia getComputedStyle ResizeObserver URL URLSearchParams Node Element Intl setInterval'
+        'window document location history sessionStorage localStorage fetch performance matchMedia getComputedStyle ResizeObserver URL URLSearchParams Node Element Intl setInterval'
           .split(' ')
           .map((name) => [name, 'readonly']),
       ),

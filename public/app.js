@@ -12,6 +12,8 @@ import {
   statusPill,
   timeEl,
   triggerName,
+  useUtc,
+  usesUtc,
 } from './dom.js';
 
 const PAGE_SIZE = 25;
@@ -1121,6 +1123,12 @@ function setUpRefresh() {
   box.checked = sessionStorage.getItem(AUTO_KEY) !== 'off';
   box.addEventListener('change', () => sessionStorage.setItem(AUTO_KEY, box.checked ? 'on' : 'off'));
   $('refresh-now').addEventListener('click', () => void refreshAll());
+  const utcBox = $('utc-times');
+  utcBox.checked = usesUtc();
+  utcBox.addEventListener('change', () => {
+    useUtc(utcBox.checked);
+    void refreshAll();
+  });
   setInterval(() => {
     if (box.checked && !document.hidden && getToken()) void refreshAll({ auto: true });
   }, REFRESH_MS);

@@ -30,18 +30,51 @@ export function put(el, ...children) {
   return el;
 }
 
-const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-const timeOnly = new Intl.DateTimeFormat(undefined, { timeStyle: 'medium' });
+// Times show seconds and their zone, local or UTC as the reader chose (kept in localStorage).
+const ZONE_KEY = 'envsync.time-zone';
+let utc = readUtc();
+function readUtc() {
+  try {
+    return localStorage.getItem(ZONE_KEY) === 'utc';
+  } catch {
+    return false;
+  }
+}
+const zoneOption = () => (utc ? { timeZone: 'UTC' } : {});
+let dateTime = new Intl.DateTimeFormat(undefined, {
+  dateStyle: 'medium',
+  timeStyle: 'long',
+  ...zoneOption(),
+});
+let timeOnly = new Intl.DateTimeFormat(undefined, { timeStyle: 'long', ...zoneOption() });
+
+/** Whether times are shown in UTC (else in the reader's zone). */
+export const usesUtc = () => utc;
+
+/** Shows times in UTC or local time from now on, and remembers the choice. */
+export function useUtc(on) {
+  utc = on;
+  try {
+    localStorage.setItem(ZONE_KEY, on ? 'utc' : 'local');
+  } catch {
+    // storage refused (private mode): the choice lasts for this page
+  }
+  dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'long', ...zoneOption() });
+  timeOnly = new Intl.DateTimeFormat(undefined, { timeStyle: 'long', ...zoneOption() });
+}
 const number = new Intl.NumberFormat();
 
 export const fmtNumber = (n) => number.format(n);
 export const fmtClock = (d) => timeOnly.format(d);
 
-/** `<time>` with the local date and time, the ISO time in `datetime` and as a tooltip. */
+/**
+ * `<time>` with the date and time to the second and its zone, and how long ago; the ISO time in
+ * `datetime` and as a tooltip.
+ */
 export function timeEl(iso, relative = false) {
   if (!iso) return h('span', { class: 'muted' }, 'never');
   const d = new Date(iso);
-  return h('time', { datetime: iso, title: iso }, relative ? ago(d) : dateTime.format(d));
+  return h('time', { datetime: iso, title: iso }, relative ? ago(d) : `${dateTime.format(d)} (${ago(d)})`);
 }
 
 export function ago(d, now = Date.now()) {

@@ -296,3 +296,22 @@ describe('the parity page', () => {
     expect(html).toContain('vendor/uPlot.iife.min.js');
   });
 });
+
+describe('times on the page', () => {
+  it('show seconds, their zone and how long ago; a setting switches to UTC and is kept', async () => {
+    const page = await open();
+    await page.waitForSelector('#history-table tbody tr');
+    const first = (await rows(page))[0]?.[0] ?? '';
+    expect(first).toMatch(/\d{1,2}:\d{2}:\d{2}/); // seconds
+    expect(first).toMatch(/ago|just now/);
+    await page.check('#utc-times');
+    await page.waitForFunction(() =>
+      /UTC/.test(document.querySelector('#history-table tbody tr td')?.textContent ?? ''),
+    );
+    await page.reload();
+    await page.waitForSelector('#history-table tbody tr');
+    expect(await page.isChecked('#utc-times')).toBe(true);
+    expect((await rows(page))[0]?.[0]).toMatch(/UTC/);
+    await page.close();
+  });
+});
