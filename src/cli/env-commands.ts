@@ -16,7 +16,7 @@ import type { ExecutedSync, ExecuteOptions } from '../sync/execute.ts';
 import { newJournal, runJournalWith } from '../sync/background.ts';
 import type { Journal, RunSpec } from '../store/journals.ts';
 import { planRollback } from '../sync/rollback.ts';
-import { planRun, resolveRun } from '../sync/run.ts';
+import { notConfigured, planRun, resolveRun } from '../sync/run.ts';
 import { privateDirectory, writePrivateFile } from './private-file.ts';
 import type { PlannedRun, RunRequest } from '../sync/run.ts';
 import { requireCredentials } from './context.ts';
@@ -95,7 +95,8 @@ function usableTarget(s: CliSession, id: string): Target {
   const target = s.project.targets.get(id);
   if (!target)
     throw new ConfigError(
-      `Unknown target "${id}". Known targets: ${[...s.project.targets.keys()].join(', ')}.`,
+      notConfigured(id) ??
+        `Unknown target "${id}". Known targets: ${[...s.project.targets.keys()].join(', ')}.`,
     );
   requireCredentials(s.config, [target]);
   return target;

@@ -54,6 +54,19 @@ export interface PlannedRun {
   readonly currents: ReadonlyMap<string, EnvMap>;
 }
 
+/** What each provider needs to be a target without a manifest: the seed's variables. */
+const PROVIDER_SETUP: ReadonlyMap<string, string> = new Map([
+  ['github', 'GITHUB_TOKEN and GITHUB_REPO'],
+  ['render', 'RENDER_API_KEY and RENDER_SERVICE_ID'],
+  ['netlify', 'NETLIFY_AUTH_TOKEN and NETLIFY_SITE_ID'],
+]);
+
+/** A provider named as a target it is not: the message users look up ("github: Not Configured"). */
+export function notConfigured(id: string): string | undefined {
+  const needs = PROVIDER_SETUP.get(id);
+  return needs && `${id}: Not Configured. Set ${needs} (or declare a "${id}" target in the manifest).`;
+}
+
 /** Resolves the source and target ids of a request, with errors that say which ids exist. */
 export function resolveRun(request: RunRequest): { source: Source; targets: Target[] } {
   const { project } = request;
@@ -65,7 +78,10 @@ export function resolveRun(request: RunRequest): { source: Source; targets: Targ
   } else {
     const target = project.targets.get(sourceId);
     if (!target)
-      throw new ConfigError(`Unknown source "${sourceId}". Use "manifest" or one of: ${known.join(', ')}.`);
+      throw new ConfigError(
+        notConfigured(sourceId) ??
+          `Unknown source "${sourceId}". Use "manifest" or one of: ${known.join(', ')}.`,
+      );
     source = { kind: 'target', id: sourceId, target };
   }
   const wanted =
@@ -75,7 +91,10 @@ export function resolveRun(request: RunRequest): { source: Source; targets: Targ
   const targets: Target[] = [];
   for (const id of wanted) {
     const target = project.targets.get(id);
-    if (!target) throw new ConfigError(`Unknown target "${id}". Known targets: ${known.join(', ')}.`);
+    if (!target)
+      throw new ConfigError(
+        notConfigured(id) ?? `Unknown target "${id}". Known targets: ${known.join(', ')}.`,
+      );
     if (id !== sourceId) targets.push(target);
   }
   if (targets.length === 0)

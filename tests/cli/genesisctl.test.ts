@@ -285,6 +285,18 @@ describe('exit 2 for bad usage and configuration, with a message that says what 
     [['env', 'export'], "required option '-t, --target <id>'"],
     [['env', 'audit', '--target', 'nowhere'], 'Unknown target "nowhere". Known targets: local'],
     [['env', 'audit', '--from', 'nowhere'], 'Unknown source "nowhere"'],
+    [
+      ['env', 'sync', '--target', 'github', '--from', 'manifest'],
+      'github: Not Configured. Set GITHUB_TOKEN and GITHUB_REPO',
+    ],
+    [
+      ['env', 'audit', '--from', 'render'],
+      'render: Not Configured. Set RENDER_API_KEY and RENDER_SERVICE_ID',
+    ],
+    [
+      ['env', 'export', '--target', 'netlify'],
+      'netlify: Not Configured. Set NETLIFY_AUTH_TOKEN and NETLIFY_SITE_ID',
+    ],
     [['env', 'audit', '--from', 'manifest', '--source', 'local'], 'disagree'],
     [['--manifest', 'missing.yaml', 'env', 'audit'], 'Cannot read manifest'],
   ])('%j', async (args, message) => {
