@@ -219,7 +219,7 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
       dryRun || !writes
         ? await executeSync(s.ctx, planned, { dryRun, actor: s.actor, action })
         : await journaled(s, planned, action, run);
-    report(result, notes, dryRun ? (planned.report.has_drift ? EXIT.drift : EXIT.ok) : undefined);
+    report(result, notes, dryRun ? (planned.report.has_drift ? EXIT.drift : EXIT.ok) : undefined, action);
   };
 
   /**
@@ -281,7 +281,12 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
     }
   };
 
-  const report = (result: ExecutedSync, notes: string[], exit?: number) => {
+  const report = (
+    result: ExecutedSync,
+    notes: string[],
+    exit?: number,
+    action?: ExecuteOptions['action'],
+  ) => {
     if (kit.wantsJson())
       kit.json({
         ...syncJson(result),
@@ -293,7 +298,9 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
     else {
       const followUps = Object.entries(result.followUps).map(([target, did]) => `${target}: ${did}`);
       kit.out(
-        [syncText(result), ...followUps, ...notes, `Correlation id: ${result.correlationId}`].join('\n'),
+        [syncText(result, action), ...followUps, ...notes, `Correlation id: ${result.correlationId}`].join(
+          '\n',
+        ),
       );
     }
     const unreachable = result.targets.some((t) =>
@@ -366,7 +373,13 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
         }
         journalId = newest.id;
       }
-      report(await resumeJournal(s, journalId, undefined, opts.takeOver === true), []);
+      const journal = await s.ctx.records.journals.get(journalId);
+      report(
+        await resumeJournal(s, journalId, undefined, opts.takeOver === true),
+        [],
+        undefined,
+        journal?.action,
+      );
     });
 
   env

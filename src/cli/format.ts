@@ -68,7 +68,7 @@ export function reportText(report: DriftReport): string {
   return lines.join('\n');
 }
 
-export function syncText(result: SyncResult): string {
+export function syncText(result: SyncResult, action: 'sync' | 'heal' | 'rollback' = 'sync'): string {
   const lines: string[] = [planText(result.plan)];
   if (result.dryRun) {
     lines.push('Dry run: nothing was written.');
@@ -82,7 +82,8 @@ export function syncText(result: SyncResult): string {
     if (t.heldBack.length > 0)
       lines.push(`    deletes held back because a write failed: ${t.heldBack.join(', ')}`);
   }
-  lines.push(result.ok ? 'Sync complete.' : 'Sync finished with problems (see above).');
+  const what = { sync: 'Sync', heal: 'Heal', rollback: 'Rollback' }[action];
+  lines.push(result.ok ? `${what} complete.` : `${what} finished with problems (see above).`);
   return lines.join('\n');
 }
 

@@ -2,6 +2,7 @@
  * `genesisctl`: the command line over the orchestrator in `src/sync/`. Exit codes: 0 no drift,
  * 1 drift or sync problems, 2 bad usage or configuration, 3 a provider could not be reached.
  */
+import { readFileSync } from 'node:fs';
 import { untilStopped } from './stop.ts';
 import { Command, CommanderError } from 'commander';
 import { terminalText } from '../core/names.ts';
@@ -15,6 +16,11 @@ import { EXIT } from './kit.ts';
 import type { CliIo, CommandKit } from './kit.ts';
 
 export { EXIT } from './kit.ts';
+
+/** The package's version, for `--version`. */
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 export type { CliIo, CommandKit } from './kit.ts';
 
 /** Errors the user fixes by changing a flag, a file or a variable (exit 2), by class name. */
@@ -36,6 +42,7 @@ export function buildProgram(
       'manifest file (default: envsync.manifest.{json,yaml,yml} in the working directory, or ENVSYNC_MANIFEST)',
     )
     .option('--json', 'machine-readable output')
+    .version(VERSION, '-V, --version', 'print the version')
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => kit.io.stdout(s), writeErr: (s) => kit.io.stderr(s) });

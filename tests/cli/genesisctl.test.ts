@@ -264,6 +264,15 @@ describe('genesisctl env', () => {
     expect(audit.stderr).toMatch(/cannot reach 127\.0\.0\.1:9/);
   }, 30_000);
 
+  it('--version prints the package version (exit 0)', async () => {
+    const r = await cli(['--version']);
+    expect(r.code).toBe(0);
+    const { version } = JSON.parse(await readFile(path.join(BIN, '../../../package.json'), 'utf8')) as {
+      version: string;
+    };
+    expect(r.stdout.trim()).toBe(version);
+  });
+
   it('every command has --help (exit 0)', async () => {
     for (const command of [
       [],
@@ -364,7 +373,7 @@ describe('the genesisctl binary', () => {
       cwd: dir,
       env: { PATH: process.env['PATH'] ?? '', ENVSYNC_SNAPSHOT_KEY: SNAPSHOT_KEY },
     });
-    expect(ok.stdout).toContain('Sync complete.');
+    expect(ok.stdout).toContain('Heal complete.');
     const bad = await run(process.execPath, [BIN, 'env', 'nope'], { cwd: dir }).catch(
       (e: { code: number; stderr: string }) => e,
     );

@@ -68,6 +68,7 @@ describe('records through the CLI', () => {
 
     const rolled = await cli('env', 'rollback', '--target', 'local', '--to', snap?.before ?? '', '--yes');
     expect(rolled.code).toBe(0);
+    expect(rolled.stdout).toContain('Rollback complete.');
     expect(await readFile(path.join(dir, 'local.env'), 'utf8')).toBe(before);
 
     const log = await cli('--json', 'audit', 'log');
