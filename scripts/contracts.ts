@@ -10,7 +10,7 @@
  * The Render contract is recorded real traffic, committed by hand (see src/sandbox/contracts/README.md).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -154,7 +154,7 @@ function fetchDescription(source: ContractSource, workDir: string): Record<strin
     .pop();
   if (!tarball) throw new Error(`npm pack ${spec} printed no file name`);
   const into = path.join(workDir, tarball.replace(/\.tgz$/, ''));
-  execFileSync('mkdir', ['-p', into]);
+  mkdirSync(into, { recursive: true });
   execFileSync('tar', ['-xzf', path.join(workDir, tarball), '-C', into, `package/${source.file}`]);
   return JSON.parse(readFileSync(path.join(into, 'package', source.file), 'utf8')) as Record<string, unknown>;
 }

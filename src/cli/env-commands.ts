@@ -250,7 +250,7 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
     id: string,
     planned?: PlannedRun,
     takeOver = false,
-  ): Promise<ExecutedSync> => {
+  ): Promise<ExecutedSync & { readonly action: Journal['action'] }> => {
     const stop = new AbortController();
     const stopListening = kit.io.onInterrupt?.(() => {
       stop.abort();
@@ -275,7 +275,7 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
         kit.io.stderr(
           `Interrupted: ${Object.keys(ran.journal.done).length} writes made and recorded. Resume with: genesisctl env resume ${id}\n`,
         );
-      return ran.result;
+      return { ...ran.result, action: ran.journal.action };
     } finally {
       stopListening?.();
     }
@@ -373,13 +373,8 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
         }
         journalId = newest.id;
       }
-      const journal = await s.ctx.records.journals.get(journalId);
-      report(
-        await resumeJournal(s, journalId, undefined, opts.takeOver === true),
-        [],
-        undefined,
-        journal?.action,
-      );
+      const resumed = await resumeJournal(s, journalId, undefined, opts.takeOver === true);
+      report(resumed, [], undefined, resumed.action);
     });
 
   env
