@@ -9,7 +9,8 @@ import { isJournalId } from '../store/journals.ts';
 import type { Journal } from '../store/journals.ts';
 import { runJournalWith } from '../sync/background.ts';
 import type { ApiDeps } from './deps.ts';
-import { BACKGROUND_DEADLINE_MS, OUTBOX_PASS_MS } from './limits.ts';
+import { withDeadline } from '../providers/stop.ts';
+import { BACKGROUND_DEADLINE_MS, BACKGROUND_GRACE_MS, OUTBOX_PASS_MS } from './limits.ts';
 import { ApiError, readBodyText } from './http.ts';
 
 /** A hand-off is one journal id, signed: anything longer is refused unread. */
@@ -21,9 +22,11 @@ export async function continueJournal(
   journalId: string,
   deadlineMs = BACKGROUND_DEADLINE_MS,
 ): Promise<Journal> {
-  const ran = await runJournalWith(deps.ctx, await deps.project(), journalId, {
-    stop: AbortSignal.timeout(deadlineMs),
-  });
+  // Writes stop being admitted at the deadline; reads (the re-plan of a resumed journal) and the
+  // writes in flight get the grace after it, and no request outlives that.
+  const ran = await withDeadline(Date.now() + deadlineMs + BACKGROUND_GRACE_MS, async () =>
+    runJournalWith(deps.ctx, await deps.project(), journalId, { stop: AbortSignal.timeout(deadlineMs) }),
+  );
   if (ran.result?.interrupted) await deps.startBackground(journalId);
   // The outbox: events a subscriber has not acknowledged yet get another round.
   await deps.records.events.retryPending(OUTBOX_PASS_MS).catch(() => 0);

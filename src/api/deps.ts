@@ -10,6 +10,7 @@ import { loadEnvConfig } from '../config/env.ts';
 import type { EnvConfig } from '../config/env.ts';
 import { loadProject, projectFromEnv } from '../config/manifest.ts';
 import type { Project } from '../config/manifest.ts';
+import type { TransportOptions } from '../providers/index.ts';
 import { getJson, openBlobStores } from '../store/blobs.ts';
 import type { BlobStores } from '../store/blobs.ts';
 import { parseSnapshotKey } from '../store/encryption.ts';
@@ -44,6 +45,10 @@ export interface DepsOptions {
   readonly deadlineMs?: number;
   /** Runs a queued journal instead of calling the background function (in-process use and tests). */
   readonly background?: (journalId: string, deps: ApiDeps) => Promise<void>;
+  /** The project, instead of the manifest the environment names (in-process use and tests). */
+  readonly project?: Project;
+  /** Transport options for every adapter (`timeScale` for time-scaled runs). */
+  readonly transport?: TransportOptions;
 }
 
 /**
@@ -65,6 +70,7 @@ export async function createApiDeps(options: DepsOptions = {}): Promise<ApiDeps>
   const fingerprint = await fingerprintFor(config, { legacy: () => legacyFingerprintKey(blobs) });
   const ctx = syncContext(config, blobs, fingerprint, {
     fetch: options.fetch,
+    ...(options.transport ? { transport: options.transport } : {}),
   });
   const { records, now } = ctx;
   let project: Promise<Project> | undefined;
@@ -76,9 +82,11 @@ export async function createApiDeps(options: DepsOptions = {}): Promise<ApiDeps>
     records,
     ctx,
     project: () =>
-      (project ??= config.manifestPath
-        ? loadProject(path.resolve(config.manifestPath), config)
-        : Promise.resolve(projectFromEnv(config, process.cwd()))),
+      (project ??= options.project
+        ? Promise.resolve(options.project)
+        : config.manifestPath
+          ? loadProject(path.resolve(config.manifestPath), config)
+          : Promise.resolve(projectFromEnv(config, process.cwd()))),
     renderWebhook: {
       secret: env['RENDER_WEBHOOK_SECRET'] ?? '',
       events: (env['ENVSYNC_RENDER_EVENTS'] ?? 'deploy_ended')

@@ -13,5 +13,11 @@ export const SYNC_DOOR_DEADLINE_MS = 25_000;
  */
 export const BACKGROUND_DEADLINE_MS = 13 * 60_000;
 
+/**
+ * What a background run may still spend on reads and on the writes in flight after it stopped
+ * admitting writes, so everything ends a minute before Netlify's 15.
+ */
+export const BACKGROUND_GRACE_MS = 60_000;
+
 /** How long one pass over the event outbox may take, after a check or a background run. */
 export const OUTBOX_PASS_MS = 10_000;

@@ -7,7 +7,7 @@ import { ProviderError, errorForResponse } from './errors.ts';
 import type { RemoteProviderId } from './errors.ts';
 import { fetchWithRetry } from './http.ts';
 import type { RetryOptions } from './http.ts';
-import type { Clock, PaceBudget, Pacer } from './pacer.ts';
+import type { Clock, PaceBudget, PaceShare, Pacer } from './pacer.ts';
 import type { ResetHeaderStyle } from './retry-policy.ts';
 
 /** What every remote adapter accepts besides its credentials. */
@@ -34,6 +34,11 @@ export interface TransportOptions {
   readonly random?: () => number;
   /** @default 'envsync/0.1' */
   readonly userAgent?: string;
+  /**
+   * Where a token's budgets are shared with other runs (Blobs: see store/pacing.ts), found by
+   * provider, API root and token. @default none: this run's own record only
+   */
+  readonly paceShare?: (provider: string, baseUrl: string, token: string) => PaceShare;
 }
 
 export const DEFAULT_USER_AGENT = 'envsync/0.1';

@@ -10,18 +10,28 @@
  * draws, whatever the latency (which matters when tests shrink a minute to milliseconds).
  */
 
-import { DeadlineError, InterruptedError, stopRequested, timeLeftMs } from './stop.ts';
+import { DeadlineError, InterruptedError, stopRequested, stopSignal, timeLeftMs } from './stop.ts';
 
 export interface Clock {
   /** Wall-clock milliseconds. @default Date.now */
   now(): number;
-  /** Resolves after `ms` real milliseconds. @default setTimeout */
-  sleep(ms: number): Promise<void>;
+  /** Resolves after `ms` real milliseconds, or as soon as `signal` aborts. @default setTimeout */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
 export const systemClock: Clock = {
   now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
+  sleep: (ms, signal) =>
+    new Promise((resolve) => {
+      if (signal?.aborted) return resolve();
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, ms));
+      signal?.addEventListener('abort', done, { once: true });
+    }),
 };
 
 export interface PaceBudget {
@@ -49,7 +59,38 @@ export interface PacerOptions {
   readonly timeScale?: number;
   /** @default systemClock */
   readonly clock?: Clock;
+  /**
+   * Where the budgets GitHub never announces (its secondary limits) are kept for every run using
+   * the same token: a fresh invocation picking up a journal, or a CLI run beside the site's.
+   */
+  readonly share?: PaceShare;
 }
+
+/**
+ * One run's use of the budgets it shares, in real ms: per budget (`budgetKey`), when each of its
+ * requests stops counting (completion + window; in flight or reserved: as late as it could be),
+ * and what the provider last announced.
+ */
+export interface PaceUse {
+  readonly expiries: Readonly<Record<string, readonly number[]>>;
+  readonly announced: Readonly<Record<string, { readonly remaining: number; readonly resetAt: number }>>;
+}
+
+/** Budget state kept outside the process (Blobs, compare-and-set): see `paceShares`. */
+export interface PaceShare {
+  /** Records `mine` as run `owner`'s use and returns every other run's, in one compare-and-set. */
+  exchange(owner: string, mine: PaceUse, nowMs: number): Promise<readonly PaceUse[]>;
+  /** Registers what to record when the run ends (its last use, its reservations released). */
+  onSettle(publish: () => Promise<void>): void;
+}
+
+/** A budget's name in shared state: what it counts, its window and limit. */
+export function budgetKey(budget: PaceBudget): string {
+  return `${budget.applies}/${budget.windowMs}/${budget.limit}`;
+}
+
+/** Requests a run may admit between two exchanges with the shared state. */
+const SHARE_CHUNK = 10;
 
 interface Slot {
   /** Completion time (real ms); Infinity while in flight. */
@@ -64,6 +105,8 @@ interface Window {
   /** What the provider last said is left, and when (real ms) its window resets. */
   announced?: { remaining: number; resetAt: number };
   slots: Slot[];
+  /** When each of the other runs' requests stops counting (real ms), from the shared state. */
+  foreign: number[];
 }
 
 /** What a response says of the budget that counted it (see `announcedBudget`). */
@@ -103,9 +146,27 @@ export class Pacer {
     this.#windows = options.budgets.map((budget) => {
       if (!(budget.limit >= 1) || !(budget.windowMs > 0))
         throw new RangeError('a pacing budget needs limit ≥ 1 and windowMs > 0');
-      return { budget, realWindowMs: budget.windowMs * timeScale, limit: budget.limit, slots: [] };
+      return {
+        budget,
+        realWindowMs: budget.windowMs * timeScale,
+        limit: budget.limit,
+        slots: [],
+        foreign: [],
+      };
     });
+    this.#share = options.share;
+    this.#share?.onSettle(() => this.#publish());
   }
+
+  readonly #share: PaceShare | undefined;
+  readonly #owner = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+  /**
+   * Per class (writes, reads): admissions reserved at the last exchange with the shared state,
+   * and until when they hold.
+   */
+  readonly #allowance = { write: { left: 0, until: 0 }, read: { left: 0, until: 0 } };
+  #exchanged = false;
+  #shareFailed = false;
 
   /**
    * Adopts what the provider announced on the answer to a request of this class: its limit for
@@ -158,10 +219,10 @@ export class Pacer {
       if (isWrite && stopRequested()) throw new InterruptedError();
       const now = this.#clock.now();
       if (now < this.#pausedUntil) {
-        this.#withinDeadline(this.#pausedUntil - now, now);
-        await this.#clock.sleep(this.#pausedUntil - now);
+        await this.#wait(this.#pausedUntil - now, now, isWrite);
         continue;
       }
+
       if (
         this.#inFlight >= this.#concurrency ||
         (isWrite && this.#writesInFlight >= this.#writeConcurrency)
@@ -175,10 +236,17 @@ export class Pacer {
         continue;
       }
       if (wait > 0) {
-        this.#withinDeadline(wait, now);
-        await this.#clock.sleep(wait);
+        await this.#wait(wait, now, isWrite);
         continue;
       }
+      // Admitted by this run's view: unless a reservation made just now covers it, the other runs'
+      // use is asked (and a few requests reserved) first, and everything is weighed again.
+      const allowance = this.#allowance[isWrite ? 'write' : 'read'];
+      if (this.#share && (allowance.left <= 0 || now >= allowance.until)) {
+        await this.#exchange(now, isWrite);
+        continue;
+      }
+      allowance.left -= 1;
       break;
     }
     const slot: Slot = { doneAt: Infinity };
@@ -198,6 +266,102 @@ export class Pacer {
       const waiting = this.#waitingForRelease;
       this.#waitingForRelease = [];
       for (const resolve of waiting) resolve();
+    };
+  }
+
+  /**
+   * Waits for the budget. A write's wait ends early when its run is asked to stop (a background
+   * run at its deadline hands the rest on rather than sleeping past it); any other wait that would
+   * end past the run's deadline is not begun.
+   */
+  async #wait(ms: number, now: number, isWrite: boolean): Promise<void> {
+    const signal = isWrite ? stopSignal() : undefined;
+    if (!signal) this.#withinDeadline(ms, now);
+    await this.#clock.sleep(ms, signal);
+  }
+
+  /** This run's use of each shared budget, with `reserve` more requests counted as if made now. */
+  #use(now: number, reserve: number, isWrite?: boolean): PaceUse {
+    const expiries: Record<string, number[]> = {};
+    const announced: Record<string, { remaining: number; resetAt: number }> = {};
+    const reserving = isWrite === undefined ? [] : this.#applicable(isWrite);
+    for (const w of this.#windows) {
+      const key = budgetKey(w.budget);
+      // In flight or reserved: counted until a window after the latest it could complete.
+      const late = now + w.realWindowMs + this.#holdMs(w);
+      if (w.budget.announced) {
+        // The provider counts these itself and says so on every answer: only its last word is kept.
+        if (w.announced && w.announced.resetAt > now) announced[key] = { ...w.announced };
+        continue;
+      }
+      const live = w.slots.map((s) => (s.doneAt === Infinity ? late : s.doneAt + w.realWindowMs));
+      const reserved = reserving.includes(w) ? reserve : 0;
+      expiries[key] = [...live.filter((e) => e > now), ...Array<number>(reserved).fill(late)];
+    }
+    return { expiries, announced };
+  }
+
+  /** Records this run's use as it stands, reserving nothing (the run is ending). */
+  async #publish(): Promise<void> {
+    if (!this.#share || !this.#exchanged) return; // never exchanged: nothing to say
+    const now = this.#clock.now();
+    await this.#share.exchange(this.#owner, this.#use(now, 0), now).catch(() => []);
+    this.#allowance.write.left = 0;
+    this.#allowance.read.left = 0;
+  }
+
+  /** How long a reservation holds: a tenth of the window. */
+  #holdMs(w: Window): number {
+    return w.realWindowMs / 10;
+  }
+
+  /**
+   * Tells the shared state what this run used and reserves the next few requests, and learns what
+   * the others use. Shared state that cannot be reached leaves pacing to this run's own record.
+   */
+  async #exchange(now: number, isWrite: boolean): Promise<void> {
+    const share = this.#share;
+    if (!share) return;
+    const shared = this.#applicable(isWrite).filter((w) => !w.budget.announced);
+    const room = Math.min(
+      SHARE_CHUNK,
+      ...shared.map((w) => w.limit - w.slots.length - w.foreign.filter((e) => e > now).length),
+    );
+    const reserve = Math.max(0, room);
+    let others: readonly PaceUse[] = [];
+    try {
+      others = await share.exchange(this.#owner, this.#use(now, reserve, isWrite), now);
+      this.#shareFailed = false;
+    } catch (error) {
+      if (!this.#shareFailed)
+        console.error(
+          `[envsync] pacing: the shared budget state could not be read (${(error as Error).name}); pacing on this run's own record`,
+        );
+      this.#shareFailed = true;
+    }
+    for (const w of this.#windows) {
+      const key = budgetKey(w.budget);
+      w.foreign = others.flatMap((o) => (o.expiries[key] ?? []).filter((e) => e > now));
+      // What another run heard most recently of an announced budget stands until we hear ourselves.
+      if (w.budget.announced && !w.announced)
+        for (const o of others) {
+          const a = o.announced[key];
+          if (a && a.resetAt > now && (!w.announced || a.remaining < w.announced.remaining))
+            w.announced = { ...a };
+        }
+    }
+    // The reservation was sized before hearing the others; what is granted is sized after. The
+    // compare-and-set orders the exchanges, so of two runs the later one sees the earlier's.
+    const roomNow = Math.min(
+      ...shared.map((w) => w.limit - w.slots.length - w.foreign.filter((e) => e > now).length),
+    );
+    // Without a budget to share, the exchange only passes on what the provider announced.
+    this.#exchanged = true;
+    // A reservation of one class replaces the other's in the shared state: that class asks again.
+    if (shared.length > 0) this.#allowance[isWrite ? 'read' : 'write'].left = 0;
+    this.#allowance[isWrite ? 'write' : 'read'] = {
+      left: shared.length > 0 ? Math.max(0, Math.min(reserve, roomNow)) : Infinity,
+      until: now + Math.min(...this.#windows.map((w) => this.#holdMs(w))),
     };
   }
 
@@ -227,10 +391,13 @@ export class Pacer {
       const announced = window.announced;
       if (announced && announced.resetAt <= now) window.announced = undefined;
       else if (announced && announced.remaining <= 0) longest = Math.max(longest, announced.resetAt - now);
-      const excess = window.slots.length - window.limit + 1;
+      window.foreign = window.foreign.filter((e) => e > now);
+      const excess = window.slots.length + window.foreign.length - window.limit + 1;
       if (excess <= 0) continue;
       // The `excess`-th slot to expire frees the room we need; in-flight slots expire last.
-      const expiries = window.slots.map((s) => s.doneAt + window.realWindowMs).sort((a, b) => a - b);
+      const expiries = [...window.slots.map((s) => s.doneAt + window.realWindowMs), ...window.foreign].sort(
+        (a, b) => a - b,
+      );
       const freeAt = expiries[excess - 1] ?? Infinity;
       if (freeAt === Infinity) return 'release';
       longest = Math.max(longest, freeAt - now);

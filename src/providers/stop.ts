@@ -26,6 +26,11 @@ export function stopRequested(): boolean {
   return scope.getStore()?.aborted === true;
 }
 
+/** The stop signal of the run this code belongs to, if it has one. */
+export function stopSignal(): AbortSignal | undefined {
+  return scope.getStore();
+}
+
 /** A provider did not answer before the run's deadline (a door's platform limit, less a margin). */
 export class DeadlineError extends Error {
   override readonly name = 'DeadlineError';

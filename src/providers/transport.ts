@@ -32,7 +32,10 @@ export interface RemoteAdapterOptions extends TransportOptions {
  * parallel must share it.
  */
 export function clientFor(defaults: ProviderDefaults, options: RemoteAdapterOptions): ApiClient {
+  const baseUrl = options.baseUrl ?? defaults.baseUrl;
+  const share = options.paceShare?.(defaults.provider, baseUrl, options.token);
   const pacer = new Pacer({
+    ...(share ? { share } : {}),
     budgets: options.budgets ?? defaults.budgets,
     concurrency: options.concurrency ?? defaults.concurrency,
     writeConcurrency: options.concurrency ?? defaults.writeConcurrency,
@@ -41,7 +44,7 @@ export function clientFor(defaults: ProviderDefaults, options: RemoteAdapterOpti
   });
   return createApiClient({
     provider: defaults.provider,
-    baseUrl: options.baseUrl ?? defaults.baseUrl,
+    baseUrl,
     headers: {
       ...defaults.headers,
       Authorization: `Bearer ${options.token}`,

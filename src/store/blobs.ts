@@ -22,6 +22,7 @@ export const STORE_NAMES = [
   'locks',
   'plans',
   'journals',
+  'pacing',
 ] as const;
 export type StoreName = (typeof STORE_NAMES)[number];
 
@@ -114,10 +115,18 @@ function serializeWrites(server: object): void {
       throw new Error(`@netlify/blobs BlobsServer has no ${name}(): update serializeWrites`);
     methods[name] = (req) => {
       const run = queue.then(() => original.call(server, req));
-      queue = run.catch(() => undefined);
+      // Its etags hash the file's mtime to the millisecond: two writes of a key in one millisecond
+      // would share an etag, and a compare-and-set against the first would pass after the second.
+      // The next write waits for the clock to move on.
+      queue = run.catch(() => undefined).then(nextMillisecond);
       return run;
     };
   }
+}
+
+async function nextMillisecond(): Promise<void> {
+  const at = Date.now();
+  while (Date.now() <= at) await new Promise((resolve) => setTimeout(resolve, 1));
 }
 
 /** Reads a JSON blob, or undefined when there is none. */
@@ -141,14 +150,47 @@ export function timeKey(date: Date): string {
 
 /**
  * A JSON blob with its etag, for compare-and-set (`onlyIfMatch`). Netlify's API returns the etag
- * with the blob; the local `BlobsServer` only in listings, so the listing is asked when needed.
+ * with the blob; the local `BlobsServer` only in listings, so there the listing is asked first and
+ * the blob read after it: a write in between leaves an etag older than the data, so the
+ * compare-and-set fails and is retried, instead of a newer etag passing with older data.
  */
 export async function getJsonWithEtag<T>(
   store: Store,
   key: string,
 ): Promise<{ data: T; etag: string } | undefined> {
-  const found = await store.getWithMetadata(key, { type: 'json' });
+  const found = await getTextWithEtag(store, key);
+  return found && { data: JSON.parse(found.data) as T, etag: found.etag };
+}
+
+/**
+ * `getJsonWithEtag` for a blob others may have written: text that is not JSON reads as
+ * `undefined` data (with its etag, so it can be replaced) instead of throwing.
+ */
+export async function getUntrustedWithEtag(
+  store: Store,
+  key: string,
+): Promise<{ data: unknown; etag: string } | undefined> {
+  const found = await getTextWithEtag(store, key);
   if (!found) return undefined;
-  const etag = found.etag ?? (await store.list({ prefix: key })).blobs.find((b) => b.key === key)?.etag;
-  return etag ? { data: found.data as T, etag } : undefined;
+  try {
+    return { data: JSON.parse(found.data) as unknown, etag: found.etag };
+  } catch {
+    return { data: undefined, etag: found.etag };
+  }
+}
+
+async function getTextWithEtag(
+  store: Store,
+  key: string,
+): Promise<{ data: string; etag: string } | undefined> {
+  const found = await store.getWithMetadata(key, { type: 'text' });
+  if (!found) return undefined;
+  if (found.etag) return { data: found.data, etag: found.etag };
+  const etag = await etagOf(store, key);
+  const again = etag ? await store.getWithMetadata(key, { type: 'text' }) : undefined;
+  return etag && again ? { data: again.data, etag } : undefined;
+}
+
+async function etagOf(store: Store, key: string): Promise<string | undefined> {
+  return (await store.list({ prefix: key })).blobs.find((b) => b.key === key)?.etag;
 }

@@ -237,6 +237,8 @@ export async function runJournalWith(
   } catch (error) {
     await update((j) => ({ ...j, status: 'failed', error: (error as Error).name }));
     throw error;
+  } finally {
+    await ctx.settle?.();
   }
   await saving;
   return { journal, ...(result ? { result } : {}) };

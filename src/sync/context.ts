@@ -7,8 +7,10 @@ import type { EnvConfig } from '../config/env.ts';
 import { deriveFingerprintKey, fingerprinter } from '../core/fingerprint.ts';
 import type { Fingerprinter } from '../core/fingerprint.ts';
 import { createAdapters } from '../providers/index.ts';
+import type { TransportOptions } from '../providers/index.ts';
 import type { BlobStores } from '../store/blobs.ts';
 import { deriveKey, parseSnapshotKey } from '../store/encryption.ts';
+import { paceKey, paceShares } from '../store/pacing.ts';
 import { openRecords } from './records.ts';
 import type { Records } from './records.ts';
 import type { SyncContext } from './run.ts';
@@ -40,7 +42,7 @@ export function syncContext(
   config: EnvConfig,
   blobs: BlobStores,
   fingerprint: Fingerprinter,
-  options: { readonly fetch?: typeof fetch } = {},
+  options: { readonly fetch?: typeof fetch; readonly transport?: TransportOptions } = {},
 ): SyncContext & { readonly records: Records } {
   const now = () => new Date();
   const { urls, secret } = config.webhooks;
@@ -53,11 +55,17 @@ export function syncContext(
     delivery: urls.length > 0 ? { urls, secret } : undefined,
     now,
   });
+  // Budgets a provider never announces are shared by every run of the same token (store/pacing.ts).
+  const pacing = paceShares(blobs.store('pacing'));
   const adapters = createAdapters({
+    ...options.transport,
     github: { baseUrl: config.github.apiUrl, token: config.github.token },
     render: { baseUrl: config.render.apiUrl, token: config.render.apiKey },
     netlify: { baseUrl: config.netlify.apiUrl, token: config.netlify.token },
     ...(options.fetch ? { fetch: options.fetch } : {}),
+    paceShare:
+      options.transport?.paceShare ??
+      ((provider, baseUrl, token) => pacing.share(paceKey(provider, baseUrl, token))),
   });
-  return { adapters, ledger: records.ledger, records, fingerprint, now };
+  return { adapters, ledger: records.ledger, records, fingerprint, now, settle: () => pacing.settle() };
 }

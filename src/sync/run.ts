@@ -32,6 +32,8 @@ export interface SyncContext {
   readonly ledger: LedgerStore;
   readonly fingerprint: Fingerprinter;
   readonly now: () => Date;
+  /** Records what the run used of each provider's budget, for the runs after it (store/pacing.ts). */
+  readonly settle?: () => Promise<void>;
 }
 
 export interface RunRequest {

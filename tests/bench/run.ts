@@ -1,25 +1,47 @@
 /** `npm run bench`: runs every benchmark section, prints the tables and rewrites docs/BENCHMARKS.md. */
 import { fileURLToPath } from 'node:url';
-import { benchBaselines, benchRateBound, benchRenderAnnounced } from './baselines.bench.ts';
+import { benchBaselines, benchLongSync, benchRateBound, benchRenderAnnounced } from './baselines.bench.ts';
 import { benchFunctions } from './functions.bench.ts';
 import { benchPage } from './page.bench.ts';
 import { benchPlan } from './plan.bench.ts';
 import { benchApiCalls, benchDriftLatency, benchSealing } from './providers.bench.ts';
 import { benchAuditVerify, benchDriftMemory } from './records.bench.ts';
-import { writeReport } from './report.ts';
+import { replaceSections, writeReport } from './report.ts';
+import type { BenchSection } from './report.ts';
 
-const sections = [
-  benchPlan(),
-  await benchApiCalls(),
-  await benchBaselines(),
-  await benchRateBound(),
-  await benchRenderAnnounced(),
-  await benchDriftLatency(),
-  await benchSealing(),
-  await benchAuditVerify(),
-  await benchFunctions(),
-  await benchDriftMemory(),
-  await benchPage(),
-];
-const text = await writeReport(fileURLToPath(new URL('../../docs/BENCHMARKS.md', import.meta.url)), sections);
+/** Every section by name, in the order of docs/BENCHMARKS.md. */
+const SECTIONS: Record<string, () => BenchSection | Promise<BenchSection>> = {
+  plan: benchPlan,
+  'api-calls': benchApiCalls,
+  baselines: benchBaselines,
+  'rate-bound': benchRateBound,
+  'render-announced': benchRenderAnnounced,
+  'long-sync': benchLongSync,
+  'drift-latency': benchDriftLatency,
+  sealing: benchSealing,
+  'audit-verify': benchAuditVerify,
+  functions: benchFunctions,
+  'drift-memory': benchDriftMemory,
+  page: benchPage,
+};
+
+// `npm run bench -- --only long-sync,page` measures those sections and replaces only them.
+const onlyAt = process.argv.indexOf('--only');
+const only = onlyAt >= 0 ? (process.argv[onlyAt + 1] ?? '').split(',').filter(Boolean) : undefined;
+const unknown = (only ?? []).filter((name) => !(name in SECTIONS));
+if (unknown.length > 0) {
+  console.error(`Unknown section ${unknown.join(', ')}. Sections: ${Object.keys(SECTIONS).join(', ')}`);
+  process.exit(2);
+}
+const names = only ?? Object.keys(SECTIONS);
+const sections: { name: string; section: BenchSection }[] = [];
+for (const name of names)
+  sections.push({ name, section: await (SECTIONS[name] as () => Promise<BenchSection>)() });
+const file = fileURLToPath(new URL('../../docs/BENCHMARKS.md', import.meta.url));
+const text = only
+  ? await replaceSections(file, sections)
+  : await writeReport(
+      file,
+      sections.map((s) => s.section),
+    );
 console.log(text);
