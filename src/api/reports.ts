@@ -5,7 +5,11 @@
  */
 import * as v from 'valibot';
 import { targetLabel } from '../core/model.ts';
+import { may } from '../auth/tokens.ts';
+import { planJson } from '../core/plan-json.ts';
 import { isCheckId } from '../store/history.ts';
+import type { TargetCheck } from '../store/history.ts';
+import { planRollback } from '../sync/rollback.ts';
 import { ApiError, json, queryOf, validate } from './http.ts';
 import type { Route } from './router.ts';
 
@@ -62,8 +66,112 @@ const EventsQuery = v.strictObject({
   ),
 });
 const NoQuery = v.strictObject({});
+const TimelineQuery = v.strictObject({
+  limit: limit(200),
+  cursor: v.optional(v.pipe(v.string(), v.check(isCheckId, 'must be the `next` of a previous page'))),
+  target: targetId,
+});
+/** A variable name as providers allow it (letters, digits, `_`, `.`, `-`), at most 256 characters. */
+const KeyName = v.pipe(
+  v.string(),
+  v.regex(/^[\w.-]{1,256}$/, 'must be a variable name (letters, digits, _, . or -)'),
+);
+
+/** What a key was on a target in one check. */
+export type KeyState =
+  'in_parity' | 'missing' | 'extra' | 'conflict' | 'unknown' | 'skipped' | 'invalid' | 'absent';
+
+function keyState(check: TargetCheck, key: string): { state: KeyState; reason?: string } {
+  if (check.missing.includes(key)) return { state: 'missing' };
+  if (check.conflicts.includes(key)) return { state: 'conflict' };
+  if (check.extra.includes(key)) return { state: 'extra' };
+  if (check.unknown.includes(key)) return { state: 'unknown' };
+  const invalid = check.invalid?.find((i) => i.key === key);
+  if (invalid) return { state: 'invalid', reason: invalid.reason };
+  const skipped = check.skipped?.find((i) => i.key === key);
+  if (skipped) return { state: 'skipped', reason: skipped.reason };
+  if (check.in_parity?.includes(key)) return { state: 'in_parity' };
+  return { state: 'absent' };
+}
+
+/** Audit entries read for a key's timeline: the newest ones, one page. */
+const TIMELINE_AUDIT_ENTRIES = 200;
 
 export const reportRoutes: readonly Route[] = [
+  {
+    method: 'GET',
+    path: '/api/whoami',
+    permission: 'reports',
+    handle({ url, caller }) {
+      validate(NoQuery, queryOf(url), 'query');
+      return Promise.resolve(
+        json(200, {
+          name: caller.name,
+          role: caller.role,
+          can: {
+            reports: may(caller, 'reports'),
+            audit: may(caller, 'audit'),
+            plan: may(caller, 'plan'),
+            write: may(caller, 'write'),
+          },
+        }),
+      );
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/keys/:key',
+    permission: 'reports',
+    async handle({ url, params, caller, deps }) {
+      const key = validate(KeyName, params['key'] ?? '', 'path');
+      const q = validate(TimelineQuery, queryOf(url), 'query');
+      // One page of checks, newest first: the key's state on each target, both fingerprints of a conflict.
+      const page = await deps.records.history.list({
+        limit: q.limit ?? 50,
+        cursor: q.cursor,
+        target: q.target,
+      });
+      const checks = page.items.map((check) => ({
+        id: check.id,
+        checked_at: check.checked_at,
+        trigger: check.trigger,
+        correlation_id: check.correlation_id,
+        targets: check.targets
+          .filter((t) => !q.target || t.id === q.target)
+          .map((t) => ({ id: t.id, ...keyState(t, key) })),
+        fingerprints:
+          check.conflicts && Object.hasOwn(check.conflicts, key) ? check.conflicts[key] : undefined,
+      }));
+      // Who changed it: the newest audit entries naming it (for callers who may read the audit trail).
+      const changes = may(caller, 'audit')
+        ? (await deps.records.audit.list({ limit: TIMELINE_AUDIT_ENTRIES })).items.flatMap((e) => {
+            // Syncs name `target:KEY`, checks and plans the bare key.
+            const named = Object.entries(e.keys ?? {}).filter(
+              ([name]) =>
+                name === key ||
+                (name.endsWith(`:${key}`) && e.targets.includes(name.slice(0, -key.length - 1))),
+            );
+            const targets = named.map(([name]) =>
+              name === key ? undefined : name.slice(0, -key.length - 1),
+            );
+            if (named.length === 0 || (q.target && !e.targets.includes(q.target))) return [];
+            return [
+              {
+                seq: e.seq,
+                at: e.at,
+                action: e.action,
+                actor: e.actor,
+                outcome: e.outcome,
+                targets: targets.every((t) => t !== undefined) ? targets : e.targets,
+                correlation_id: e.correlation_id,
+                fingerprint: named[0]?.[1] ?? null,
+              },
+            ];
+          })
+        : undefined;
+      return json(200, { key, checks, next: page.next, ...(changes ? { changes } : {}) });
+    },
+  },
   {
     method: 'GET',
     path: '/api/history',
@@ -132,6 +240,34 @@ export const reportRoutes: readonly Route[] = [
       validate(NoQuery, queryOf(url), 'query');
       const { values: _sealed, ...meta } = await deps.records.snapshots.get(params['id'] ?? '');
       return json(200, meta);
+    },
+  },
+  {
+    method: 'GET',
+    path: '/api/snapshots/:id/compare',
+    permission: 'plan',
+    async handle({ url, params, deps }) {
+      validate(NoQuery, queryOf(url), 'query');
+      const snapshot = await deps.records.snapshots.get(params['id'] ?? '');
+      const project = await deps.project();
+      if (!project.targets.has(snapshot.target))
+        throw new ApiError(
+          404,
+          'not_found',
+          `The snapshot's target "${snapshot.target}" is no longer in the manifest.`,
+        );
+      // What restoring it would change: the snapshot's names and fingerprints against the target now.
+      const planned = await planRollback(deps.ctx, project, snapshot.target, snapshot.id);
+      return json(200, {
+        snapshot: {
+          id: snapshot.id,
+          target: snapshot.target,
+          synced_at: snapshot.synced_at,
+          phase: snapshot.phase,
+        },
+        plan: planJson(planned.plan),
+        unrestorable: planned.unrestorable,
+      });
     },
   },
   {

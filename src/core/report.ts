@@ -16,6 +16,10 @@ export interface TargetDrift {
   readonly conflicts: readonly string[];
   readonly unknown: readonly string[];
   readonly invalid: readonly { readonly key: string; readonly reason: string }[];
+  /** Keys the target holds as the source does. */
+  readonly in_parity: readonly string[];
+  /** Keys the plan leaves alone on purpose (policy, routing, a provider rule), with why. */
+  readonly skipped: readonly { readonly key: string; readonly reason: string }[];
   readonly counts: Readonly<Record<Action, number>>;
 }
 
@@ -84,6 +88,10 @@ export function targetDrift(targetPlan: TargetPlan): TargetDrift {
     conflicts: entries.filter((e) => e.finding === 'conflict' || e.finding === 'drifted').map((e) => e.key),
     unknown: pick('unknown'),
     invalid: entries.filter((e) => e.finding === 'invalid').map((e) => ({ key: e.key, reason: e.reason })),
+    in_parity: pick('in-sync'),
+    skipped: entries
+      .filter((e) => e.action === 'skip' && e.finding !== 'invalid' && e.finding !== 'in-sync')
+      .map((e) => ({ key: e.key, reason: e.reason })),
     counts,
   };
 }

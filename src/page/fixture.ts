@@ -80,6 +80,8 @@ export function syntheticReport(
       conflicts,
       unknown,
       invalid: [],
+      in_parity: KEYS.filter((k) => !missing.includes(k) && !conflicts.includes(k) && !unknown.includes(k)),
+      skipped: [],
       counts: {
         create: missing.length,
         update: conflicts.length,

@@ -14,7 +14,9 @@ export type Trigger = 'schedule' | 'webhook' | 'manual' | 'sync';
 export type TargetCheck = Pick<
   TargetDrift,
   'id' | 'provider' | 'label' | 'has_drift' | 'missing' | 'extra' | 'conflicts' | 'unknown'
->;
+> &
+  // Absent from checks recorded before the parity matrix.
+  Partial<Pick<TargetDrift, 'in_parity' | 'skipped' | 'invalid'>>;
 
 export interface CheckRecord {
   readonly id: string;
@@ -26,6 +28,8 @@ export interface CheckRecord {
   readonly has_drift: boolean;
   readonly summary: DriftReport['summary'];
   readonly targets: readonly TargetCheck[];
+  /** KEY → { source id: fingerprint, target id: fingerprint | 'write-only' }: both sides of a conflict. */
+  readonly conflicts?: DriftReport['conflicts'];
 }
 
 export interface HistoryQuery {
@@ -128,7 +132,11 @@ export function historyStore(store: Store): HistoryStore {
           extra: t.extra,
           conflicts: t.conflicts,
           unknown: t.unknown,
+          in_parity: t.in_parity,
+          skipped: t.skipped,
+          invalid: t.invalid,
         })),
+        conflicts: report.conflicts,
       };
       await store.setJSON(`checks/${id}`, record, { onlyIfNew: true });
       // Index keys: every check, and every target of it, with the status in the name.

@@ -22,6 +22,13 @@ const ENDPOINTS: { method: string; url: string; body?: unknown; allowed: readonl
     allowed: ['admiral', 'architect', 'viewer'],
   },
   { method: 'GET', url: '/api/targets', allowed: ['admiral', 'architect', 'viewer'] },
+  { method: 'GET', url: '/api/whoami', allowed: ['admiral', 'architect', 'viewer'] },
+  { method: 'GET', url: '/api/keys/API_URL', allowed: ['admiral', 'architect', 'viewer'] },
+  {
+    method: 'GET',
+    url: '/api/snapshots/web.2026-01-01T00-00-00-000Z.00000000/compare',
+    allowed: ['admiral', 'architect'],
+  },
   { method: 'GET', url: '/api/snapshots', allowed: ['admiral', 'architect'] },
   {
     method: 'GET',
@@ -125,6 +132,58 @@ describe('API behaviour', () => {
       { id: 'web', status: 'drift', trigger: 'manual' },
       { id: 'api', status: 'drift' },
     ]);
+  });
+
+  it('whoami names the token and what its role may do', async () => {
+    const viewer = await api.call('GET', '/api/whoami', { token: TOKENS.viewer });
+    expect(viewer.body).toMatchObject({
+      role: 'viewer',
+      can: { reports: true, audit: false, plan: false, write: false },
+    });
+    const admiral = await api.call('GET', '/api/whoami', { token: TOKENS.admiral });
+    expect(admiral.body).toMatchObject({
+      role: 'admiral',
+      can: { reports: true, audit: true, plan: true, write: true },
+    });
+  });
+
+  it("a key's timeline: its state per target in each check, both fingerprints of a conflict, who changed it", async () => {
+    await api.call('POST', '/api/verify', { token: TOKENS.architect, body: {} });
+    const synced = await api.call('POST', '/api/sync', { token: TOKENS.admiral, body: { targets: ['web'] } });
+    expect(synced.status, synced.text).toBe(202);
+    const timeline = await api.call('GET', '/api/keys/API_URL', { token: TOKENS.architect });
+    const checks = timeline.body['checks'] as { trigger: string; targets: { id: string; state: string }[] }[];
+    // Newest first: the check the sync recorded (in parity on web), then the manual one (missing).
+    expect(checks.map((c) => c.trigger)).toEqual(['sync', 'manual']);
+    expect(checks[0]?.targets.find((t) => t.id === 'web')?.state).toBe('in_parity');
+    expect(checks[1]?.targets.find((t) => t.id === 'web')?.state).not.toBe('in_parity');
+    const changes = timeline.body['changes'] as { action: string; fingerprint: string | null }[];
+    expect(changes.map((c) => c.action)).toContain('sync');
+    expect(changes.find((c) => c.action === 'sync')?.fingerprint).toMatch(/^hmac2:/);
+    // A viewer sees the checks, not the audit trail.
+    const viewer = await api.call('GET', '/api/keys/API_URL', { token: TOKENS.viewer });
+    expect(viewer.body['checks']).toHaveLength(2);
+    expect(viewer.body['changes']).toBeUndefined();
+    const bad = await api.call('GET', '/api/keys/%00evil', { token: TOKENS.viewer });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify([timeline.body, viewer.body])).not.toContain(CANARY);
+  });
+
+  it('a snapshot compared with its target now: names, fingerprints and the restore plan, never values', async () => {
+    const synced = await api.call('POST', '/api/sync', { token: TOKENS.admiral, body: { targets: ['web'] } });
+    const status = await api.call('GET', `/api/sync/${synced.body['correlation_id'] as string}`, {
+      token: TOKENS.admiral,
+    });
+    const before =
+      (status.body['result'] as { snapshots: Record<string, { before: string }> }).snapshots['web']?.before ??
+      '';
+    const compared = await api.call('GET', `/api/snapshots/${before}/compare`, { token: TOKENS.architect });
+    expect(compared.status, compared.text).toBe(200);
+    expect(compared.body).toMatchObject({ snapshot: { id: before, target: 'web', phase: 'before' } });
+    const entries = (compared.body['plan'] as { targets: { entries: { key: string; action: string }[] }[] })
+      .targets[0]?.entries;
+    expect(entries?.map((e) => e.key).sort()).toContain('API_URL');
+    expect(compared.text).not.toContain(CANARY);
   });
 
   it('rollback: dry run shows the plan, then restores the target', async () => {

@@ -35,6 +35,8 @@ function report(targets: { id: string; drift: boolean }[]): DriftReport {
       conflicts: [],
       unknown: [],
       invalid: [],
+      in_parity: [],
+      skipped: [],
       counts: { create: drift ? 1 : 0, update: 0, delete: 0, noop: 1, unknown: 0, skip: 0 },
     })),
   };

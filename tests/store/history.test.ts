@@ -19,6 +19,8 @@ const target = (id: string, drift: boolean): TargetDrift => ({
   conflicts: [],
   unknown: [],
   invalid: [],
+  in_parity: [],
+  skipped: [],
   counts: { create: drift ? 1 : 0, update: 0, delete: 0, noop: 1, unknown: 0, skip: 0 },
 });
 const report = (drifts: Record<string, boolean>): DriftReport => ({
