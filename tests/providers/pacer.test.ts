@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Pacer } from '../../src/providers/pacer.ts';
-import { withDeadline } from '../../src/providers/stop.ts';
+import { InterruptedError, withDeadline, withStop } from '../../src/providers/stop.ts';
 import type { Clock, PaceBudget } from '../../src/providers/pacer.ts';
 
 /** Time moves only when someone sleeps: pacing math without real waiting. */
@@ -179,5 +179,15 @@ describe('Pacer: deadlines', () => {
     const release = await pacer.acquire(true);
     expect(clock.now()).toBeGreaterThanOrEqual(60_000);
     release();
+  });
+
+  it("ends a write's wait for budget when its run is asked to stop, instead of sleeping on", async () => {
+    const pacer = new Pacer({ budgets: [{ applies: 'writes', limit: 1, windowMs: 60_000 }] });
+    (await pacer.acquire(true))();
+    const stop = AbortSignal.timeout(50);
+    const started = Date.now();
+    // The next slot is a minute away; the run stops after 50 ms and the write is not made.
+    await expect(withStop(stop, () => pacer.acquire(true))).rejects.toThrow(InterruptedError);
+    expect(Date.now() - started).toBeLessThan(2_000);
   });
 });
