@@ -183,6 +183,16 @@ export const reportRoutes: readonly Route[] = [
   },
   {
     method: 'GET',
+    path: '/api/history/points',
+    permission: 'reports',
+    async handle({ url, deps }) {
+      // The chart's data: each check's counts from the day digests, no record read.
+      const q = validate(HistoryQuery, queryOf(url), 'query');
+      return json(200, await deps.records.history.points(q));
+    },
+  },
+  {
+    method: 'GET',
     path: '/api/history/:id',
     permission: 'reports',
     async handle({ url, params, deps }) {
@@ -199,23 +209,32 @@ export const reportRoutes: readonly Route[] = [
     async handle({ url, deps }) {
       validate(NoQuery, queryOf(url), 'query');
       const project = await deps.project();
-      // The newest check usually covers every target: one listing answers for all of them, and
-      // only a target it left out is looked up on its own (each lookup lists that target's checks).
-      const [newest] = (await deps.records.history.list({ limit: 1 })).items;
+      // Each target's newest check comes from the record the history keeps up to date: one read,
+      // whatever the history's size. A target checked only before that record existed is looked
+      // up in its own index.
+      const latest = await deps.records.history.latest();
       const targets = await Promise.all(
         [...project.targets.values()].map(async (t) => {
-          const [last] = newest?.targets.some((c) => c.id === t.id)
-            ? [newest]
-            : (await deps.records.history.list({ target: t.id, limit: 1 })).items;
-          const check = last?.targets.find((c) => c.id === t.id);
+          let last = latest.get(t.id);
+          if (!last) {
+            const [record] = (await deps.records.history.list({ target: t.id, limit: 1 })).items;
+            const check = record?.targets.find((c) => c.id === t.id);
+            if (record && check)
+              last = {
+                check_id: record.id,
+                checked_at: record.checked_at,
+                trigger: record.trigger,
+                has_drift: check.has_drift,
+              };
+          }
           return {
             id: t.id,
             provider: t.provider,
             label: targetLabel(t),
-            status: check ? (check.has_drift ? 'drift' : 'parity') : 'unknown',
+            status: last ? (last.has_drift ? 'drift' : 'parity') : 'unknown',
             checked_at: last?.checked_at ?? null,
             trigger: last?.trigger ?? null,
-            check_id: last?.id ?? null,
+            check_id: last?.check_id ?? null,
           };
         }),
       );

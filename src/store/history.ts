@@ -53,7 +53,37 @@ export interface HistoryStore {
   get(id: string): Promise<CheckRecord | undefined>;
   /** Newest first. */
   list(query?: HistoryQuery): Promise<{ items: CheckRecord[]; next?: string; total: number }>;
+  /** Each target's newest check, by target id (targets checked before this record was kept are absent). */
+  latest(): Promise<Map<string, LatestCheck>>;
+  /** Like `list`, the checks as points (counts only), read from the day digests: for charts. */
+  points(query?: HistoryQuery): Promise<{ items: CheckPoint[]; next?: string; total: number }>;
 }
+
+/** A check as the chart and the history's pages list it: counts, no key names. */
+export interface CheckPoint {
+  readonly id: string;
+  readonly checked_at: string;
+  readonly trigger: Trigger;
+  readonly has_drift: boolean;
+  readonly summary: DriftReport['summary'];
+  readonly targets: readonly {
+    readonly id: string;
+    readonly has_drift: boolean;
+    readonly missing: number;
+    readonly conflicts: number;
+    readonly extra: number;
+    readonly unknown: number;
+  }[];
+}
+
+export interface LatestCheck {
+  readonly check_id: string;
+  readonly checked_at: string;
+  readonly trigger: Trigger;
+  readonly has_drift: boolean;
+}
+
+const LATEST = 'latest/targets';
 
 const ID = /^chk_(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z)_([0-9a-f]{8})$/;
 export const isCheckId = (id: string) => ID.test(id);
@@ -79,37 +109,106 @@ const dayOf = (id: string) => id.slice(4, 14);
 export function historyStore(store: Store): HistoryStore {
   const status = (drift: boolean) => (drift ? 'drift' : 'parity');
 
-  // Updates of one index's counts are chained within this process, and compare-and-set across
-  // processes: the local Blobs server's etags change only once a millisecond, so two updates from
-  // one process in the same millisecond could otherwise both pass `onlyIfMatch`.
+  // Updates of one blob are chained within this process, and compare-and-set across processes.
   const chains = new Map<string, Promise<void>>();
-  function count(scope: string, day: string, drift: boolean): Promise<void> {
-    const next = (chains.get(scope) ?? Promise.resolve()).then(() => countOnce(scope, day, drift));
+  function update<T>(key: string, change: (was: T | undefined) => T | undefined): Promise<void> {
+    const next = (chains.get(key) ?? Promise.resolve()).then(() => updateOnce(key, change));
     chains.set(
-      scope,
+      key,
       next.catch(() => undefined),
     );
     return next;
   }
 
-  async function countOnce(scope: string, day: string, drift: boolean): Promise<void> {
+  async function updateOnce<T>(key: string, change: (was: T | undefined) => T | undefined): Promise<void> {
     for (let attempt = 0; attempt < 50; attempt++) {
       if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 2 + Math.random() * 20));
-      const current = await getJsonWithEtag<IndexCounts>(store, `counts/${scope}`);
-      const was = current?.data ?? EMPTY;
-      const next: IndexCounts = {
-        total: was.total + 1,
-        drift: was.drift + (drift ? 1 : 0),
-        parity: was.parity + (drift ? 0 : 1),
-        days: was.days.includes(day) ? was.days : [...was.days, day].sort(),
-      };
+      const current = await getJsonWithEtag<T>(store, key);
+      const next = change(current?.data);
+      if (next === undefined) return; // nothing to change
       const written = current
-        ? await store.setJSON(`counts/${scope}`, next, { onlyIfMatch: current.etag })
-        : await store.setJSON(`counts/${scope}`, next, { onlyIfNew: true });
+        ? await store.setJSON(key, next, { onlyIfMatch: current.etag })
+        : await store.setJSON(key, next, { onlyIfNew: true });
       if (written.modified) return;
     }
-    throw new Error(`history: could not update the counts of ${scope}`);
+    throw new Error(`history: could not update ${key}`);
   }
+
+  const count = (scope: string, day: string, drift: boolean) =>
+    update<IndexCounts>(`counts/${scope}`, (was = EMPTY) => ({
+      total: was.total + 1,
+      drift: was.drift + (drift ? 1 : 0),
+      parity: was.parity + (drift ? 0 : 1),
+      days: was.days.includes(day) ? was.days : [...was.days, day].sort(),
+    }));
+
+  /**
+   * Each index's checks of a day, in one blob (`digest/<scope>/<day>`): a page or a chart window
+   * reads the days it covers instead of listing index keys, so its cost does not grow with the
+   * history. Days recorded before digests existed are listed from their index keys.
+   */
+  const digest = (scope: string, day: string, point: CheckPoint) =>
+    update<CheckPoint[]>(`digest/${scope}/${day}`, (was = []) =>
+      was.some((p) => p.id === point.id) ? undefined : [...was, point].sort((a, b) => (a.id < b.id ? -1 : 1)),
+    );
+
+  /** A day's checks of an index, oldest first: its digest, else its index keys and records. */
+  async function dayPoints(scope: string, prefix: string, day: string): Promise<CheckPoint[]> {
+    const kept = await getJson<CheckPoint[]>(store, `digest/${scope}/${day}`);
+    if (Array.isArray(kept)) return kept;
+    const ids = (await listKeys(store, `${prefix}${day}/`))
+      .map((key) => key.slice(prefix.length + day.length + 1))
+      .map((name) => name.slice(0, name.lastIndexOf('.')))
+      .filter((id) => ID.test(id))
+      .sort();
+    const records = await Promise.all(ids.map((id) => getJson<CheckRecord>(store, `checks/${id}`)));
+    return records.filter((r): r is CheckRecord => r !== undefined).map(pointOf);
+  }
+
+  /** Newest first, one page of points, by the days the index has. */
+  async function page(query: HistoryQuery): Promise<{ points: CheckPoint[]; next?: string; total: number }> {
+    const scope = query.target ? `target/${query.target}` : 'all';
+    const prefix = query.target ? `by-target/${query.target}/` : 'all/';
+    const counts = (await getJson<IndexCounts>(store, `counts/${scope}`)) ?? EMPTY;
+    const since = query.since ? `chk_${timeKey(new Date(query.since))}` : undefined;
+    const limit = Math.min(query.limit ?? 50, 500);
+    const cursorDay = query.cursor && ID.test(query.cursor) ? dayOf(query.cursor) : undefined;
+    const found: CheckPoint[] = [];
+    let sinceTotal = 0;
+    for (const day of [...counts.days].reverse()) {
+      if (cursorDay && day > cursorDay) continue;
+      if (since && day < dayOf(since)) break;
+      const points = (await dayPoints(scope, prefix, day))
+        .filter((p) => !query.status || p.has_drift === (query.status === 'drift'))
+        .filter((p) => !since || p.id >= since);
+      sinceTotal += points.length;
+      found.push(...points.filter((p) => !query.cursor || p.id < query.cursor).reverse());
+      // One more than the page tells whether there is a next one; `since` counts every day it covers.
+      if (found.length > limit && !since) break;
+    }
+    const points = found.slice(0, limit);
+    const total = since ? sinceTotal : query.status ? counts[query.status] : counts.total;
+    return { points, next: found.length > limit ? points[points.length - 1]?.id : undefined, total };
+  }
+
+  /** The newest check of each target, kept as checks are recorded: status without a listing. */
+  const noteLatest = (record: CheckRecord) =>
+    update<Record<string, LatestCheck>>(LATEST, (was) => {
+      const latest = new Map(Object.entries(was ?? {}));
+      let changed = false;
+      for (const t of record.targets) {
+        const known = latest.get(t.id);
+        if (known && known.check_id >= record.id) continue;
+        latest.set(t.id, {
+          check_id: record.id,
+          checked_at: record.checked_at,
+          trigger: record.trigger,
+          has_drift: t.has_drift,
+        });
+        changed = true;
+      }
+      return changed ? Object.fromEntries(latest) : undefined;
+    });
 
   return {
     async record({ report, trigger, correlationId, durationMs, at }) {
@@ -145,72 +244,50 @@ export function historyStore(store: Store): HistoryStore {
         store.set(`all/${day}/${id}.${status(record.has_drift)}`, ''),
         ...record.targets.map((t) => store.set(`by-target/${t.id}/${day}/${id}.${status(t.has_drift)}`, '')),
       ]);
+      const point = pointOf(record);
       await Promise.all([
         count('all', day, record.has_drift),
         ...record.targets.map((t) => count(`target/${t.id}`, day, t.has_drift)),
+        digest('all', day, point),
+        ...record.targets.map((t) => digest(`target/${t.id}`, day, point)),
+        noteLatest(record),
       ]);
       return record;
+    },
+    async latest() {
+      const found = await getJson<Record<string, LatestCheck>>(store, LATEST);
+      return new Map(found ? Object.entries(found) : []);
     },
     async get(id) {
       return ID.test(id) ? getJson<CheckRecord>(store, `checks/${id}`) : undefined;
     },
     async list(query = {}) {
-      const prefix = query.target ? `by-target/${query.target}/` : 'all/';
-      const counts =
-        (await getJson<IndexCounts>(store, `counts/${query.target ? `target/${query.target}` : 'all'}`)) ??
-        EMPTY;
-      const since = query.since ? `chk_${timeKey(new Date(query.since))}` : undefined;
-      const limit = Math.min(query.limit ?? 50, 500);
-      const cursorDay = query.cursor && ID.test(query.cursor) ? dayOf(query.cursor) : undefined;
-      const idsOf = async (day: string) =>
-        (await listKeys(store, `${prefix}${day}/`))
-          .map((key) => key.slice(prefix.length + day.length + 1))
-          .filter((name) => !query.status || name.endsWith(`.${query.status}`))
-          .map((name) => name.slice(0, name.lastIndexOf('.')))
-          .filter((id) => (!since || id >= since) && (!query.cursor || id < query.cursor))
-          .reverse();
-      // Newest day first; one more id than the page tells whether there is a next page.
-      const page: string[] = [];
-      for (const day of [...counts.days].reverse()) {
-        if (cursorDay && day > cursorDay) continue;
-        if (since && day < dayOf(since)) break;
-        page.push(...(await idsOf(day)));
-        if (page.length > limit) break;
-      }
-      const ids = page.slice(0, limit);
-      const items = await Promise.all(ids.map((id) => getJson<CheckRecord>(store, `checks/${id}`)));
-      // The counts answer without listing; with `since`, only the days it covers are listed.
-      const total = since
-        ? await countSince(store, prefix, counts.days, since, query.status)
-        : query.status
-          ? counts[query.status]
-          : counts.total;
-      return {
-        items: items.filter((r): r is CheckRecord => r !== undefined),
-        next: page.length > limit ? ids[ids.length - 1] : undefined,
-        total,
-      };
+      const { points, next, total } = await page(query);
+      const items = await Promise.all(points.map((p) => getJson<CheckRecord>(store, `checks/${p.id}`)));
+      return { items: items.filter((r): r is CheckRecord => r !== undefined), next, total };
+    },
+    async points(query = {}) {
+      const { points, next, total } = await page(query);
+      return { items: points, next, total };
     },
   };
 }
 
-/** Checks at or after `since` (optionally of one status), counted over the days it covers. */
-async function countSince(
-  store: Store,
-  prefix: string,
-  days: readonly string[],
-  since: string,
-  status?: string,
-): Promise<number> {
-  let total = 0;
-  for (const day of days) {
-    if (day < dayOf(since)) continue;
-    const names = (await listKeys(store, `${prefix}${day}/`)).map((key) =>
-      key.slice(prefix.length + day.length + 1),
-    );
-    total += names.filter(
-      (name) => (!status || name.endsWith(`.${status}`)) && name.slice(0, name.lastIndexOf('.')) >= since,
-    ).length;
-  }
-  return total;
+/** A check's counts, for the day digests. */
+function pointOf(record: CheckRecord): CheckPoint {
+  return {
+    id: record.id,
+    checked_at: record.checked_at,
+    trigger: record.trigger,
+    has_drift: record.has_drift,
+    summary: record.summary,
+    targets: record.targets.map((t) => ({
+      id: t.id,
+      has_drift: t.has_drift,
+      missing: t.missing.length,
+      conflicts: t.conflicts.length,
+      extra: t.extra.length,
+      unknown: t.unknown.length,
+    })),
+  };
 }

@@ -3,8 +3,8 @@
  * of hourly checks, in headless Chromium against the API on local Blobs, median of 5 fresh loads;
  * a month of checks beside it shows what grows with the number of records.
  */
-import { launchChromium } from '../../src/page/browser.ts';
-import { PAGE_TOKENS, startPageFixture } from '../../src/page/fixture.ts';
+import { launchChromium } from '../page/support/browser.ts';
+import { PAGE_TOKENS, startPageFixture } from '../page/support/fixture.ts';
 import type { BenchSection } from './report.ts';
 import { median } from './report.ts';
 

@@ -2,6 +2,7 @@
 import { fileURLToPath } from 'node:url';
 import { benchBaselines, benchLongSync, benchRateBound, benchRenderAnnounced } from './baselines.bench.ts';
 import { benchFunctions } from './functions.bench.ts';
+import { benchHistoryReads } from './history.bench.ts';
 import { benchPage } from './page.bench.ts';
 import { benchPlan } from './plan.bench.ts';
 import { benchApiCalls, benchDriftLatency, benchSealing } from './providers.bench.ts';
@@ -20,6 +21,7 @@ const SECTIONS: Record<string, () => BenchSection | Promise<BenchSection>> = {
   'drift-latency': benchDriftLatency,
   sealing: benchSealing,
   'audit-verify': benchAuditVerify,
+  'history-reads': benchHistoryReads,
   functions: benchFunctions,
   'drift-memory': benchDriftMemory,
   page: benchPage,

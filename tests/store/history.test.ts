@@ -96,3 +96,57 @@ describe('parity history over many days', () => {
     expect((await history.list({ since, status: 'drift', target: 'render' })).total).toBe(12);
   });
 });
+
+describe('parity history at scale: digests and the latest record', () => {
+  it("keeps each target's newest check, whatever order checks are recorded in", async () => {
+    const history = historyStore(blobs.store('history'));
+    const base = Date.UTC(2026, 10, 2);
+    const at = (h: number) => new Date(base + h * 3_600_000);
+    await history.record({
+      report: report({ render: true }),
+      trigger: 'schedule',
+      correlationId: 'new',
+      durationMs: 1,
+      at: at(5),
+    });
+    // An older check finishing later (a slow batch) does not replace the newer status.
+    await history.record({
+      report: report({ render: false, netlify: true }),
+      trigger: 'manual',
+      correlationId: 'old',
+      durationMs: 1,
+      at: at(1),
+    });
+    const latest = await history.latest();
+    expect(latest.get('render')).toMatchObject({ has_drift: true, trigger: 'schedule' });
+    expect(latest.get('netlify')).toMatchObject({ has_drift: true, trigger: 'manual' });
+  });
+
+  it('points come from the day digests with counts only; a day recorded before digests is listed from its index', async () => {
+    const store = blobs.store('history');
+    const history = historyStore(store);
+    const base = Date.UTC(2026, 10, 3);
+    for (let i = 0; i < 3; i++)
+      await history.record({
+        report: report({ render: i === 1 }),
+        trigger: 'schedule',
+        correlationId: `p${i}`,
+        durationMs: 1,
+        at: new Date(base + i * 86_400_000),
+      });
+    const points = await history.points({ limit: 10 });
+    expect(points.items.map((p) => p.has_drift)).toEqual([false, true, false]);
+    expect(points.items[1]?.targets).toEqual([
+      { id: 'render', has_drift: true, missing: 1, conflicts: 0, extra: 0, unknown: 0 },
+    ]);
+    expect(JSON.stringify(points)).not.toContain('"A"'); // names stay in the records
+    // The middle day as an earlier version left it: index keys and records, no digest.
+    const day = points.items[1]?.id.slice(4, 14) ?? '';
+    await store.delete(`digest/all/${day}`);
+    const listed = await history.list({ limit: 10 });
+    expect(listed.items.map((r) => r.correlation_id)).toEqual(['p2', 'p1', 'p0']);
+    expect((await history.points({ limit: 10 })).items.map((p) => p.id)).toEqual(
+      points.items.map((p) => p.id),
+    );
+  });
+});
