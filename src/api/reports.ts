@@ -66,6 +66,9 @@ const EventsQuery = v.strictObject({
   ),
 });
 const NoQuery = v.strictObject({});
+const VerifyQuery = v.strictObject({
+  full: v.optional(v.picklist(['true', 'false'], 'must be true or false')),
+});
 const TimelineQuery = v.strictObject({
   limit: limit(200),
   cursor: v.optional(v.pipe(v.string(), v.check(isCheckId, 'must be the `next` of a previous page'))),
@@ -306,8 +309,8 @@ export const reportRoutes: readonly Route[] = [
     path: '/api/audit/verify',
     permission: 'audit',
     async handle({ url, deps }) {
-      validate(NoQuery, queryOf(url), 'query');
-      return json(200, await deps.records.audit.verify());
+      const q = validate(VerifyQuery, queryOf(url), 'query');
+      return json(200, await deps.records.audit.verify(q.full === 'true' ? { full: true } : {}));
     },
   },
   {

@@ -3,6 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../config/env.ts';
+import { plural } from '../core/report.ts';
 import { formatAnchor, parseAnchor } from '../store/audit.ts';
 import { auditDoc } from './audit-doc.ts';
 import type { CommandKit } from './kit.ts';
@@ -51,14 +52,18 @@ export function addRecordCommands(program: Command, kit: CommandKit): void {
       '--anchor <seq:hash>',
       'also prove the trail still holds this entry (the audit_head of an event, or of GITHUB_ENV_AUDIT.md)',
     )
-    .action(async (opts: { anchor?: string }) => {
+    .option('--full', 'check every entry, not only those after the last signed checkpoint')
+    .action(async (opts: { anchor?: string; full?: boolean }) => {
       const anchor = opts.anchor === undefined ? undefined : parseAnchor(opts.anchor);
       if (opts.anchor !== undefined && !anchor)
         throw new ConfigError(
           "--anchor takes <seq>:<hash>: the entry number, a colon and the 64 hex digits of its hash, as an event's audit_head or GITHUB_ENV_AUDIT.md prints it.",
         );
       const s = await kit.session();
-      const result = await s.ctx.records.audit.verify(anchor ? { anchor } : {});
+      const result = await s.ctx.records.audit.verify({
+        ...(anchor ? { anchor } : {}),
+        ...(opts.full ? { full: true } : {}),
+      });
       const head = result.head ? ` Head ${formatAnchor(result.head)}.` : '';
       const signed = result.signed
         ? ' Signatures checked.'
@@ -66,7 +71,11 @@ export function addRecordCommands(program: Command, kit: CommandKit): void {
       if (kit.wantsJson()) kit.json(result);
       else if (result.ok)
         kit.out(
-          `Audit trail intact: ${result.entries} entries, chain verified.${anchor ? ` Anchor ${formatAnchor(anchor)} holds.` : ''}${signed}${head}`,
+          `Audit trail intact: ${
+            result.mode === 'incremental' && result.from
+              ? `${plural(result.entries, 'entry', 'entries')} since the checkpoint at #${result.from.seq} verified (--full checks them all)`
+              : `${plural(result.entries, 'entry', 'entries')}, chain verified`
+          }.${anchor ? ` Anchor ${formatAnchor(anchor)} holds.` : ''}${signed}${head}`,
         );
       else
         kit.out(

@@ -53,13 +53,18 @@ export interface ParitySummary {
   readonly targets: number;
 }
 
+/** `1 key`, `2 keys`. */
+export function plural(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
 /** The parity numbers in words, the same wherever they are printed. */
 export function paritySentence(s: ParitySummary): string {
-  const parts = [`${s.in_parity} of ${s.total_keys} ${s.total_keys === 1 ? 'key' : 'keys'} in parity`];
+  const parts = [`${s.in_parity} of ${plural(s.total_keys, 'key', 'keys')} in parity`];
   if (s.drifted > 0) parts.push(`${s.drifted} drifted`);
   if (s.unknown > 0) parts.push(`${s.unknown} unknown (write-only)`);
   const extra = s.extra > 0 ? `; ${s.extra} extra on targets` : '';
-  return `${parts.join(', ')}${extra}, across ${s.targets} ${s.targets === 1 ? 'target' : 'targets'}`;
+  return `${parts.join(', ')}${extra}, across ${plural(s.targets, 'target', 'targets')}`;
 }
 
 const DRIFT_FINDINGS: ReadonlySet<Finding> = new Set(['missing', 'conflict', 'drifted', 'invalid']);

@@ -56,7 +56,14 @@ export interface AuditProblem {
 
 export interface AuditVerification {
   readonly ok: boolean;
+  /** Entries checked: all of them (`full`), or those after the checkpoint. */
   readonly entries: number;
+  /** `full`: the whole chain; `incremental`: from a signed checkpoint on. */
+  readonly mode: 'full' | 'incremental';
+  /** The checkpoint an incremental verify started from. */
+  readonly from?: AuditHead;
+  /** Blobs requests made (each an HTTP request on Netlify). */
+  readonly reads: number;
   readonly problems: readonly AuditProblem[];
   /** The verified chain's end. */
   readonly head?: AuditHead;
@@ -109,8 +116,13 @@ export interface AuditLog {
     before?: number;
     correlationId?: string;
   }): Promise<{ items: AuditEntry[]; next?: number }>;
-  /** Checks the chain; with `anchor`, also that it still holds that entry (a copy kept elsewhere). */
-  verify(options?: { anchor?: AuditHead }): Promise<AuditVerification>;
+  /**
+   * Checks the chain; with `anchor`, also that it still holds that entry (a copy kept elsewhere).
+   * With an audit key, a verify that finds nothing wrong leaves a signed checkpoint, and the next
+   * checks only what came after it (and that the checkpoint's entry is unchanged); `full` checks
+   * every entry whatever the checkpoint says.
+   */
+  verify(options?: { anchor?: AuditHead; full?: boolean }): Promise<AuditVerification>;
   /** The chain's end as the head records it. */
   head(): Promise<AuditHead | undefined>;
 }
@@ -182,85 +194,203 @@ export function auditLog(
 
     async verify(options = {}) {
       const secret = auditKey();
-      const keys = (await listKeys(store, PREFIX)).filter(isEntry);
-      const head = await getJson<{ seq: number; hash?: string; mac?: string }>(store, `${PREFIX}head`);
-      const problems: AuditProblem[] = [];
-      let prevHash = GENESIS;
-      let expected = 1;
-      let signedSeen = false;
-      const hashes = new Map<number, string>();
-      // Entries are read a batch at a time (the reads dominate) and checked in order.
-      const entries = new Map<string, Promise<AuditEntry | undefined>>();
-      const read = (from: number) => {
-        for (const key of keys.slice(from, from + VERIFY_BATCH))
-          entries.set(key, getJson<AuditEntry>(store, key));
-      };
-      read(0);
-      for (const [index, key] of keys.entries()) {
-        if (index % VERIFY_BATCH === 0) read(index + VERIFY_BATCH);
-        const entry = await entries.get(key);
-        entries.delete(key);
-        const seq = Number(key.slice(PREFIX.length));
-        if (!entry) continue;
-        for (; expected < seq; expected++)
-          problems.push({ seq: expected, problem: 'entry is missing (deleted)' });
-        const { hash, mac: entryMac, ...body } = entry;
-        if (entry.seq !== seq || hash !== entryHash(body))
-          problems.push({ seq, problem: 'entry was altered: its hash does not match its content' });
-        else if (entry.prev_hash !== prevHash)
-          problems.push({ seq, problem: 'chain broken: prev_hash does not match the entry before' });
-        if (secret) {
-          // Entries from before signing may lead the chain; once one is signed, all after must be.
-          if (entryMac !== undefined) {
-            signedSeen = true;
-            if (!sameMac(entryMac, mac(secret, `entry:${hash}`)))
-              problems.push({
-                seq,
-                problem: 'entry signature does not match: written or re-hashed without the audit key',
-              });
-          } else if (signedSeen) problems.push({ seq, problem: 'entry is not signed, after signed entries' });
-        }
-        hashes.set(seq, hash);
-        prevHash = hash;
-        expected = seq + 1;
+      if (secret && !options.full) {
+        const incremental = await verifyFromCheckpoint(store, secret, options.anchor);
+        if (incremental) return incremental;
       }
-      if (!head && keys.length > 0)
-        problems.push({
-          seq: 0,
-          problem: 'the head is missing while entries exist (removed or never written)',
-        });
-      if (head && secret && (head.mac !== undefined || signedSeen)) {
-        const expectedMac = mac(secret, `head:${head.seq}:${head.hash ?? ''}`);
-        if (!sameMac(head.mac, expectedMac))
-          problems.push({
-            seq: head.seq,
-            problem: 'the head signature does not match: it was rewritten without the audit key',
-          });
-      }
-      if (head?.hash !== undefined && hashes.has(head.seq) && hashes.get(head.seq) !== head.hash)
-        problems.push({
-          seq: head.seq,
-          problem: 'the head names another entry than the one stored at its number',
-        });
-      // The head remembers how long the chain was: entries removed from its end show here.
-      for (; head && expected <= head.seq; expected++)
-        problems.push({ seq: expected, problem: 'entry is missing (deleted from the end)' });
-      const anchor = options.anchor;
-      if (anchor && hashes.get(anchor.seq) !== anchor.hash)
-        problems.push({
-          seq: anchor.seq,
-          problem: hashes.has(anchor.seq)
-            ? `entry differs from the anchor ${formatAnchor(anchor)}: the trail was rewritten since`
-            : `entry of the anchor ${formatAnchor(anchor)} is gone: the trail was cut or rewritten since`,
-        });
-      const last = Math.max(0, ...hashes.keys());
-      return {
-        ok: problems.length === 0,
-        entries: keys.length,
-        problems,
-        ...(last > 0 ? { head: { seq: last, hash: hashes.get(last) ?? '' } } : {}),
-        signed: secret !== undefined,
-      };
+      const result = await verifyAll(store, secret, options.anchor);
+      if (result.ok && secret && result.head) await saveCheckpoint(store, secret, result.head);
+      return result;
     },
+  };
+}
+
+const CHECKPOINT = 'checkpoints/latest';
+
+/** A checkpoint signed with the audit key: the chain was verified up to this entry. */
+async function saveCheckpoint(store: Store, secret: Buffer, head: AuditHead): Promise<void> {
+  await store.setJSON(CHECKPOINT, { ...head, mac: mac(secret, `checkpoint:${head.seq}:${head.hash}`) });
+}
+
+/**
+ * Verifies the entries after the signed checkpoint, reading them by number up to the head (no
+ * listing): undefined when there is no valid checkpoint, so the caller verifies everything. The
+ * checkpoint's own entry is read again: a trail rewritten before it shows there.
+ */
+async function verifyFromCheckpoint(
+  store: Store,
+  secret: Buffer,
+  anchor: AuditHead | undefined,
+): Promise<AuditVerification | undefined> {
+  let reads = 2;
+  const [kept, head] = await Promise.all([
+    getJson<{ seq?: unknown; hash?: unknown; mac?: unknown }>(store, CHECKPOINT),
+    getJson<{ seq: number; hash?: string; mac?: string }>(store, `${PREFIX}head`),
+  ]);
+  if (typeof kept?.seq !== 'number' || typeof kept.hash !== 'string' || typeof kept.mac !== 'string')
+    return undefined;
+  const from: AuditHead = { seq: kept.seq, hash: kept.hash };
+  // A checkpoint not signed with our key (edited, or from another key) is ignored, not trusted.
+  if (!sameMac(kept.mac, mac(secret, `checkpoint:${from.seq}:${from.hash}`))) return undefined;
+  // An anchor before the checkpoint is proven only by the whole chain.
+  if (anchor && anchor.seq < from.seq) return undefined;
+  const problems: AuditProblem[] = [];
+  const keyOf = (seq: number) => `${PREFIX}${String(seq).padStart(12, '0')}`;
+  const last = typeof head?.seq === 'number' ? head.seq : from.seq;
+  const atCheckpoint = await getJson<AuditEntry>(store, keyOf(from.seq));
+  reads += 1;
+  // Rewritten or cut before the checkpoint: the whole chain is read, to name every entry touched.
+  if (atCheckpoint?.hash !== from.hash) return undefined;
+  if (!head && last > 0)
+    problems.push({ seq: 0, problem: 'the head is missing while entries exist (removed or never written)' });
+  if (head && !sameMac(head.mac, mac(secret, `head:${head.seq}:${head.hash ?? ''}`)))
+    problems.push({
+      seq: head.seq,
+      problem: 'the head signature does not match: it was rewritten without the audit key',
+    });
+  if (last < from.seq) return undefined; // the head went back: the whole chain names what is gone
+  let prevHash = from.hash;
+  const hashes = new Map<number, string>([[from.seq, from.hash]]);
+  for (let start = from.seq + 1; start <= last; start += VERIFY_BATCH) {
+    const seqs = Array.from({ length: Math.min(VERIFY_BATCH, last - start + 1) }, (_, i) => start + i);
+    const batch = await Promise.all(seqs.map((seq) => getJson<AuditEntry>(store, keyOf(seq))));
+    reads += seqs.length;
+    for (const [i, entry] of batch.entries()) {
+      const seq = seqs[i] ?? 0;
+      if (!entry) {
+        problems.push({ seq, problem: 'entry is missing (deleted)' });
+        continue;
+      }
+      const { hash, mac: entryMac, ...body } = entry;
+      if (entry.seq !== seq || hash !== entryHash(body))
+        problems.push({ seq, problem: 'entry was altered: its hash does not match its content' });
+      else if (entry.prev_hash !== prevHash)
+        problems.push({ seq, problem: 'chain broken: prev_hash does not match the entry before' });
+      if (!sameMac(entryMac, mac(secret, `entry:${hash}`)))
+        problems.push({
+          seq,
+          problem: 'entry signature does not match: written or re-hashed without the audit key',
+        });
+      hashes.set(seq, hash);
+      prevHash = hash;
+    }
+  }
+  if (head?.hash !== undefined && hashes.has(head.seq) && hashes.get(head.seq) !== head.hash)
+    problems.push({
+      seq: head.seq,
+      problem: 'the head names another entry than the one stored at its number',
+    });
+  if (anchor && hashes.get(anchor.seq) !== anchor.hash)
+    problems.push({
+      seq: anchor.seq,
+      problem: hashes.has(anchor.seq)
+        ? `entry differs from the anchor ${formatAnchor(anchor)}: the trail was rewritten since`
+        : `entry of the anchor ${formatAnchor(anchor)} is gone: the trail was cut or rewritten since`,
+    });
+  const end = { seq: last, hash: hashes.get(last) ?? '' };
+  const ok = problems.length === 0;
+  if (ok && last > from.seq) {
+    await saveCheckpoint(store, secret, end);
+    reads += 1;
+  }
+  return {
+    ok,
+    entries: last - from.seq,
+    mode: 'incremental',
+    from,
+    reads,
+    problems,
+    ...(last > 0 ? { head: end } : {}),
+    signed: true,
+  };
+}
+
+/** Every entry, from the listing: the full verify. */
+async function verifyAll(
+  store: Store,
+  secret: Buffer | undefined,
+  anchor: AuditHead | undefined,
+): Promise<AuditVerification> {
+  const keys = (await listKeys(store, PREFIX)).filter(isEntry);
+  const head = await getJson<{ seq: number; hash?: string; mac?: string }>(store, `${PREFIX}head`);
+  const problems: AuditProblem[] = [];
+  let prevHash = GENESIS;
+  let expected = 1;
+  let signedSeen = false;
+  const hashes = new Map<number, string>();
+  // Entries are read a batch at a time (the reads dominate) and checked in order.
+  const entries = new Map<string, Promise<AuditEntry | undefined>>();
+  const read = (from: number) => {
+    for (const key of keys.slice(from, from + VERIFY_BATCH))
+      entries.set(key, getJson<AuditEntry>(store, key));
+  };
+  read(0);
+  for (const [index, key] of keys.entries()) {
+    if (index % VERIFY_BATCH === 0) read(index + VERIFY_BATCH);
+    const entry = await entries.get(key);
+    entries.delete(key);
+    const seq = Number(key.slice(PREFIX.length));
+    if (!entry) continue;
+    for (; expected < seq; expected++)
+      problems.push({ seq: expected, problem: 'entry is missing (deleted)' });
+    const { hash, mac: entryMac, ...body } = entry;
+    if (entry.seq !== seq || hash !== entryHash(body))
+      problems.push({ seq, problem: 'entry was altered: its hash does not match its content' });
+    else if (entry.prev_hash !== prevHash)
+      problems.push({ seq, problem: 'chain broken: prev_hash does not match the entry before' });
+    if (secret) {
+      // Entries from before signing may lead the chain; once one is signed, all after must be.
+      if (entryMac !== undefined) {
+        signedSeen = true;
+        if (!sameMac(entryMac, mac(secret, `entry:${hash}`)))
+          problems.push({
+            seq,
+            problem: 'entry signature does not match: written or re-hashed without the audit key',
+          });
+      } else if (signedSeen) problems.push({ seq, problem: 'entry is not signed, after signed entries' });
+    }
+    hashes.set(seq, hash);
+    prevHash = hash;
+    expected = seq + 1;
+  }
+  if (!head && keys.length > 0)
+    problems.push({
+      seq: 0,
+      problem: 'the head is missing while entries exist (removed or never written)',
+    });
+  if (head && secret && (head.mac !== undefined || signedSeen)) {
+    const expectedMac = mac(secret, `head:${head.seq}:${head.hash ?? ''}`);
+    if (!sameMac(head.mac, expectedMac))
+      problems.push({
+        seq: head.seq,
+        problem: 'the head signature does not match: it was rewritten without the audit key',
+      });
+  }
+  if (head?.hash !== undefined && hashes.has(head.seq) && hashes.get(head.seq) !== head.hash)
+    problems.push({
+      seq: head.seq,
+      problem: 'the head names another entry than the one stored at its number',
+    });
+  // The head remembers how long the chain was: entries removed from its end show here.
+  for (; head && expected <= head.seq; expected++)
+    problems.push({ seq: expected, problem: 'entry is missing (deleted from the end)' });
+  if (anchor && hashes.get(anchor.seq) !== anchor.hash)
+    problems.push({
+      seq: anchor.seq,
+      problem: hashes.has(anchor.seq)
+        ? `entry differs from the anchor ${formatAnchor(anchor)}: the trail was rewritten since`
+        : `entry of the anchor ${formatAnchor(anchor)} is gone: the trail was cut or rewritten since`,
+    });
+  let last = 0;
+  for (const seq of hashes.keys()) if (seq > last) last = seq;
+  return {
+    ok: problems.length === 0,
+    entries: keys.length,
+    mode: 'full',
+    // The listing (one request per 1,000 keys), the head and every entry.
+    reads: Math.ceil(Math.max(1, keys.length) / 1000) + 1 + keys.length,
+    problems,
+    ...(last > 0 ? { head: { seq: last, hash: hashes.get(last) ?? '' } } : {}),
+    signed: secret !== undefined,
   };
 }

@@ -3,12 +3,13 @@
  * window, every target's status) at 720 checks and at 87,600 (10 targets checked hourly for a
  * year, one check per target as a sweep records them), side by side in one run.
  */
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startLocalBlobs } from '../../src/store/blobs.ts';
 import type { CheckRecord } from '../../src/store/history.ts';
 import { historyStore } from '../../src/store/history.ts';
+import { seedStore } from './blobs-seed.ts';
 import type { BenchSection } from './report.ts';
 import { median } from './report.ts';
 
@@ -26,25 +27,6 @@ const idOf = (at: number, n: number) =>
  * reading it back through the store.
  */
 async function seed(dir: string, checks: number): Promise<void> {
-  // Where the server keeps the history store's blobs: found by writing a probe through it.
-  const probe = await startLocalBlobs(dir);
-  await probe.store('history').set('probe', 'x');
-  await probe.close();
-  const find = async (at: string): Promise<string | undefined> => {
-    for (const entry of await readdir(at, { withFileTypes: true })) {
-      const full = path.join(at, entry.name);
-      if (entry.isFile() && entry.name === 'probe') return at;
-      if (entry.isDirectory()) {
-        const found = await find(full);
-        if (found) return found;
-      }
-    }
-    return undefined;
-  };
-  const root = await find(path.join(dir, 'entries'));
-  if (!root) throw new Error('history bench: the Blobs folder layout was not found');
-  await rm(path.join(root, 'probe'));
-
   const files = new Map<string, string>();
   const counts = new Map<string, { total: number; drift: number; parity: number; days: Set<string> }>();
   const latest: Record<string, unknown> = {};
@@ -116,11 +98,7 @@ async function seed(dir: string, checks: number): Promise<void> {
     files.set(`counts/${scope}`, JSON.stringify({ ...c, days: [...c.days].sort() }));
   files.set('latest/targets', JSON.stringify(latest));
   for (const [key, points] of digests) files.set(key, JSON.stringify(points));
-  const dirs = new Set([...files.keys()].map((k) => path.dirname(path.join(root, k))));
-  for (const d of dirs) await mkdir(d, { recursive: true });
-  const entries = [...files];
-  for (let i = 0; i < entries.length; i += 500)
-    await Promise.all(entries.slice(i, i + 500).map(([k, body]) => writeFile(path.join(root, k), body)));
+  await seedStore(dir, 'history', files);
 }
 
 interface Figures {

@@ -151,3 +151,63 @@ describe('audit trail under attack (Blobs write access, no audit key)', () => {
     expect(parseAnchor('x:' + 'a'.repeat(64))).toBeUndefined();
   });
 });
+
+describe('incremental verify from signed checkpoints', () => {
+  const KEY = Buffer.alloc(32, 8);
+  let signed: AuditLog;
+  const raw = () => blobs.store('audit');
+  const at = (seq: number) => `entries/${String(seq).padStart(12, '0')}`;
+  beforeEach(() => {
+    signed = auditLog(
+      raw(),
+      () => new Date(),
+      () => KEY,
+    );
+  });
+
+  it('checks only the entries after the last checkpoint, in a few reads', async () => {
+    for (let n = 1; n <= 20; n++) await signed.append(entry(n));
+    expect(await signed.verify()).toMatchObject({ ok: true, mode: 'full', entries: 20 });
+    for (let n = 21; n <= 23; n++) await signed.append(entry(n));
+    const next = await signed.verify();
+    expect(next).toMatchObject({
+      ok: true,
+      mode: 'incremental',
+      entries: 3,
+      from: { seq: 20 },
+      head: { seq: 23 },
+    });
+    // Checkpoint and head, the checkpoint's entry, the 3 new ones, the new checkpoint.
+    expect(next.reads).toBe(7);
+    expect(await signed.verify()).toMatchObject({ ok: true, mode: 'incremental', entries: 0 });
+  });
+
+  it('an entry after the checkpoint edited is found; one before it only by --full', async () => {
+    for (let n = 1; n <= 5; n++) await signed.append(entry(n));
+    await signed.verify();
+    await signed.append(entry(6));
+    const six = (await raw().get(at(6), { type: 'json' })) as AuditEntry;
+    await raw().setJSON(at(6), { ...six, outcome: 'failed' });
+    expect((await signed.verify()).problems.map((p) => p.seq)).toContain(6);
+    await raw().setJSON(at(6), six);
+    const two = (await raw().get(at(2), { type: 'json' })) as AuditEntry;
+    await raw().setJSON(at(2), { ...two, outcome: 'failed' });
+    expect((await signed.verify()).ok).toBe(true); // the checkpoint vouches for 1–5
+    const full = await signed.verify({ full: true });
+    expect(full.ok).toBe(false);
+    expect(full.problems.map((p) => p.seq)).toContain(2);
+  });
+
+  it('a checkpoint forged without the audit key is ignored: the whole chain is read', async () => {
+    for (let n = 1; n <= 4; n++) await signed.append(entry(n));
+    await signed.verify();
+    const two = (await raw().get(at(2), { type: 'json' })) as AuditEntry;
+    await raw().setJSON(at(2), { ...two, outcome: 'failed' });
+    // Someone with Blobs access moves the checkpoint to the end, hoping to skip #2.
+    const head = (await raw().get('entries/head', { type: 'json' })) as { seq: number; hash: string };
+    await raw().setJSON('checkpoints/latest', { seq: head.seq, hash: head.hash, mac: 'f'.repeat(64) });
+    const result = await signed.verify();
+    expect(result.mode).toBe('full');
+    expect(result.problems.map((p) => p.seq)).toContain(2);
+  });
+});
