@@ -45,8 +45,12 @@ export interface Adapter<T extends Target = Target> {
   /** Every variable of the target (all pages). */
   list(target: T): Promise<EnvMap>;
   read(target: T, key: string): Promise<EnvValue | undefined>;
-  /** Creates and updates, batched where the provider allows it safely. */
-  write(target: T, ops: readonly WriteOp[], progress?: Progress): Promise<WriteOutcome[]>;
+  /**
+   * Creates and updates, batched where the provider allows it safely. `basis` is what the target
+   * held when the plan was made: an adapter that batches by replacing the whole set (Render)
+   * does so only while the target still holds exactly that.
+   */
+  write(target: T, ops: readonly WriteOp[], progress?: Progress, basis?: EnvMap): Promise<WriteOutcome[]>;
   remove(target: T, keys: readonly string[], progress?: Progress): Promise<WriteOutcome[]>;
   /**
    * After a sync changed `changed` keys of the target (never called when nothing changed): what

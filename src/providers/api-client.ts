@@ -81,6 +81,8 @@ export interface ApiResponse {
 export interface ApiClient {
   readonly baseUrl: string;
   request(req: ApiRequest): Promise<ApiResponse>;
+  /** Writes a minute the provider's budget allows now (see `Pacer.writesPerMinute`). */
+  writesPerMinute(): number;
 }
 
 /** Encodes one path segment (a key, an owner, an id). */
@@ -112,6 +114,7 @@ export function createApiClient(config: ApiClientConfig): ApiClient {
 
   return {
     baseUrl,
+    writesPerMinute: () => config.pacer.writesPerMinute(),
     async request(req) {
       const url = urlFor(req);
       const headers: Record<string, string> = { ...config.headers };

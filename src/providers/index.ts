@@ -10,12 +10,13 @@ import { createNetlifyAdapter } from './netlify.ts';
 import { createRenderAdapter } from './render.ts';
 import type { RenderAdapter } from './render.ts';
 import type { RemoteAdapterOptions } from './transport.ts';
+import type { RenderAdapterOptions } from './render.ts';
 
 export interface CreateAdaptersOptions extends TransportOptions {
   /** `baseUrl` @default 'https://api.github.com' (Enterprise Server: `https://HOST/api/v3`) */
   readonly github: RemoteAdapterOptions;
   /** `token` is a Render API key. `baseUrl` @default 'https://api.render.com/v1' */
-  readonly render: RemoteAdapterOptions;
+  readonly render: RenderAdapterOptions;
   /** `baseUrl` @default 'https://api.netlify.com/api/v1' */
   readonly netlify: RemoteAdapterOptions;
 }

@@ -188,6 +188,12 @@ export class Pacer {
     }
   }
 
+  /** Writes a minute the tightest write budget allows now (the announced limit once heard). */
+  writesPerMinute(): number {
+    const writes = this.#applicable(true);
+    return Math.min(Infinity, ...writes.map((w) => (w.limit * 60_000) / w.budget.windowMs));
+  }
+
   /** The limit each budget paces to now (the announced one once a response said so). */
   get limits(): number[] {
     return this.#windows.map((w) => w.limit);

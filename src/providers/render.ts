@@ -6,7 +6,7 @@
 import * as v from 'valibot';
 import type { EnvMap, EnvValue, RenderScope, Target } from '../core/model.ts';
 import { Secret } from '../core/secret.ts';
-import type { Adapter } from './adapter.ts';
+import type { Adapter, Progress, WriteOp, WriteOutcome } from './adapter.ts';
 import { decode, segment } from './api-client.ts';
 import type { ApiClient } from './api-client.ts';
 import { outcomesFor } from './outcomes.ts';
@@ -18,7 +18,13 @@ import type { RemoteAdapterOptions } from './transport.ts';
 
 type RenderTarget = Extract<Target, { provider: 'render' }>;
 
-export type RenderAdapterOptions = RemoteAdapterOptions;
+export interface RenderAdapterOptions extends RemoteAdapterOptions {
+  /**
+   * Send more changes than a minute of the write budget allows as one guarded replace-all PUT
+   * (see `mergedWrite`). @default true
+   */
+  readonly mergeWrites?: boolean;
+}
 
 export const RENDER_API_URL = 'https://api.render.com/v1';
 
@@ -82,6 +88,62 @@ function list(client: ApiClient, target: RenderTarget): Promise<Map<string, EnvV
     : listGroup(client, scope.envGroupId);
 }
 
+/** Whether a service holds exactly what it held when planned: the same keys, the same values. */
+function unchanged(now: EnvMap, basis: EnvMap): boolean {
+  if (now.size !== basis.size) return false;
+  for (const [key, was] of basis) {
+    const is = now.get(key);
+    if (!is || is.kind !== 'value' || was.kind !== 'value' || !is.value.equals(was.value)) return false;
+  }
+  return true;
+}
+
+/**
+ * Many changes on one service in one request: `PUT /services/{id}/env-vars` replaces the whole
+ * set, so it carries every key the service holds, changed or not. Guarded on both sides: the
+ * service is listed right before, and if anything moved since the plan the per-key writes are
+ * used instead (undefined); it is listed again after, and each change is reported as what the
+ * service now holds. The window left is the one round trip between that listing and the PUT: a
+ * key added by someone else inside it would be dropped, and the listing after names none of it,
+ * which is why this runs only when per-key writes would take more than a minute, and only after
+ * the pre-sync snapshot.
+ */
+async function mergedWrite(
+  client: ApiClient,
+  serviceId: string,
+  ops: readonly WriteOp[],
+  basis: EnvMap,
+  progress: Progress | undefined,
+): Promise<WriteOutcome[] | undefined> {
+  const before = await listService(client, serviceId);
+  if (!unchanged(before, basis)) return undefined;
+  const merged = new Map<string, string>();
+  for (const [key, env] of before) if (env.kind === 'value') merged.set(key, env.value.reveal());
+  for (const op of ops) merged.set(op.key, op.value.reveal());
+  const path = `/services/${segment(serviceId)}/env-vars`;
+  await client.request({
+    method: 'PUT',
+    path,
+    body: [...merged].map(([key, value]) => ({ key, value })),
+    values: [...merged.values()],
+  });
+  const after = await listService(client, serviceId);
+  const outcomes: WriteOutcome[] = ops.map((op) => {
+    const now = after.get(op.key);
+    return now?.kind === 'value' && now.value.equals(op.value)
+      ? { key: op.key, ok: true }
+      : {
+          key: op.key,
+          ok: false,
+          error: new Error(
+            `[envsync] [render] ${op.key}: not as intended after the merged write; plan again`,
+          ),
+        };
+  });
+  for (const o of outcomes) await progress?.(o);
+  return outcomes;
+}
+
 export function createRenderAdapter(options: RenderAdapterOptions): RenderAdapter {
   const client = clientFor(
     {
@@ -110,7 +172,13 @@ export function createRenderAdapter(options: RenderAdapterOptions): RenderAdapte
       const envVar = decode(KeyValue, res.data, { provider: 'render', what: `GET ${path}` });
       return { kind: 'value', value: new Secret(envVar.value) };
     },
-    write(target, ops, progress) {
+    async write(target, ops, progress, basis) {
+      // More changes than a minute of the write budget allows: one replace-all PUT, guarded.
+      const merge = options.mergeWrites !== false && target.scope.kind === 'service' && basis;
+      if (merge && target.scope.kind === 'service' && ops.length > client.writesPerMinute()) {
+        const merged = await mergedWrite(client, target.scope.serviceId, ops, basis, progress);
+        if (merged) return merged;
+      }
       const base = envVarsPath(target.scope);
       return outcomesFor(
         ops,

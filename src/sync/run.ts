@@ -223,6 +223,7 @@ async function applyTarget(
   progress: Progress | undefined,
   alreadyDone: AlreadyDone | undefined,
   signal: AbortSignal | undefined,
+  basis: EnvMap | undefined,
 ): Promise<TargetOutcome> {
   const adapter = adapterFor(ctx.adapters, target);
   // The ledger follows every write as it lands (saves coalesced): a run killed halfway still
@@ -290,7 +291,7 @@ async function applyTarget(
   const writeOutcomes =
     ops.length > 0
       ? await settle(
-          withStop(signal, () => adapter.write(target, ops, tell)).then(tellRest),
+          withStop(signal, () => adapter.write(target, ops, tell, basis)).then(tellRest),
           ops.map((o) => o.key),
         )
       : [];
@@ -360,6 +361,7 @@ export async function applyPlan(
         progress && ((o) => progress(tp.target, o)),
         options.alreadyDone,
         options.signal,
+        planned.currents.get(tp.target.id),
       ),
     ),
   );

@@ -335,3 +335,36 @@ export async function benchLongSync(): Promise<BenchSection> {
     rows,
   };
 }
+
+/** 200 changed keys on one Render service: per-key PUTs against one guarded replace-all PUT. */
+export async function benchRenderMerged(): Promise<BenchSection> {
+  const { runCase } = await import('../reliability/rate-limits-harness.ts');
+  const timeScale = 0.02;
+  const keys = 200;
+  const minute = 60_000 * timeScale;
+  const rows: string[][] = [];
+  const walls: number[] = [];
+  for (const merged of [false, true]) {
+    const r = await runCase('render', { keys, timeScale, renderWritesPerMinute: 100, renderMerged: merged });
+    walls.push(r.wallMs);
+    rows.push([
+      merged ? 'EnvSync: one guarded replace-all PUT' : 'per-key PUTs (paced to the announced budget)',
+      r.ok ? 'ok' : 'failed',
+      String(r.requests),
+      String(r.counted),
+      String(r.refused),
+      `${(r.wallMs / minute).toFixed(2)} min`,
+    ]);
+  }
+  const [perKey, merged] = walls;
+  if (perKey && merged)
+    rows.push(['per-key ÷ merged, wall time', '', '', '', '', (perKey / merged).toFixed(1)]);
+  return {
+    title: 'Render merged writes: 200 changed keys on one service',
+    note:
+      `The sandbox enforces and announces 100 writes a minute, time-scaled ×${timeScale}; times are in provider minutes. More changes than a minute of the write budget allows go as one \`PUT /services/{id}/env-vars\` carrying every key the service holds: listed right before (anything moved since the plan sends it back to per-key writes) and right after (each change reported as what the service now holds). Requests include the plan's listing. ` +
+      'The window left is the round trip between the listing before and the PUT: a key added by someone else inside it would be dropped (tests/providers/render-merged.test.ts adds one between plan and write: the guard sees it and the writes go key by key).',
+    headers: ['strategy', 'sync', 'requests', 'writes', '403/429', 'wall'],
+    rows,
+  };
+}

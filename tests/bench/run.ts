@@ -1,6 +1,12 @@
 /** `npm run bench`: runs every benchmark section, prints the tables and rewrites docs/BENCHMARKS.md. */
 import { fileURLToPath } from 'node:url';
-import { benchBaselines, benchLongSync, benchRateBound, benchRenderAnnounced } from './baselines.bench.ts';
+import {
+  benchBaselines,
+  benchLongSync,
+  benchRateBound,
+  benchRenderAnnounced,
+  benchRenderMerged,
+} from './baselines.bench.ts';
 import { benchFunctions } from './functions.bench.ts';
 import { benchHistoryReads } from './history.bench.ts';
 import { benchPage } from './page.bench.ts';
@@ -18,6 +24,7 @@ const SECTIONS: Record<string, () => BenchSection | Promise<BenchSection>> = {
   'rate-bound': benchRateBound,
   'render-announced': benchRenderAnnounced,
   'long-sync': benchLongSync,
+  'render-merged': benchRenderMerged,
   'drift-latency': benchDriftLatency,
   sealing: benchSealing,
   'audit-verify': benchAuditVerify,

@@ -149,6 +149,8 @@ export async function runCase(
     pacing?: 'envsync' | 'reactive' | 'documented';
     /** Render's write budget as the sandbox enforces and announces it. @default 30 (the README) */
     renderWritesPerMinute?: number;
+    /** Render: many changes as one guarded replace-all PUT. @default true */
+    renderMerged?: boolean;
   },
 ): Promise<CaseFigures> {
   const { timeScale } = options;
@@ -174,7 +176,11 @@ export async function runCase(
           ? { budgets: RENDER_BUDGETS.map((b) => ({ ...b, announced: false })) }
           : {}),
       github: { baseUrl: sandbox.github?.url ?? 'http://127.0.0.1:9', token: TOKENS.github },
-      render: { baseUrl: sandbox.render?.url ?? 'http://127.0.0.1:9', token: TOKENS.render },
+      render: {
+        baseUrl: sandbox.render?.url ?? 'http://127.0.0.1:9',
+        token: TOKENS.render,
+        ...(options.renderMerged === false ? { mergeWrites: false } : {}),
+      },
       netlify: { baseUrl: sandbox.netlify?.url ?? 'http://127.0.0.1:9', token: TOKENS.netlify },
     });
     const ctx: SyncContext = {

@@ -38,8 +38,9 @@ async function setup(): Promise<{ sandbox: SandboxSession; s: CliSession }> {
     undefined,
   );
   open.push(s);
-  // GitHub's three variable writes are serial: with 250 ms each the run outlasts a 300 ms lock.
-  sandbox.sandbox.github.faults = { latencyMs: 250 };
+  // GitHub's three variable writes are serial: with 500 ms each the run outlasts a 300 ms lock, and
+  // a lost lock is noticed (renewals every 100 ms) before the next write, even on a busy machine.
+  sandbox.sandbox.github.faults = { latencyMs: 500 };
   return { sandbox, s };
 }
 
