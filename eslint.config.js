@@ -36,7 +36,7 @@ export default tseslint.config(
   },
   {
     // The CLI, benchmarks and scripts talk to the terminal on purpose.
-    files: ['src/cli/**', 'src/page/**', 'src/build/**', 'tests/bench/**', 'scripts/**'],
+    files: ['src/cli/**', 'src/build/**', 'tests/bench/**', 'scripts/**'],
     rules: { 'no-console': 'off' },
   },
 );

@@ -1,4 +1,5 @@
-// The JSON API, with the token from sessionStorage. Errors carry the HTTP status and the API's code.
+// The JSON API, with the token from sessionStorage. Errors carry the HTTP status, the API's code
+// and the rest of its error body (a stale plan's keys, for one).
 
 const TOKEN_KEY = 'envsync.token';
 
@@ -9,41 +10,50 @@ export function setToken(token) {
 }
 
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, details = {}) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
+    this.details = details;
   }
 }
 
-/** GET /api/<path>?<params> (empty params are left out). */
-export async function api(path, params = {}) {
+async function call(method, path, params, body) {
   const token = getToken();
   if (!token) throw new ApiError(0, 'no_token', 'No API token yet.');
   const query = new URLSearchParams();
   for (const [k, v] of Object.entries(params))
     if (v !== undefined && v !== null && v !== '') query.set(k, String(v));
   const url = `/api/${path}${query.size ? `?${query}` : ''}`;
+  const headers = { authorization: `Bearer ${token}`, accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
   let res;
   try {
-    res = await fetch(url, { headers: { authorization: `Bearer ${token}`, accept: 'application/json' } });
+    res = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   } catch {
     throw new ApiError(0, 'network', 'The API could not be reached.');
   }
-  let body = null;
+  let answer = null;
   try {
-    body = await res.json();
+    answer = await res.json();
   } catch {
     // not JSON: described by the status below
   }
   if (!res.ok) {
-    const error = body?.error;
+    const error = answer?.error;
     throw new ApiError(
       res.status,
       error?.code ?? 'http_error',
       error?.message ?? `The API answered ${res.status}.`,
+      error ?? {},
     );
   }
-  return body;
+  return answer;
 }
+
+/** GET /api/<path>?<params> (empty params are left out). */
+export const api = (path, params = {}) => call('GET', path, params);
+
+/** POST /api/<path> with a JSON body; resolves to the answer (202s included). */
+export const post = (path, body = {}) => call('POST', path, {}, body);

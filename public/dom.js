@@ -91,7 +91,7 @@ export function fmtDuration(ms) {
 
 const TRIGGERS = { schedule: 'schedule', webhook: 'Render deploy', manual: 'manual', sync: 'sync' };
 /** A record's own entry, never an inherited property (names from records may be `constructor`). */
-const own = (record, key) => (Object.hasOwn(record, key) ? record[key] : undefined);
+export const own = (record, key) => (Object.hasOwn(record, key) ? record[key] : undefined);
 
 export const triggerName = (t) => (t ? (own(TRIGGERS, t) ?? t) : '—');
 
@@ -125,4 +125,35 @@ export function stateBox(kind, message, action, role = kind === 'error' ? 'alert
     h('p', {}, message),
     action ?? null,
   );
+}
+
+/** A `<code>` with a button that copies it; the result is announced. */
+export function copyable(text, label = 'Copy') {
+  const said = h('span', { class: 'copied', role: 'status' });
+  const button = h(
+    'button',
+    {
+      type: 'button',
+      class: 'secondary small copy',
+      'aria-label': `${label} ${text}`,
+      onclick: async () => {
+        try {
+          await window.navigator.clipboard.writeText(text);
+          put(said, 'Copied');
+        } catch {
+          // No clipboard (an insecure origin, a refusal): select the text for Ctrl+C instead.
+          const range = document.createRange();
+          range.selectNodeContents(code);
+          const selection = window.getSelection();
+          selection?.removeAllRanges();
+          selection?.addRange(range);
+          put(said, 'Selected: press Ctrl+C to copy');
+        }
+        window.setTimeout(() => put(said), 4000);
+      },
+    },
+    'Copy',
+  );
+  const code = h('code', { class: 'id' }, text);
+  return h('span', { class: 'copyable' }, code, ' ', button, said);
 }

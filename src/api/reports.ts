@@ -43,6 +43,8 @@ const HistoryQuery = v.strictObject({
     v.pipe(v.string(), v.isoTimestamp('must be an ISO 8601 time such as 2026-11-24T10:00:00Z')),
   ),
 });
+/** Chart points are counts only: a week of ten targets checked hourly (1,680) is one request. */
+const PointsQuery = v.strictObject({ ...HistoryQuery.entries, limit: limit(2000) });
 const SnapshotsQuery = v.strictObject({
   limit: limit(200),
   cursor: v.optional(
@@ -190,7 +192,7 @@ export const reportRoutes: readonly Route[] = [
     permission: 'reports',
     async handle({ url, deps }) {
       // The chart's data: each check's counts from the day digests, no record read.
-      const q = validate(HistoryQuery, queryOf(url), 'query');
+      const q = validate(PointsQuery, queryOf(url), 'query');
       return json(200, await deps.records.history.points(q));
     },
   },

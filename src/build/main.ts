@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { copyVendor } from '../page/vendor.ts';
+import { copyVendor } from './vendor.ts';
 import { bundleFunctions } from './functions.ts';
 
 const root = path.resolve(

@@ -55,7 +55,7 @@ export interface HistoryStore {
   list(query?: HistoryQuery): Promise<{ items: CheckRecord[]; next?: string; total: number }>;
   /** Each target's newest check, by target id (targets checked before this record was kept are absent). */
   latest(): Promise<Map<string, LatestCheck>>;
-  /** Like `list`, the checks as points (counts only), read from the day digests: for charts. */
+  /** Like `list`, the checks as points (counts only), read from the day digests: for charts; pages of up to 2,000. */
   points(query?: HistoryQuery): Promise<{ items: CheckPoint[]; next?: string; total: number }>;
 }
 
@@ -84,6 +84,9 @@ export interface LatestCheck {
 }
 
 const LATEST = 'latest/targets';
+/** Largest page of records (`list`) and of points (`points`, counts only: a week of ten targets). */
+const MAX_PAGE = 500;
+const MAX_POINTS = 2000;
 
 const ID = /^chk_(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z)_([0-9a-f]{8})$/;
 export const isCheckId = (id: string) => ID.test(id);
@@ -166,12 +169,15 @@ export function historyStore(store: Store): HistoryStore {
   }
 
   /** Newest first, one page of points, by the days the index has. */
-  async function page(query: HistoryQuery): Promise<{ points: CheckPoint[]; next?: string; total: number }> {
+  async function page(
+    query: HistoryQuery,
+    max: number,
+  ): Promise<{ points: CheckPoint[]; next?: string; total: number }> {
     const scope = query.target ? `target/${query.target}` : 'all';
     const prefix = query.target ? `by-target/${query.target}/` : 'all/';
     const counts = (await getJson<IndexCounts>(store, `counts/${scope}`)) ?? EMPTY;
     const since = query.since ? `chk_${timeKey(new Date(query.since))}` : undefined;
-    const limit = Math.min(query.limit ?? 50, 500);
+    const limit = Math.min(query.limit ?? 50, max);
     const cursorDay = query.cursor && ID.test(query.cursor) ? dayOf(query.cursor) : undefined;
     const found: CheckPoint[] = [];
     let sinceTotal = 0;
@@ -262,12 +268,12 @@ export function historyStore(store: Store): HistoryStore {
       return ID.test(id) ? getJson<CheckRecord>(store, `checks/${id}`) : undefined;
     },
     async list(query = {}) {
-      const { points, next, total } = await page(query);
+      const { points, next, total } = await page(query, MAX_PAGE);
       const items = await Promise.all(points.map((p) => getJson<CheckRecord>(store, `checks/${p.id}`)));
       return { items: items.filter((r): r is CheckRecord => r !== undefined), next, total };
     },
     async points(query = {}) {
-      const { points, next, total } = await page(query);
+      const { points, next, total } = await page(query, MAX_POINTS);
       return { items: points, next, total };
     },
   };

@@ -292,6 +292,8 @@ describe('API behaviour', () => {
       ['GET', '/api/history?limit=0', {}],
       ['GET', '/api/history?limit=abc&limit=2', {}],
       ['GET', '/api/history?since=yesterday', {}],
+      ['GET', '/api/history?limit=501', {}],
+      ['GET', '/api/history/points?limit=2001', {}],
       ['GET', '/api/history/%2e%2e%2fx', {}],
       ['GET', '/api/nowhere', {}],
       ['DELETE', '/api/history', {}],
@@ -307,6 +309,9 @@ describe('API behaviour', () => {
     }
     const field = await api.call('POST', '/api/plan', { token: TOKENS.admiral, body: { targets: 'web' } });
     expect(field.body).toMatchObject({ error: { issues: [{ path: 'body.targets' }] } });
+    // Points are counts only: a chart's week of ten hourly targets (1,680) fits one request.
+    const points = await api.call('GET', '/api/history/points?limit=2000', { token: TOKENS.admiral });
+    expect(points.status, points.text).toBe(200);
     const method = await api.call('DELETE', '/api/history', { token: TOKENS.admiral });
     expect(method.status).toBe(405);
   });

@@ -13,7 +13,7 @@ import { seedStore } from './blobs-seed.ts';
 import type { BenchSection } from './report.ts';
 import { median } from './report.ts';
 
-const TARGETS = Array.from({ length: 10 }, (_, i) => `target-${i}`);
+const TARGETS = Array.from({ length: 10 }, (_, i) => ({ id: `target-${i}`, provider: 'render' as const }));
 const HOUR = 3_600_000;
 const END = Date.parse('2026-11-30T23:30:00.000Z');
 
@@ -26,16 +26,21 @@ const idOf = (at: number, n: number) =>
  * layout is the store's own (record, day index keys, counts, latest), checked after seeding by
  * reading it back through the store.
  */
-async function seed(dir: string, checks: number): Promise<void> {
+export async function seedHistory(
+  dir: string,
+  checks: number,
+  targets: readonly { readonly id: string; readonly provider: CheckRecord['targets'][number]['provider'] }[] = TARGETS,
+  end = END,
+): Promise<void> {
   const files = new Map<string, string>();
   const counts = new Map<string, { total: number; drift: number; parity: number; days: Set<string> }>();
   const latest: Record<string, unknown> = {};
   const digests = new Map<string, unknown[]>();
-  const perTarget = checks / TARGETS.length;
+  const perTarget = checks / targets.length;
   for (let h = 0; h < perTarget; h++) {
-    for (const [n, target] of TARGETS.entries()) {
-      const at = END - (perTarget - 1 - h) * HOUR + n * 1000;
-      const id = idOf(at, h * TARGETS.length + n);
+    for (const [n, { id: target, provider }] of targets.entries()) {
+      const at = end - (perTarget - 1 - h) * HOUR + n * 1000;
+      const id = idOf(at, h * targets.length + n);
       const drift = (h + n) % 7 === 0;
       const day = id.slice(4, 14);
       const record: CheckRecord = {
@@ -58,7 +63,7 @@ async function seed(dir: string, checks: number): Promise<void> {
         targets: [
           {
             id: target,
-            provider: 'render',
+            provider,
             label: target,
             has_drift: drift,
             missing: drift ? ['API_URL'] : [],
@@ -162,7 +167,7 @@ export async function benchHistoryReads(): Promise<BenchSection> {
     for (const size of sizes) {
       const dir = await mkdtemp(path.join(tmpdir(), 'history-bench-'));
       dirs.push(dir);
-      await seed(dir, size);
+      await seedHistory(dir, size);
     }
     // Side by side: the two stores measured in alternation, so drift of the machine hits both.
     const rounds: Figures[][] = [[], []];

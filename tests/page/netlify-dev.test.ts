@@ -7,8 +7,8 @@ import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startDevStack } from '../../src/cli/dev-stack.ts';
 import type { DevStack } from '../../src/cli/dev-stack.ts';
-import { launchChromium } from '../../src/page/browser.ts';
-import { REPO_ROOT } from '../../src/page/fixture.ts';
+import { launchChromium } from './support/browser.ts';
+import { REPO_ROOT } from './support/fixture.ts';
 
 const PORT = 8950 + Math.floor(Math.random() * 40);
 const BLOBS = path.join(REPO_ROOT, `.envsync/page-blobs-${PORT}`);

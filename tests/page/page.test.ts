@@ -1,58 +1,38 @@
 /**
  * The parity page in real Chromium (Debian's, through playwright-core) against the API on the
  * provider sandboxes: seeded history, chart, filters, sort, pagination, check detail, role and
- * token messages, and no secret value anywhere the browser can see.
+ * token messages, the page's size and structure, and no secret value anywhere the browser can see.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../../src/page/browser.ts';
-import { PAGE_CANARY, PAGE_TOKENS, REPO_ROOT, startPageFixture } from '../../src/page/fixture.ts';
-import type { PageFixture } from '../../src/page/fixture.ts';
 import { DEMO } from '../../src/sandbox/demo.ts';
+import { PAGE_CANARY, PAGE_TOKENS, REPO_ROOT } from './support/fixture.ts';
+import type { PageFixture } from './support/fixture.ts';
+import { domText, startHarness } from './support/harness.ts';
+import type { Harness } from './support/harness.ts';
 
 const SYNTHETIC = 120;
+let harness: Harness;
 let fixture: PageFixture;
-let browser: Awaited<ReturnType<typeof launchChromium>>;
-/** Every response body the browser received, for the canary scan. */
-const bodies: string[] = [];
-const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  fixture = await startPageFixture({ checks: SYNTHETIC });
-  browser = await launchChromium();
-  browser.context.on('response', (res) => {
-    bodies.push(res.url());
-    res.text().then(
-      (text) => bodies.push(text),
-      () => undefined,
-    );
-  });
+  harness = await startHarness({ checks: SYNTHETIC });
+  fixture = harness.fixture;
 }, 90_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await fixture?.close();
+  await harness?.close();
 });
 
-async function open(query = '', token: string = PAGE_TOKENS.admiral): Promise<Page> {
-  const page = await browser.context.newPage();
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  await page.addInitScript((t) => sessionStorage.setItem('envsync.token', t), token);
-  await page.goto(`${fixture.url}/${query}`);
-  return page;
-}
+const open = (query = '', token: string = PAGE_TOKENS.admiral) => harness.open(query, token);
 
 /** Visible rows of the history table, as [time, trigger, target, status] texts. */
 async function rows(page: Page): Promise<string[][]> {
   return page.$$eval('#history-table tbody tr', (trs) =>
     trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent?.trim() ?? '')),
   );
-}
-
-async function domText(page: Page): Promise<string> {
-  return page.evaluate(() => document.documentElement.outerHTML);
 }
 
 describe('the parity page', () => {
@@ -92,7 +72,53 @@ describe('the parity page', () => {
       els.map((el) => el.textContent ?? ''),
     );
     expect(legend.join(' ')).toMatch(/render.*netlify.*github-vars.*github-secrets/s);
-    expect(await page.textContent('#chart-summary')).toMatch(/\d+ checks in the last 30 d/);
+    expect(await page.textContent('#chart-summary')).toMatch(
+      /\d+ checks in the last 30 d; .* drifted keys and \d+ extra keys/,
+    );
+    // The legend toggles a target's line, by keyboard too, and says whether it is shown.
+    const netlify = page.locator('#chart .u-legend .u-series', { hasText: 'netlify' });
+    expect(await netlify.getAttribute('role')).toBe('button');
+    expect(await netlify.getAttribute('aria-pressed')).toBe('true');
+    await netlify.focus();
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll('#chart .u-legend .u-series')].some(
+        (el) => el.textContent?.includes('netlify') && el.getAttribute('aria-pressed') === 'false',
+      ),
+    );
+    expect(await netlify.getAttribute('class')).toContain('u-off');
+    await page.keyboard.press(' ');
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll('#chart .u-legend .u-series')].some(
+        (el) => el.textContent?.includes('netlify') && el.getAttribute('aria-pressed') === 'true',
+      ),
+    );
+    // Drifted keys are missing + conflicting; extras are their own measure, each target its own dash.
+    // (A string, so the test runner leaves the browser's import() alone.)
+    const split: unknown = await page.evaluate(`(async () => {
+      const chart = await import('/chart.js');
+      const check = {
+        checked_at: '2026-11-24T10:00:00Z',
+        targets: [{ id: 'a', missing: ['M'], conflicts: ['C1', 'C2'], extra: ['X'], unknown: [] }],
+      };
+      // The chart's points (GET /api/history/points) carry counts, not names.
+      const point = {
+        checked_at: '2026-11-24T11:00:00Z',
+        targets: [{ id: 'a', missing: 2, conflicts: 0, extra: 5, unknown: 0 }],
+      };
+      return {
+        drifted: chart.chartData([point, check], ['a'], chart.MEASURES.drifted.of)[1],
+        extra: chart.chartData([point, check], ['a'], chart.MEASURES.extra.of)[1],
+        dashes: new Set(chart.DASHES.map((d) => d.join(','))).size,
+      };
+    })()`);
+    expect(split).toEqual({ drifted: [3, 2], extra: [1, 5], dashes: 4 });
+    const pixels = () => page.$eval('#chart canvas', (c) => (c as HTMLCanvasElement).toDataURL());
+    const drifted = await pixels();
+    await page.check('input[name=measure][value="extra"]');
+    await page.waitForURL(/measure=extra/);
+    await page.waitForSelector('#chart canvas');
+    expect(await pixels()).not.toBe(drifted);
     // The range control changes the URL and the chart.
     await page.check('input[name=range][value="24h"]');
     await page.waitForFunction(() =>
@@ -153,6 +179,7 @@ describe('the parity page', () => {
     expect(seconds.length).toBeGreaterThan(5);
     expect(seconds).toEqual([...seconds].sort((a, b) => b - a));
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('sort-duration');
+    expect(await page.textContent('#sort-note')).toMatch(/Sorted by duration within this page only/);
     await page.close();
   }, 30_000);
 
@@ -161,10 +188,25 @@ describe('the parity page', () => {
     await page.waitForSelector('#history-table tbody tr');
     const first = await rows(page);
     expect(await page.textContent('#history-count')).toMatch(/Checks 1–25 of/);
+    // While a page loads, the pager cannot be pressed again.
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route(/\/api\/history\?limit=25/, async (route) => {
+      await held;
+      await route.continue();
+    });
     await page.click('#page-older');
+    await page.waitForURL(/page=2/);
+    expect(await page.isDisabled('#page-older')).toBe(true);
+    expect(await page.isDisabled('#page-newer')).toBe(true);
+    release();
     await page.waitForFunction(() =>
       /Checks 26–50 of/.test(document.querySelector('#history-count')?.textContent ?? ''),
     );
+    await page.unroute(/\/api\/history\?limit=25/);
+    expect(await page.isDisabled('#page-newer')).toBe(false);
+    // The keyboard stays on the pager.
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('page-older');
     expect(page.url()).toMatch(/cursor=chk_/);
     expect(page.url()).toContain('page=2');
     const second = await rows(page);
@@ -197,12 +239,17 @@ describe('the parity page', () => {
     expect(links).toContain(`?view=events&correlation_id=${record?.correlation_id}`);
     expect(links).toContain(`?view=audit&correlation_id=${record?.correlation_id}`);
     expect(links.some((l) => l.startsWith('?view=snapshots&target='))).toBe(true);
-    // The newest real check has a conflict on Netlify: its fingerprint comes from the audit entry.
+    // The first real check has a conflict on Netlify: both fingerprints, kept with the check.
     const conflicted = await open(`?view=check&id=${fixture.realChecks[0]}`);
     await conflicted.waitForSelector('#fp-title');
     await conflicted.waitForFunction(() =>
       /hmac2:[0-9a-f]{8}/.test(document.querySelector('main')?.textContent ?? ''),
     );
+    const kept = await fixture.deps.records.history.get(fixture.realChecks[0] ?? '');
+    const sides = Object.values(kept?.conflicts ?? {}).flatMap((fp) => Object.values(fp));
+    expect(sides.length).toBeGreaterThanOrEqual(2);
+    const fpText = (await conflicted.textContent('section[aria-labelledby=fp-title]')) ?? '';
+    for (const fp of sides) expect(fpText).toContain(fp);
     await conflicted.click('a:text("Audit entries of this check")');
     await conflicted.waitForSelector('#audit-title');
     await conflicted.waitForSelector('.table-wrap tbody tr');
@@ -235,12 +282,18 @@ describe('the parity page', () => {
     expect(await viewer.textContent('#view')).toMatch(
       /Your role cannot see the audit trail \(403 forbidden\)/,
     );
-    // A viewer still sees the history.
+    // A viewer is offered no view it may not open, and still sees the history.
+    await viewer.waitForSelector('#whoami strong');
+    const navs = await viewer.$$eval('nav.views a', (as) =>
+      as.filter((a) => a.getClientRects().length > 0).map((a) => a.dataset['view']),
+    );
+    expect(navs).toEqual(['history', 'matrix']);
     await viewer.click('nav.views a[data-view=history]');
     await viewer.waitForSelector('#history-table tbody tr');
     const none = await open('', '');
     await none.waitForSelector('.state-empty');
     expect(await none.textContent('main')).toMatch(/Enter an API token/);
+    expect(await none.textContent('#updated')).toBe('Waiting for a token');
     await bad.close();
     await viewer.close();
     await none.close();
@@ -269,31 +322,74 @@ describe('the parity page', () => {
       '?view=audit',
       '?view=events',
       `?view=check&id=${fixture.realChecks[0]}`,
+      '?view=matrix',
+      // The canary is API_TOKEN's value on Render: its timeline is where it could leak.
+      '?view=key&key=API_TOKEN',
+      '?view=key&key=API_TOKEN&target=render',
     ];
     for (const view of views) {
       const page = await open(view);
       await page.waitForLoadState('networkidle');
-      await page.$$eval('details', (els) => els.forEach((el) => el.setAttribute('open', '')));
       expect(await domText(page), view).not.toContain(PAGE_CANARY);
       await page.close();
     }
-    expect(bodies.length).toBeGreaterThan(50);
-    expect(bodies.join('\n')).not.toContain(PAGE_CANARY);
-    expect(pageErrors).toEqual([]);
+    expect(harness.bodies.length).toBeGreaterThan(50);
+    expect(harness.bodies.join('\n')).toContain('API_TOKEN'); // the key's name is there; its value is not
+    expect(harness.bodies.join('\n')).not.toContain(PAGE_CANARY);
+    expect(harness.pageErrors).toEqual([]);
   }, 60_000);
 
-  it('stays small: page JS and CSS at most 100 KB besides the chart library', async () => {
+  it('stays small and modular: page JS and CSS at most 120 KB besides uPlot, no module past 400 lines', async () => {
     const dir = path.join(REPO_ROOT, 'public');
-    const { readdir } = await import('node:fs/promises');
-    const files = (await readdir(dir)).filter((f) => /\.(js|css)$/.test(f));
-    expect(files).toEqual(expect.arrayContaining(['app.js', 'styles.css']));
+    const files = (await readdir(dir, { recursive: true }))
+      .filter((f) => /\.(js|css)$/.test(f) && !f.startsWith('vendor'))
+      .sort();
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'app.js',
+        'api.js',
+        'dom.js',
+        'styles.css',
+        'status.js',
+        'history.js',
+        'matrix.js',
+        'check.js',
+        'timeline.js',
+        'snapshots.js',
+        'audit.js',
+        'events.js',
+        'actions.js',
+      ]),
+    );
     let total = 0;
-    for (const f of files) total += (await stat(path.join(dir, f))).size;
-    expect(total).toBeLessThanOrEqual(100 * 1024);
-    // Nothing from a CDN: every script and stylesheet is served from the site.
+    for (const f of files) {
+      total += (await stat(path.join(dir, f))).size;
+      const lines = (await readFile(path.join(dir, f), 'utf8')).split('\n').length;
+      if (f.endsWith('.js')) expect(lines, f).toBeLessThanOrEqual(400);
+    }
+    console.error(`[page] JS + CSS besides uPlot: ${files.length} files, ${total} bytes`);
+    expect(total).toBeLessThanOrEqual(120 * 1024);
+    // No build step: the modules are what the browser loads, and nothing comes from a CDN.
     const html = await readFile(path.join(dir, 'index.html'), 'utf8');
     expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
     expect(html).toContain('vendor/uPlot.iife.min.js');
+    expect(html).toContain('<script type="module" src="app.js">');
+    // Every module is preloaded at once: a module left out waits for the one that imports it.
+    const preloaded = [...html.matchAll(/<link rel="modulepreload" href="([^"]+)"/g)].map((m) => m[1]);
+    expect(preloaded.sort()).toEqual(files.filter((f) => f.endsWith('.js') && f !== 'app.js'));
+    const app = await readFile(path.join(dir, 'app.js'), 'utf8');
+    for (const view of [
+      'status',
+      'history',
+      'matrix',
+      'check',
+      'timeline',
+      'snapshots',
+      'audit',
+      'events',
+      'actions',
+    ])
+      expect(app).toContain(`from './${view}.js'`);
   });
 });
 

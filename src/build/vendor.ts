@@ -1,7 +1,7 @@
 /**
  * Ships the chart library with the page: copies uPlot from node_modules into `public/vendor/`
  * (no CDN). Run by Netlify's build command, by `npm start` before `netlify dev`, and by the page
- * tests. `node --import tsx src/page/vendor.ts [repoRoot]`.
+ * tests. `node --import tsx src/build/vendor.ts [repoRoot]`.
  */
 import { copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
