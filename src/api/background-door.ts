@@ -17,6 +17,9 @@ import { ApiError, readBodyText } from './http.ts';
 const MAX_HANDOFF_BYTES = 4096;
 
 /** Runs a journal until its deadline, then hands what is left to a fresh invocation. */
+/** Hand-offs that made no progress, in a row, before a journal is left for `env resume`. */
+export const MAX_STALLED = 3;
+
 export async function continueJournal(
   deps: ApiDeps,
   journalId: string,
@@ -27,7 +30,17 @@ export async function continueJournal(
   const ran = await withDeadline(Date.now() + deadlineMs + BACKGROUND_GRACE_MS, async () =>
     runJournalWith(deps.ctx, await deps.project(), journalId, { stop: AbortSignal.timeout(deadlineMs) }),
   );
-  if (ran.result?.interrupted) await deps.startBackground(journalId);
+  if (ran.result?.interrupted) {
+    // An invocation that could write nothing before its deadline hands on; three in a row stop,
+    // so that a provider too slow for the deadline never turns into endless invocations.
+    if ((ran.journal.stalled ?? 0) < MAX_STALLED) await deps.startBackground(journalId);
+    else
+      console.error(
+        `[envsync] sync-background: journal ${journalId} stopped: ${MAX_STALLED} invocations in a row ` +
+          'wrote nothing before their deadline (a provider too slow?); resume it with ' +
+          `\`genesisctl env resume ${journalId}\` when the provider answers again`,
+      );
+  }
   // The outbox: events a subscriber has not acknowledged yet get another round.
   await deps.records.events.retryPending(OUTBOX_PASS_MS).catch(() => 0);
   return ran.journal;

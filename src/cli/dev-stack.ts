@@ -8,7 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { digestToken } from '../auth/tokens.ts';
-import { copyVendor } from '../page/vendor.ts';
+import { copyVendor } from '../build/vendor.ts';
 import { startLocalBlobs } from '../store/blobs.ts';
 import { startDemoSandbox } from './sandbox-session.ts';
 import type { SandboxSession } from './sandbox-session.ts';

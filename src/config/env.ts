@@ -41,6 +41,20 @@ export const EnvSchema = v.object({
   RENDER_API_KEY: optionalText,
   RENDER_SERVICE_ID: optionalText,
   RENDER_API_URL: url('https://api.render.com/v1'),
+  /**
+   * More changes on one Render service than a minute of write budget go as one guarded
+   * replace-all PUT (providers/render.ts); `false` writes key by key, however many.
+   */
+  ENVSYNC_RENDER_MERGED_WRITES: v.optional(
+    v.pipe(
+      v.string(),
+      v.trim(),
+      v.toLowerCase(),
+      v.picklist(['', 'true', 'false', '1', '0', 'yes', 'no'], 'must be true or false'),
+      v.transform((s) => s !== 'false' && s !== '0' && s !== 'no'),
+    ),
+    'true',
+  ),
   NETLIFY_AUTH_TOKEN: optionalText,
   NETLIFY_SITE_ID: optionalText,
   NETLIFY_ACCOUNT_ID: optionalText,
@@ -80,7 +94,13 @@ export const EnvSchema = v.object({
 
 export interface EnvConfig {
   readonly github: { readonly token: string; readonly repo: string; readonly apiUrl: string };
-  readonly render: { readonly apiKey: string; readonly serviceId: string; readonly apiUrl: string };
+  readonly render: {
+    readonly apiKey: string;
+    readonly serviceId: string;
+    readonly apiUrl: string;
+    /** One guarded replace-all PUT for more changes than a minute of budget (default true). */
+    readonly mergeWrites: boolean;
+  };
   readonly netlify: {
     readonly token: string;
     readonly siteId: string;
@@ -125,7 +145,12 @@ export function loadEnvConfig(env: Readonly<Record<string, string | undefined>>)
   };
   const config: EnvConfig = {
     github: { token: e.GITHUB_TOKEN, repo: e.GITHUB_REPO, apiUrl: e.GITHUB_API_URL },
-    render: { apiKey: e.RENDER_API_KEY, serviceId: e.RENDER_SERVICE_ID, apiUrl: e.RENDER_API_URL },
+    render: {
+      apiKey: e.RENDER_API_KEY,
+      serviceId: e.RENDER_SERVICE_ID,
+      apiUrl: e.RENDER_API_URL,
+      mergeWrites: e.ENVSYNC_RENDER_MERGED_WRITES,
+    },
     netlify: {
       token: e.NETLIFY_AUTH_TOKEN,
       siteId: e.NETLIFY_SITE_ID,

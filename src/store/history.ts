@@ -112,15 +112,48 @@ const dayOf = (id: string) => id.slice(4, 14);
 export function historyStore(store: Store): HistoryStore {
   const status = (drift: boolean) => (drift ? 'drift' : 'parity');
 
-  // Updates of one blob are chained within this process, and compare-and-set across processes.
-  const chains = new Map<string, Promise<void>>();
+  // Updates of one blob are batched within this process — the changes queued while one
+  // compare-and-set is in flight go together in the next — and compare-and-set across processes:
+  // a sweep recording a check per target writes each shared count once per round, not per target.
+  type Change = (was: unknown) => unknown;
+  const queued = new Map<string, { changes: Change[]; done: { resolve(): void; reject(e: unknown): void }[] }>();
+  const draining = new Set<string>();
   function update<T>(key: string, change: (was: T | undefined) => T | undefined): Promise<void> {
-    const next = (chains.get(key) ?? Promise.resolve()).then(() => updateOnce(key, change));
-    chains.set(
-      key,
-      next.catch(() => undefined),
-    );
-    return next;
+    return new Promise<void>((resolve, reject) => {
+      const batch = queued.get(key) ?? { changes: [], done: [] };
+      queued.set(key, batch);
+      batch.changes.push(change as Change);
+      batch.done.push({ resolve, reject });
+      if (!draining.has(key)) void drain(key);
+    });
+  }
+
+  async function drain(key: string): Promise<void> {
+    draining.add(key);
+    try {
+      for (let batch = queued.get(key); batch; batch = queued.get(key)) {
+        queued.delete(key);
+        const { changes, done } = batch;
+        // Each change sees the one before it; undefined from all of them writes nothing.
+        const all = (was: unknown) => {
+          let value = was;
+          let changed = false;
+          for (const change of changes) {
+            const next = change(value);
+            if (next !== undefined) [value, changed] = [next, true];
+          }
+          return changed ? value : undefined;
+        };
+        try {
+          await updateOnce(key, all);
+          for (const d of done) d.resolve();
+        } catch (error) {
+          for (const d of done) d.reject(error);
+        }
+      }
+    } finally {
+      draining.delete(key);
+    }
   }
 
   async function updateOnce<T>(key: string, change: (was: T | undefined) => T | undefined): Promise<void> {

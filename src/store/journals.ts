@@ -70,6 +70,8 @@ export interface Journal {
   readonly before: Readonly<Record<string, string>>;
   readonly audited: boolean;
   readonly attempts: number;
+  /** Invocations in a row that ended at their deadline having written nothing and snapshotted nothing. */
+  readonly stalled?: number;
   /** The invocation running it (see `JournalStore.claim`). */
   readonly lease?: JournalLease;
   readonly result?: {

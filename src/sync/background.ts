@@ -194,6 +194,7 @@ export async function runJournalWith(
   };
 
   let result: ExecutedSync | undefined;
+  const progressAtStart = Object.keys(journal.done).length + Object.keys(journal.before).length;
   try {
     const { planned, changedAtSource, alreadyDone } =
       options.planned && journal.attempts === 1
@@ -224,9 +225,11 @@ export async function runJournalWith(
     result = executed;
     const applied = Object.keys(journal.done).length;
     const failed = executed.targets.reduce((n, t) => n + t.failed.length, 0);
+    const progressed = Object.keys(journal.done).length + Object.keys(journal.before).length > progressAtStart;
     await update((j) => ({
       ...j,
       status: executed.interrupted ? 'interrupted' : failed === 0 ? 'done' : 'failed',
+      stalled: executed.interrupted && !progressed ? (j.stalled ?? 0) + 1 : 0,
       result: {
         ok: executed.ok,
         applied,

@@ -60,7 +60,11 @@ export function syncContext(
   const adapters = createAdapters({
     ...options.transport,
     github: { baseUrl: config.github.apiUrl, token: config.github.token },
-    render: { baseUrl: config.render.apiUrl, token: config.render.apiKey },
+    render: {
+      baseUrl: config.render.apiUrl,
+      token: config.render.apiKey,
+      mergeWrites: config.render.mergeWrites,
+    },
     netlify: { baseUrl: config.netlify.apiUrl, token: config.netlify.token },
     ...(options.fetch ? { fetch: options.fetch } : {}),
     paceShare:

@@ -252,7 +252,13 @@ export async function benchRenderAnnounced(): Promise<BenchSection> {
   const rows: string[][] = [];
   const figures = [];
   for (const pacing of ['envsync', 'documented'] as const) {
-    const r = await runCase('render', { keys, timeScale, pacing, renderWritesPerMinute: 100 });
+    const r = await runCase('render', {
+      keys,
+      timeScale,
+      pacing,
+      renderWritesPerMinute: 100,
+      renderMerged: false,
+    });
     figures.push(r);
     const minute = 60_000 * timeScale;
     rows.push([
@@ -318,7 +324,8 @@ export async function benchLongSync(): Promise<BenchSection> {
     note:
       "Each invocation is fresh (new adapters and pacer, as a new function instance has) and runs the background door's own code (`continueJournal`): it stops admitting writes at the 13-minute deadline and hands the rest of its journal to the next one. The sandbox enforces GitHub's 80 content-creating requests a minute and 500 an hour (time-scaled ×0.04: a minute lasts 2.4 s) and Render's documented 30 writes a minute (×0.02), both fixed windows as the providers count them; times are in provider minutes. " +
       'Bound: GitHub (⌈1000/500⌉ − 1) hours + (⌈500/80⌉ − 1) minutes = 66 min; Render (⌈500/30⌉ − 1) minutes = 16 min. Wall is from the plan to the journal done, every invocation’s re-plan and the check after included. ' +
-      'GitHub never announces its secondary limits: without the shared state a fresh invocation knows nothing of the 500 writes made in the hour before it.',
+      'GitHub never announces its secondary limits: without the shared state a fresh invocation knows nothing of the 500 writes made in the hour before it. ' +
+      'Render keys are written one by one here (`ENVSYNC_RENDER_MERGED_WRITES=false`): by default 500 changes on one service go as one guarded PUT (see Render merged writes), and key-by-key writes remain for env groups and for when the guard sees a change.',
     headers: [
       'sync',
       'pacing',

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { continueJournal } from '../../src/api/background-door.ts';
+import { MAX_STALLED, continueJournal } from '../../src/api/background-door.ts';
 import { createApiDeps } from '../../src/api/deps.ts';
 import { startDemoSandbox } from '../../src/cli/sandbox-session.ts';
 import type { SandboxSession } from '../../src/cli/sandbox-session.ts';
@@ -38,7 +38,7 @@ describe('syncs longer than one invocation', () => {
       },
       background: async (journalId, d) => {
         invocations += 1;
-        await continueJournal(d, journalId, 300);
+        await continueJournal(d, journalId, 700);
       },
     });
     const project = await deps.project();
@@ -65,5 +65,47 @@ describe('syncs longer than one invocation', () => {
     const audit = (await deps.records.audit.list({ correlationId: journal.id })).items.map((e) => e.outcome);
     expect(audit).toContain('ok');
     expect(audit.filter((o) => o === 'interrupted').length).toBe(invocations - 1);
+  }, 60_000);
+
+  it('stop handing on after invocations in a row that could write nothing: resumable, not endless', async () => {
+    const session = await startDemoSandbox();
+    open.push(session);
+    // Every GitHub answer takes longer than an invocation may admit writes for.
+    session.sandbox.github.faults = { latencyMs: 400 };
+    const dir = await mkdtemp(path.join(tmpdir(), 'handoff-'));
+    let invocations = 0;
+    const deps = await createApiDeps({
+      env: {
+        ...(session.env as Record<string, string>),
+        ENVSYNC_MANIFEST: path.resolve('docs/examples/sandbox.manifest.yaml'),
+        ENVSYNC_BLOBS_DIR: path.join(dir, 'blobs'),
+        ENVSYNC_SNAPSHOT_KEY: Buffer.alloc(32, 6).toString('base64'),
+      },
+      background: async (journalId, d) => {
+        invocations += 1;
+        if (invocations > 20) throw new Error('handed on without end');
+        await continueJournal(d, journalId, 200);
+      },
+    });
+    const project = await deps.project();
+    const planned = await planRun(deps.ctx, specRequest(project, { targets: ['github-vars'] }));
+    const journal = newJournal(randomUUID(), planned.plan, {
+      action: 'sync',
+      actor: 't',
+      spec: {},
+      now: new Date(),
+    });
+    await deps.records.journals.create(journal);
+    await deps.startBackground(journal.id);
+
+    const left = await deps.records.journals.get(journal.id);
+    expect(left?.status).toBe('interrupted'); // still resumable with `env resume`
+    expect(left?.stalled).toBe(MAX_STALLED);
+    // The first invocation took the snapshot (progress); then MAX_STALLED without any.
+    expect(invocations).toBeLessThanOrEqual(MAX_STALLED + 1);
+    const writes = session.sandbox.github.log.entries.filter(
+      (e) => WRITE.includes(e.method) && e.status < 300,
+    );
+    expect(writes).toHaveLength(0);
   }, 60_000);
 });

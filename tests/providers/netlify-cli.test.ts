@@ -67,7 +67,8 @@ const env = () => sandbox.inspect.env(ACCOUNT, SITE);
 const byContext = (key: string) =>
   Object.fromEntries((env()[key]?.values ?? []).map((v) => [v.context, v.value]));
 
-describe('netlify-cli on the sandbox', () => {
+// Each case starts netlify-cli (about 2 s on a 2-core machine) once or twice.
+describe('netlify-cli on the sandbox', { timeout: 30_000 }, () => {
   it('env:list reads the site and its variables', async () => {
     expect(JSON.parse(await netlify('env:list', '--json'))).toEqual({ API_URL: 'https://api.example' });
     expect(sandbox.log.count('GET', '/sites/{site_id}')).toBeGreaterThan(0);

@@ -108,7 +108,8 @@ describe('hostile names in the report, whatever the plan let through', () => {
   });
 });
 
-describe('hostile names through the providers and the API', () => {
+// Property runs over real HTTP: a few seconds each on a loaded machine.
+describe('hostile names through the providers and the API', { timeout: 30_000 }, () => {
   let sandbox: Sandbox<'render' | 'netlify'>;
   let api: ApiHarness;
 

@@ -142,6 +142,9 @@ export async function runLongSync(
     ENVSYNC_BLOBS_URL: blobs.url,
     ENVSYNC_BLOBS_TOKEN: blobs.token,
     ENVSYNC_SNAPSHOT_KEY: Buffer.alloc(32, 9).toString('base64'),
+    // Key by key: what is measured is the hand-off between invocations (Render's merged writes,
+    // one PUT for all 500, have their own test and bench row).
+    ENVSYNC_RENDER_MERGED_WRITES: 'false',
   };
   const noShare = (): PaceShare => ({ exchange: () => Promise.resolve([]), onSettle: () => undefined });
   const transport = {
