@@ -89,7 +89,7 @@ export function renderAudit() {
         what: 'the audit trail',
         more: 'Load older entries',
         cls: 'cards audit',
-        columns: ['#', 'Time', 'Action', 'Actor', 'Outcome', 'Targets', 'Correlation id', 'Hash'],
+        columns: ['#', 'Time', 'Action', 'Actor', 'Outcome', 'Targets', 'Keys', 'Correlation id', 'Hash'],
         fetchPage: (before) => api('audit', { limit: 50, before, correlation_id: correlation }),
         empty: correlation
           ? 'No audit entries with this correlation id.'
@@ -104,10 +104,29 @@ export function renderAudit() {
             h('td', {}, e.actor),
             h('td', {}, e.outcome, e.error ? h('span', { class: 'muted' }, ` — ${e.error}`) : null),
             h('td', {}, (e.targets ?? []).join(', ') || '—'),
+            h('td', {}, keysCell(e.keys)),
             h('td', {}, correlationLink('events', e.correlation_id)),
             h('td', { class: 'hash' }, h('code', { title: e.hash }, shortId(e.hash))),
           ),
       }),
+    ),
+  );
+}
+
+/** The entry's keys with their fingerprints (never values), folded so that a row stays one line. */
+function keysCell(keys) {
+  const entries = keys && typeof keys === 'object' ? Object.entries(keys) : [];
+  if (entries.length === 0) return '—';
+  return h(
+    'details',
+    { class: 'keys' },
+    h('summary', {}, `${fmtNumber(entries.length)} ${entries.length === 1 ? 'key' : 'keys'}`),
+    h(
+      'ul',
+      {},
+      entries.map(([name, fp]) =>
+        h('li', {}, h('code', {}, name), ' ', h('code', { class: 'fp' }, fp === null ? '—' : String(fp))),
+      ),
     ),
   );
 }

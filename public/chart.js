@@ -47,11 +47,14 @@ function keyboardLegend(plot, el) {
   return (i) => rows[i - 1]?.setAttribute('aria-pressed', String(plot.series[i]?.show !== false));
 }
 
+/** `UTC`, or the reader's zone as the browser names it (`Europe/Paris`). */
+export const zoneName = (utc) => (utc ? 'UTC' : Intl.DateTimeFormat().resolvedOptions().timeZone || 'local');
+
 /**
  * Draws the chart into `el`; returns an object with destroy(). Colours come from the page's theme
  * so that axes stay readable in light and dark.
  */
-export function drawChart(el, checks, targets, measureName = 'drifted') {
+export function drawChart(el, checks, targets, measureName = 'drifted', utc = false) {
   const uPlot = globalThis.uPlot;
   if (!uPlot) throw new Error('The chart library (vendor/uPlot.iife.min.js) did not load.');
   const measure = MEASURES[measureName] ?? MEASURES.drifted;
@@ -69,9 +72,14 @@ export function drawChart(el, checks, targets, measureName = 'drifted') {
       width: width(),
       height: height(),
       scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(2, max + 1)] } },
-      axes: [axis, { ...axis, label: measure.label, incrs: [1, 2, 5, 10, 20, 50, 100], size: 48 }],
+      // The time axis in the zone the page shows times in, and that zone in its label.
+      ...(utc ? { tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), 'Etc/UTC') } : {}),
+      axes: [
+        { ...axis, label: `time (${zoneName(utc)})`, labelSize: 20 },
+        { ...axis, label: measure.label, incrs: [1, 2, 5, 10, 20, 50, 100], size: 48 },
+      ],
       series: [
-        { label: 'time' },
+        { label: `time (${zoneName(utc)})` },
         ...targets.map((t, i) => ({
           label: t.id,
           stroke: palette[i % palette.length],

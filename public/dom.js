@@ -74,7 +74,13 @@ export const fmtClock = (d) => timeOnly.format(d);
 export function timeEl(iso, relative = false) {
   if (!iso) return h('span', { class: 'muted' }, 'never');
   const d = new Date(iso);
-  return h('time', { datetime: iso, title: iso }, relative ? ago(d) : `${dateTime.format(d)} (${ago(d)})`);
+  // Relative times keep their clock and zone beside them: the day's time, or the date when older.
+  const clock = Date.now() - d.getTime() < 864e5 ? timeOnly.format(d) : dateTime.format(d);
+  return h(
+    'time',
+    { datetime: iso, title: iso },
+    relative ? `${ago(d)} (${clock})` : `${dateTime.format(d)} (${ago(d)})`,
+  );
 }
 
 export function ago(d, now = Date.now()) {

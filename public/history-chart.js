@@ -1,7 +1,7 @@
 // The history view's chart panel: drifted or extra keys per target over a time range.
 import { api } from './api.js';
 import { MEASURES, drawChart } from './chart.js';
-import { fmtNumber, h, put, stateBox } from './dom.js';
+import { fmtNumber, h, put, stateBox, usesUtc } from './dom.js';
 import { $, failure, loading, navigate, params, session } from './shared.js';
 
 const CHART_PAGE = 2000; // points are counts only: a week of ten targets checked hourly is one page
@@ -168,7 +168,7 @@ export function drawCurrentChart() {
         (t) => !target || t.id === target,
       );
   try {
-    chart.handle = drawChart(el, checks, ids, measure);
+    chart.handle = drawChart(el, checks, ids, measure, usesUtc());
   } catch (error) {
     put(
       $('chart-state'),

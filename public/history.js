@@ -113,7 +113,7 @@ export function renderHistoryView(full) {
 const COLUMNS = [
   ['time', 'Time', 'desc'],
   ['trigger', 'Trigger', 'asc'],
-  ['target', 'Source → target', 'asc'],
+  ['target', 'Source → targets', 'asc'],
   ['status', 'Status', 'asc'],
   ['missing', 'Missing', 'desc'],
   ['extra', 'Extra', 'desc'],
@@ -125,14 +125,52 @@ const NUMERIC = new Set(['missing', 'extra', 'conflicts', 'unknown', 'duration']
 const SORT_VALUE = {
   time: (r) => r.check.checked_at,
   trigger: (r) => r.check.trigger,
-  target: (r) => r.t.id,
-  status: (r) => (r.t.has_drift ? 0 : 1),
-  missing: (r) => r.t.missing.length,
-  extra: (r) => r.t.extra.length,
-  conflicts: (r) => r.t.conflicts.length,
-  unknown: (r) => r.t.unknown.length,
+  target: (r) => r.targets.map((t) => t.id).join(','),
+  status: (r) => (r.drift ? 0 : 1),
+  missing: (r) => r.missing,
+  extra: (r) => r.extra,
+  conflicts: (r) => r.conflicts,
+  unknown: (r) => r.unknown,
   duration: (r) => r.check.duration_ms,
 };
+
+/** One row per check: its targets (those the filter keeps) and their summed counts. */
+function checkRows(items, target, status) {
+  return items
+    .map((check) => {
+      const targets = check.targets.filter((t) => !target || t.id === target);
+      const sum = (k) => targets.reduce((n, t) => n + t[k].length, 0);
+      return {
+        check,
+        targets,
+        drift: targets.some((t) => t.has_drift),
+        missing: sum('missing'),
+        extra: sum('extra'),
+        conflicts: sum('conflicts'),
+        unknown: sum('unknown'),
+      };
+    })
+    .filter((r) => r.targets.length > 0 && (!status || (status === 'drift') === r.drift));
+}
+
+/** `manifest → render`, or each target with its state when a check covered several. */
+function targetsCell(r) {
+  if (r.targets.length === 1) return [h('code', {}, r.check.source), ' → ', h('code', {}, r.targets[0].id)];
+  return [
+    h('code', {}, r.check.source),
+    ' → ',
+    r.targets.map((t, i) => [
+      i > 0 ? ' ' : '',
+      h(
+        'span',
+        { class: `tchip ${t.has_drift ? 'drift' : 'parity'}`, title: t.has_drift ? 'drifted' : 'in parity' },
+        h('code', {}, t.id),
+        h('span', { 'aria-hidden': 'true' }, t.has_drift ? ' ✗' : ' ✓'),
+        h('span', { class: 'sr-only' }, t.has_drift ? ' drifted' : ' in parity'),
+      ),
+    ]),
+  ];
+}
 
 export async function loadTable() {
   const p = params();
@@ -160,11 +198,7 @@ export async function loadTable() {
   }
   if (gen !== session.generation) return;
   table.removeAttribute('aria-busy');
-  const rows = page.items.flatMap((check) =>
-    check.targets
-      .filter((t) => (!target || t.id === target) && (!status || (status === 'drift') === t.has_drift))
-      .map((t) => ({ check, t })),
-  );
+  const rows = checkRows(page.items, target, status);
   const sort = Object.hasOwn(SORT_VALUE, p.get('sort') ?? '') ? p.get('sort') : 'time';
   const dir =
     p.get('dir') === 'asc' || p.get('dir') === 'desc' ? p.get('dir') : COLUMNS.find((c) => c[0] === sort)[2];
@@ -253,20 +287,20 @@ export async function loadTable() {
     h(
       'tbody',
       {},
-      rows.map(({ check, t }) =>
+      rows.map((r) =>
         labelCells(
           h(
             'tr',
-            { class: t.has_drift ? 'row-drift' : null },
-            h('td', { class: 'lead' }, link({ view: 'check', id: check.id }, timeEl(check.checked_at))),
-            h('td', {}, triggerName(check.trigger)),
-            h('td', {}, h('code', {}, check.source), ' → ', h('code', {}, t.id)),
-            h('td', {}, statusPill(t.has_drift ? 'drift' : 'parity')),
-            h('td', { class: 'num' }, t.missing.length),
-            h('td', { class: 'num' }, t.extra.length),
-            h('td', { class: 'num' }, t.conflicts.length),
-            h('td', { class: 'num' }, t.unknown.length),
-            h('td', { class: 'num' }, fmtDuration(check.duration_ms)),
+            { class: r.drift ? 'row-drift' : null },
+            h('td', { class: 'lead' }, link({ view: 'check', id: r.check.id }, timeEl(r.check.checked_at))),
+            h('td', {}, triggerName(r.check.trigger)),
+            h('td', {}, targetsCell(r)),
+            h('td', {}, statusPill(r.drift ? 'drift' : 'parity')),
+            h('td', { class: 'num' }, r.missing),
+            h('td', { class: 'num' }, r.extra),
+            h('td', { class: 'num' }, r.conflicts),
+            h('td', { class: 'num' }, r.unknown),
+            h('td', { class: 'num' }, fmtDuration(r.check.duration_ms)),
           ),
           headers,
         ),

@@ -11,6 +11,7 @@ import { reviseEntry } from '../core/plan.ts';
 import type { Project } from '../config/manifest.ts';
 import type { Journal, PlannedEntry, RunSpec, StoredPlan } from '../store/journals.ts';
 import { doneKey, plannedEntries } from '../store/journals.ts';
+import { checkDrift } from './drift.ts';
 import { executeSync } from './execute.ts';
 import type { ExecutedSync, SyncJournal } from './execute.ts';
 import type { Records } from './records.ts';
@@ -223,6 +224,18 @@ export async function runJournalWith(
       ...(options.stop ? { stop: options.stop } : {}),
     });
     result = executed;
+    // A rollback's plan compares the target with a snapshot; the check the page shows compares it
+    // with the source, so it is read again once the rollback wrote something.
+    const rolledBack = executed.targets.some((t) => t.applied.length > 0);
+    if (journal.action === 'rollback' && journal.rollback && rolledBack && !executed.interrupted)
+      await checkDrift(
+        ctx,
+        { project, targets: [journal.rollback.target] },
+        { trigger: 'sync', actor: journal.actor, correlationId: journal.id },
+      ).catch((error: unknown) => {
+        // The rollback is done and audited; a check that failed leaves the tiles as they were.
+        console.error(`[envsync] the check after rollback ${journal.id} failed: ${(error as Error).name}`);
+      });
     const applied = Object.keys(journal.done).length;
     const failed = executed.targets.reduce((n, t) => n + t.failed.length, 0);
     const progressed = Object.keys(journal.done).length + Object.keys(journal.before).length > progressAtStart;

@@ -245,7 +245,11 @@ export async function executeSync(
     }
     const failed = result.targets.some((t) => t.failed.length > 0);
     const applied = result.targets.reduce((n, t) => n + t.applied.length, 0);
-    if (journal?.audited) return { ...result, correlationId, snapshots, followUps };
+    if (journal?.audited) {
+      // Resumed after its audit entry: the check after it may not have been recorded.
+      await recordCheckAfter(ctx, plan, result, correlationId);
+      return { ...result, correlationId, snapshots, followUps };
+    }
     await audit(result.ok ? 'ok' : failed && applied === 0 ? 'failed' : 'partial', {
       counts: {
         ...countPlanned(plan.targets),

@@ -212,6 +212,17 @@ describe('API behaviour', () => {
     expect(await readFile(path.join(api.dir, 'api.env'), 'utf8')).toBe(
       'API_URL=https://api.example.com\nEXTRA=1\n',
     );
+    // The rollback recorded a check of the target against the source as it ended, so the page's
+    // tile says what the target now holds: the extra key is back.
+    const newest = await api.call('GET', '/api/history?target=api&limit=1', { token: TOKENS.viewer });
+    const [check] = newest.body['items'] as {
+      trigger: string;
+      correlation_id: string;
+      targets: { extra: string[] }[];
+    }[];
+    expect(check?.trigger).toBe('sync');
+    expect(check?.correlation_id).toBe(rolled.body['correlation_id']);
+    expect(check?.targets[0]?.extra).toEqual(['EXTRA']);
   });
 
   it('Render webhook: a signed deploy_ended runs a drift check; forged, replayed and stale ones do nothing', async () => {

@@ -224,18 +224,22 @@ describe('an admiral', () => {
     const before = page.locator('.table-wrap tbody tr', { hasText: 'before a sync' }).first();
     const id = (await before.locator('code.id').textContent()) ?? '';
     expect(id).toMatch(/^netlify\./);
-    await before.locator('button.copy').click();
+    // By keyboard, every control of the row: focus, Enter.
+    await before.locator('button.copy').focus();
+    await page.keyboard.press('Enter');
     await page.waitForFunction(() =>
       /Copied/.test(document.querySelector('.copied:not(:empty)')?.textContent ?? ''),
     );
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(id);
-    await before.locator('button', { hasText: 'Compare with now' }).click();
+    await before.locator('button', { hasText: 'Compare with now' }).focus();
+    await page.keyboard.press('Enter');
     await page.waitForSelector('#snapshot-detail table.plan');
     expect(await page.textContent('#snapshot-detail')).toMatch(
       /netlify has moved since: restoring the snapshot would write 1 change on 1 target — netlify: 1 update/,
     );
     // Roll back: the plan first (nothing written yet), then asked, then queued and followed.
-    await before.locator('button', { hasText: 'Roll back…' }).click();
+    await before.locator('button', { hasText: 'Roll back…' }).focus();
+    await page.keyboard.press('Enter');
     await page.waitForSelector('#rollback-confirm');
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('snapshot-detail-title');
     expect(await page.textContent('#snapshot-detail')).toMatch(
@@ -248,6 +252,9 @@ describe('an admiral', () => {
     );
     await page.waitForSelector('#sync-result a', { timeout: 20_000 });
     expect(await page.textContent('#sync-result')).toMatch(/Rollback done: 1 change applied/);
+    // The rollback recorded a check of netlify against the source as it ended (trigger sync).
+    const [newest] = (await harness.fixture.deps.records.history.list({ target: 'netlify', limit: 1 })).items;
+    expect(newest?.trigger).toBe('sync');
     await page.close();
   }, 45_000);
 

@@ -261,7 +261,7 @@ describe('on a phone (390 px)', () => {
     await check.close();
   }, 60_000);
 
-  it('keeps audit rows compact', async () => {
+  it('keeps audit rows compact, each entry’s keys and fingerprints one click away', async () => {
     const page = await harness.open('?view=audit', PAGE_TOKENS.admiral, PHONE);
     await page.waitForSelector('.table-wrap tbody tr');
     const heights = await page.$$eval('.table-wrap tbody tr', (trs) =>
@@ -270,6 +270,14 @@ describe('on a phone (390 px)', () => {
     expect(heights.length).toBeGreaterThan(2);
     for (const height of heights) expect(height).toBeLessThan(110);
     expect(await sideways(page)).toBe(0);
+    // The sync's entry names its keys; opened, each shows its fingerprint (never a value).
+    const sync = page
+      .locator('.table-wrap tbody tr', { hasText: /sync/ })
+      .filter({ has: page.locator('details.keys') });
+    const keys = sync.first().locator('details.keys');
+    expect(await keys.locator('summary').textContent()).toMatch(/^\d+ keys?$/);
+    await keys.locator('summary').click();
+    expect(await keys.locator('li').first().textContent()).toMatch(/[A-Z_]+ hmac2:[0-9a-f]{8}/);
     expect(await domText(page)).not.toContain(PAGE_CANARY);
     await page.close();
   }, 30_000);

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO } from '../../src/sandbox/demo.ts';
+import { launchChromium } from './support/browser.ts';
 import { PAGE_CANARY, PAGE_TOKENS, REPO_ROOT } from './support/fixture.ts';
 import type { PageFixture } from './support/fixture.ts';
 import { domText, startHarness } from './support/harness.ts';
@@ -47,8 +48,13 @@ describe('the parity page', () => {
     // The fixture's three checks, and the check its sync recorded when it ended.
     expect(count).toContain(`of ${SYNTHETIC + 4}`);
     const table = await rows(page);
-    expect(table.length).toBeGreaterThanOrEqual(25);
+    // One row per check (its targets in one cell, each with its state), not one per target.
+    expect(table).toHaveLength(25);
     expect(table[0]?.[2]).toMatch(/manifest → /);
+    const multi = table.find(
+      (r) => (r[2] ?? '').includes('github-secrets') && (r[2] ?? '').includes('render'),
+    );
+    expect(multi?.[2]).toMatch(/render [✓✗]/);
     expect(await page.textContent('#updated')).toMatch(/Last updated/);
     const mark = await page.evaluate(() => performance.getEntriesByName('envsync:first-render').length);
     expect(mark).toBe(1);
@@ -267,6 +273,20 @@ describe('the parity page', () => {
     const texts = await page.$$eval('.table-wrap tbody tr', (trs) => trs.map((tr) => tr.textContent ?? ''));
     expect(texts.length).toBeGreaterThanOrEqual(2);
     expect(texts.join('\n')).toContain('github-vars');
+    // Opened, every listed key is a name and a fingerprint (or write-only), and no value is there:
+    // neither the seed's values nor the canary.
+    const html = await domText(page);
+    const items = await page.$$eval('.table-wrap tbody tr details li', (lis) =>
+      lis.map((li) => li.textContent ?? ''),
+    );
+    expect(items.length).toBeGreaterThan(3);
+    for (const item of items) expect(item).toMatch(/^[A-Z][A-Z0-9_]* (hmac2:[0-9a-f]{8,}|write-only)$/);
+    for (const value of [
+      'https://api.example.com',
+      'https://app.example.com,https://www.example.com',
+      PAGE_CANARY,
+    ])
+      expect(html).not.toContain(value);
     await page.close();
   }, 30_000);
 
@@ -395,19 +415,36 @@ describe('the parity page', () => {
 
 describe('times on the page', () => {
   it('show seconds, their zone and how long ago; a setting switches to UTC and is kept', async () => {
-    const page = await open();
-    await page.waitForSelector('#history-table tbody tr');
-    const first = (await rows(page))[0]?.[0] ?? '';
-    expect(first).toMatch(/\d{1,2}:\d{2}:\d{2}/); // seconds
-    expect(first).toMatch(/ago|just now/);
-    await page.check('#utc-times');
-    await page.waitForFunction(() =>
-      /UTC/.test(document.querySelector('#history-table tbody tr td')?.textContent ?? ''),
-    );
-    await page.reload();
-    await page.waitForSelector('#history-table tbody tr');
-    expect(await page.isChecked('#utc-times')).toBe(true);
-    expect((await rows(page))[0]?.[0]).toMatch(/UTC/);
-    await page.close();
-  });
+    // A reader in New York: local times name their zone, and UTC differs from it.
+    const browser = await launchChromium({ timezoneId: 'America/New_York' });
+    try {
+      const page = await browser.context.newPage();
+      await page.addInitScript((t) => sessionStorage.setItem('envsync.token', t), PAGE_TOKENS.admiral);
+      await page.goto(`${harness.fixture.url}/?range=30d`);
+      await page.waitForSelector('#history-table tbody tr');
+      await page.waitForSelector('#chart canvas');
+      const first = (await rows(page))[0]?.[0] ?? '';
+      expect(first).toMatch(/\d{1,2}:\d{2}:\d{2}/); // seconds
+      expect(first).toMatch(/ago|just now/);
+      expect(first).toMatch(/E[SD]T/);
+      // Tiles and the chart's time axis say their zone too.
+      expect(await page.textContent('.tile')).toMatch(/(ago|just now) \(\d{1,2}:\d{2}:\d{2}.*E[SD]T\)/);
+      expect(await page.textContent('#chart .u-legend')).toContain('time (America/New_York)');
+      await page.check('#utc-times');
+      await page.waitForFunction(() =>
+        /UTC/.test(document.querySelector('#history-table tbody tr td')?.textContent ?? ''),
+      );
+      await page.waitForFunction(() =>
+        (document.querySelector('#chart .u-legend')?.textContent ?? '').includes('time (UTC)'),
+      );
+      expect(await page.textContent('.tile')).toMatch(/UTC\)/);
+      await page.reload();
+      await page.waitForSelector('#history-table tbody tr');
+      expect(await page.isChecked('#utc-times')).toBe(true);
+      expect((await rows(page))[0]?.[0]).toMatch(/UTC/);
+      await page.close();
+    } finally {
+      await browser.close();
+    }
+  }, 30_000);
 });

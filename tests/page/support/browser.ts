@@ -10,10 +10,13 @@ import type { BrowserContext } from 'playwright-core';
 
 export const CHROMIUM_PATH = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 
-export async function launchChromium(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+export async function launchChromium(
+  options: { timezoneId?: string } = {},
+): Promise<{ context: BrowserContext; close(): Promise<void> }> {
   const profile = await mkdtemp(path.join(tmpdir(), 'envsync-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM_PATH,
+    ...(options.timezoneId ? { timezoneId: options.timezoneId } : {}),
     headless: true,
     viewport: { width: 1280, height: 900 },
     args: [

@@ -41,6 +41,8 @@ export interface PageFixture {
   /** Ids of the real drift checks (newest last). */
   readonly realChecks: readonly string[];
   readonly syntheticChecks: number;
+  /** Every API answer the server sent, URL then body, in order. */
+  readonly sent: readonly string[];
   close(): Promise<void>;
 }
 
@@ -190,8 +192,10 @@ export async function startPageFixture(
     realChecks.push(after.record.id);
   }
 
+  const sent: string[] = [];
   const server = await startPageServer({
     deps,
+    sent: (url, body) => sent.push(url, body),
     publicDir: path.join(REPO_ROOT, 'public'),
     ...(options.port ? { port: options.port } : {}),
   });
@@ -201,6 +205,7 @@ export async function startPageFixture(
     session,
     realChecks,
     syntheticChecks: count,
+    sent,
     async close() {
       await server.close();
       await deps.blobs.close();

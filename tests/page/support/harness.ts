@@ -1,6 +1,6 @@
 /**
  * One fixture and one Chromium per test file, a page opener with a token, and a record of every
- * response body and page error, for the canary and error checks.
+ * API answer and page error, for the canary and error checks.
  */
 import type { Page } from 'playwright-core';
 import { launchChromium } from './browser.ts';
@@ -10,8 +10,11 @@ import type { PageFixture } from './fixture.ts';
 export interface Harness {
   readonly fixture: PageFixture;
   readonly browser: Awaited<ReturnType<typeof launchChromium>>;
-  /** Every response URL and body the browser received. */
-  readonly bodies: string[];
+  /**
+   * Every API answer the page server sent, URL then body: read as the server sends them, so none
+   * is missed because a page closed before the browser read its body.
+   */
+  readonly bodies: readonly string[];
   readonly pageErrors: string[];
   open(query?: string, token?: string, viewport?: { width: number; height: number }): Promise<Page>;
   close(): Promise<void>;
@@ -20,19 +23,11 @@ export interface Harness {
 export async function startHarness(options: { checks?: number } = {}): Promise<Harness> {
   const fixture = await startPageFixture({ checks: options.checks ?? 0 });
   const browser = await launchChromium();
-  const bodies: string[] = [];
   const pageErrors: string[] = [];
-  browser.context.on('response', (res) => {
-    bodies.push(res.url());
-    res.text().then(
-      (text) => bodies.push(text),
-      () => undefined,
-    );
-  });
   return {
     fixture,
     browser,
-    bodies,
+    bodies: fixture.sent,
     pageErrors,
     async open(query = '', token: string = PAGE_TOKENS.admiral, viewport) {
       const page = await browser.context.newPage();

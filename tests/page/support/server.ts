@@ -33,7 +33,13 @@ async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
   return Buffer.concat(chunks);
 }
 
-async function serveApi(req: IncomingMessage, res: ServerResponse, base: string, deps: ApiDeps) {
+async function serveApi(
+  req: IncomingMessage,
+  res: ServerResponse,
+  base: string,
+  deps: ApiDeps,
+  sent?: (url: string, body: string) => void,
+) {
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headers))
     if (typeof value === 'string') headers.set(name, value);
@@ -48,8 +54,10 @@ async function serveApi(req: IncomingMessage, res: ServerResponse, base: string,
     }),
     deps,
   );
+  const bytes = Buffer.from(await response.arrayBuffer());
+  sent?.(req.url ?? '', bytes.toString('utf8'));
   res.writeHead(response.status, Object.fromEntries(response.headers));
-  res.end(Buffer.from(await response.arrayBuffer()));
+  res.end(bytes);
 }
 
 async function serveStatic(req: IncomingMessage, res: ServerResponse, root: string) {
@@ -76,12 +84,14 @@ export async function startPageServer(options: {
   readonly deps: ApiDeps;
   readonly publicDir: string;
   readonly port?: number;
+  /** Sees every API answer as it is sent (the canary checks read them all, whoever asked). */
+  readonly sent?: (url: string, body: string) => void;
 }): Promise<PageServer> {
   const root = path.resolve(options.publicDir);
   let base = '';
   const server = createServer((req, res) => {
     const handle = (req.url ?? '').startsWith('/api/')
-      ? serveApi(req, res, base, options.deps)
+      ? serveApi(req, res, base, options.deps, options.sent)
       : serveStatic(req, res, root);
     handle.catch(() => {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
