@@ -33,6 +33,8 @@ export interface ApiDeps {
   };
   /** Hands a journal to the background sync function; resolves once it was accepted. */
   startBackground(journalId: string): Promise<void>;
+  /** Hands one batch of a sweep to the background function; resolves once it was accepted. */
+  startSweepBatch(sweepId: string, batch: number): Promise<void>;
   readonly now: () => Date;
 }
 
@@ -45,6 +47,8 @@ export interface DepsOptions {
   readonly deadlineMs?: number;
   /** Runs a queued journal instead of calling the background function (in-process use and tests). */
   readonly background?: (journalId: string, deps: ApiDeps) => Promise<void>;
+  /** Runs a sweep's batch instead of calling the background function (in-process use and tests). */
+  readonly sweepBackground?: (sweepId: string, batch: number, deps: ApiDeps) => Promise<void>;
   /** The project, instead of the manifest the environment names (in-process use and tests). */
   readonly project?: Project;
   /** Transport options for every adapter (`timeScale` for time-scaled runs). */
@@ -75,6 +79,22 @@ export async function createApiDeps(options: DepsOptions = {}): Promise<ApiDeps>
   const { records, now } = ctx;
   let project: Promise<Project> | undefined;
   const doFetch = options.fetch ?? fetch;
+  /** A signed POST to the background function; each hand-off has its own id, so it runs once. */
+  const handOff = async (work: Record<string, unknown>): Promise<void> => {
+    const base = options.siteUrl ?? env['ENVSYNC_SITE_URL'] ?? env['URL'] ?? 'http://localhost:8888';
+    const body = JSON.stringify({ ...work, handoff_id: randomUUID() });
+    const res = await doFetch(`${base}/.netlify/functions/sync-background`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...signInternal(parseSnapshotKey(config.snapshotKey), body, now()),
+      },
+      body,
+    });
+    await res.body?.cancel();
+    if (res.status !== 202 && !res.ok)
+      throw new Error(`background work did not start (status ${res.status})`);
+  };
   const deps: ApiDeps = {
     config,
     tokens: parseTokens(env['ENVSYNC_TOKENS']),
@@ -97,20 +117,11 @@ export async function createApiDeps(options: DepsOptions = {}): Promise<ApiDeps>
     },
     async startBackground(journalId) {
       if (options.background) return options.background(journalId, deps);
-      const base = options.siteUrl ?? env['ENVSYNC_SITE_URL'] ?? env['URL'] ?? 'http://localhost:8888';
-      // Each hand-off has its own id: the door runs it once, however often it is delivered.
-      const body = JSON.stringify({ journal_id: journalId, handoff_id: randomUUID() });
-      const res = await doFetch(`${base}/.netlify/functions/sync-background`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          ...signInternal(parseSnapshotKey(config.snapshotKey), body, now()),
-        },
-        body,
-      });
-      await res.body?.cancel();
-      if (res.status !== 202 && !res.ok)
-        throw new Error(`background sync did not start (status ${res.status})`);
+      await handOff({ journal_id: journalId });
+    },
+    async startSweepBatch(sweepId, batch) {
+      if (options.sweepBackground) return options.sweepBackground(sweepId, batch, deps);
+      await handOff({ sweep_id: sweepId, batch });
     },
     now,
   };

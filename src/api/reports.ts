@@ -209,6 +209,38 @@ export const reportRoutes: readonly Route[] = [
   },
   {
     method: 'GET',
+    path: '/api/sweeps/:id',
+    permission: 'reports',
+    async handle({ url, params, deps }) {
+      // An hourly sweep of many targets: its batches, counts and whether its reads fit the hour.
+      validate(NoQuery, queryOf(url), 'query');
+      const id = params['id'] ?? '';
+      const sweep = id === 'latest' ? await deps.records.sweeps.latest() : await deps.records.sweeps.get(id);
+      if (!sweep)
+        throw new ApiError(
+          404,
+          'not_found',
+          id === 'latest' ? 'No sweep recorded yet.' : 'No sweep with that id.',
+        );
+      return json(200, {
+        ...sweep.record,
+        counts: sweep.counts,
+        done: sweep.done,
+        batches: sweep.record.batches.map((targets, n) => {
+          const b = sweep.batches[n];
+          return {
+            targets,
+            status: b?.status ?? 'unreadable',
+            invocations: b?.invocations ?? 0,
+            checked: b ? Object.keys(b.checked).length : 0,
+            failed: b?.failed ?? {},
+          };
+        }),
+      });
+    },
+  },
+  {
+    method: 'GET',
     path: '/api/targets',
     permission: 'reports',
     async handle({ url, deps }) {

@@ -1,15 +1,37 @@
 /**
  * The scheduled drift check: audit every configured target, record it, publish `envsync.drift`
  * on drift and, with ENVSYNC_AUTOHEAL, queue a heal for the background sync rather than healing
- * inline — the scheduled function only reads, well inside its 30 s.
+ * inline — the scheduled function only reads, well inside its 30 s. From SWEEP_FROM targets on it
+ * plans a sweep instead and hands its batches to background invocations (sync/sweep.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { newJournal } from '../sync/background.ts';
 import { checkDrift } from '../sync/drift.ts';
+import { SWEEP_FROM, planSweep } from '../sync/sweep.ts';
 import { withDeadline } from '../providers/stop.ts';
 import { deliverAfterResponse } from '../store/events.ts';
 import { OUTBOX_PASS_MS, SYNC_DOOR_DEADLINE_MS } from './limits.ts';
 import type { ApiDeps } from './deps.ts';
+
+/** A sweep planned and handed to background invocations, one batch each. */
+export interface SweepStarted {
+  readonly sweepId: string;
+  readonly targets: number;
+  readonly batches: number;
+  readonly fits: boolean;
+}
+
+/** Many targets: plans the sweep, hands each batch to the background function, answers at once. */
+export async function startSweep(deps: ApiDeps): Promise<SweepStarted> {
+  const sweep = await planSweep(deps.ctx, await deps.project());
+  await Promise.all(sweep.batches.map((_, n) => deps.startSweepBatch(sweep.id, n)));
+  return {
+    sweepId: sweep.id,
+    targets: sweep.targets.length,
+    batches: sweep.batches.length,
+    fits: sweep.fits,
+  };
+}
 
 export async function scheduledDriftCheck(
   deps: ApiDeps,
@@ -31,7 +53,9 @@ export async function scheduledDriftCheck(
 
 /** What the scheduled door answers: the check, or that the providers did not answer in time. */
 export type ScheduledOutcome =
-  Awaited<ReturnType<typeof scheduledDriftCheck>> | { readonly timeout: true; readonly auditSeq: number };
+  | Awaited<ReturnType<typeof scheduledDriftCheck>>
+  | SweepStarted
+  | { readonly timeout: true; readonly auditSeq: number };
 
 /**
  * The scheduled door's work, ended before Netlify's 30 s: provider calls stop at the deadline and
@@ -46,7 +70,9 @@ export async function runScheduledCheck(
   try {
     const waitUntil = context?.waitUntil?.bind(context);
     const outcome = await deliverAfterResponse(waitUntil, () =>
-      withDeadline(Date.now() + deadlineMs, () => scheduledDriftCheck(deps)),
+      withDeadline(Date.now() + deadlineMs, async () =>
+        (await deps.project()).targets.size >= SWEEP_FROM ? startSweep(deps) : scheduledDriftCheck(deps),
+      ),
     );
     // The outbox: events a subscriber has not acknowledged yet get another round, after the answer.
     const retry = deps.records.events.retryPending(OUTBOX_PASS_MS).catch(() => 0);

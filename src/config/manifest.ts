@@ -2,6 +2,7 @@
  * The manifest kept in the repository (`envsync.manifest.json` or `.yaml`): the source, the
  * targets, per-key routing and the policy. Parsed with valibot so every mistake names its path.
  */
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
@@ -67,6 +68,13 @@ const RenderTargetSchema = fields({
   provider: v.literal('render'),
   /** A service id (`srv-…`); RENDER_SERVICE_ID when neither this nor `envGroup` is set. */
   service: v.optional(v.pipe(text, v.regex(/^srv-[\w-]+$/, 'must be a Render service id (srv-…)'))),
+  /** Many services declared once: one target each (`<id>-<service>`), the same keys and policy. */
+  services: v.optional(
+    v.pipe(
+      v.array(v.pipe(text, v.regex(/^srv-[\w-]+$/, 'must be a Render service id (srv-…)'))),
+      v.minLength(1, 'list at least one service'),
+    ),
+  ),
   envGroup: v.optional(v.pipe(text, v.regex(/^evg-[\w-]+$/, 'must be a Render env group id (evg-…)'))),
   /** Deploy the service after a sync changed its variables. @default false */
   redeploy: v.optional(v.boolean(), false),
@@ -75,6 +83,8 @@ const NetlifyTargetSchema = fields({
   provider: v.literal('netlify'),
   /** NETLIFY_SITE_ID when left out. */
   site: v.optional(text),
+  /** Many sites declared once: one target each (`<id>-<site>`). */
+  sites: v.optional(v.pipe(v.array(text), v.minLength(1, 'list at least one site'))),
   account: v.optional(text),
   context: v.optional(v.picklist(NETLIFY_CONTEXTS, `must be one of ${NETLIFY_CONTEXTS.join(', ')}`), 'all'),
   branch: v.optional(text),
@@ -83,6 +93,13 @@ const GitHubTargetSchema = fields({
   provider: v.literal('github'),
   /** `owner/repo`; GITHUB_REPO when neither this nor `org` is set. */
   repo: v.optional(v.pipe(text, v.regex(/^[\w.-]+\/[\w.-]+$/, 'must be owner/repo'))),
+  /** Many repositories declared once: one target each (`<id>-<owner>-<repo>`). */
+  repos: v.optional(
+    v.pipe(
+      v.array(v.pipe(text, v.regex(/^[\w.-]+\/[\w.-]+$/, 'must be owner/repo'))),
+      v.minLength(1, 'list at least one repository'),
+    ),
+  ),
   environment: v.optional(text),
   org: v.optional(text),
   visibility: v.optional(v.picklist(['all', 'private', 'selected'])),
@@ -178,6 +195,12 @@ export function parseManifest(raw: unknown, where: string): ManifestOutput {
   }
   if (manifest.source !== 'manifest' && !(manifest.source in manifest.targets)) {
     problems.push(`source: "${manifest.source}" is neither "manifest" nor a declared target`);
+  } else if (manifest.source !== 'manifest') {
+    const spec = manifest.targets[manifest.source];
+    if (spec && listOf(spec))
+      problems.push(
+        `source: "${manifest.source}" lists many targets; a source is one service, site or repository`,
+      );
   }
   for (const t of Object.keys(manifest.policy.rename)) {
     if (!(t in manifest.targets)) problems.push(`policy.rename.${t}: unknown target`);
@@ -237,6 +260,81 @@ export async function readDotenvFile(
     values.set(key, { kind: 'value', value: new Secret(value) });
   }
   return values;
+}
+
+type TargetSpec = ManifestOutput['targets'][string];
+
+/** `acme/Web.App` → `acme-web-app`: a target id's tail from a provider's name. */
+const slug = (name: string) =>
+  name
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]+/g, '-')
+    .replace(/-+/g, '-')
+    .replace(/^-|-$/g, '');
+
+/** The list a target declares many of (services, sites, repos), if it does. */
+function listOf(spec: TargetSpec): readonly string[] | undefined {
+  switch (spec.provider) {
+    case 'render':
+      return spec.services;
+    case 'netlify':
+      return spec.sites;
+    case 'github':
+      return spec.repos;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Each target that lists many services, sites or repositories, and the ids of the targets it
+ * stands for: `<id>-<name>`, lower-case, at most 63 characters (a hash of the name when that would
+ * collide or be too long), so history, API and page show each on its own.
+ */
+export function expandGroups(manifest: ManifestOutput): Map<string, string[]> {
+  const groups = new Map<string, string[]>();
+  const taken = new Set(Object.keys(manifest.targets));
+  for (const [targetId, spec] of Object.entries(manifest.targets)) {
+    const list = listOf(spec);
+    if (!list) continue;
+    const one = (spec.provider === 'render' && spec.service) || (spec.provider === 'netlify' && spec.site);
+    const single = one || (spec.provider === 'github' && (spec.repo || spec.org));
+    if (single)
+      throw new ConfigError(
+        `target "${targetId}": list ${spec.provider === 'render' ? 'services' : spec.provider === 'netlify' ? 'sites' : 'repos'} or name one, not both`,
+      );
+    if (spec.provider === 'render' && spec.envGroup)
+      throw new ConfigError(`target "${targetId}": services and envGroup do not go together`);
+    const ids: string[] = [];
+    for (const name of new Set(list)) {
+      let id = `${targetId}-${slug(name)}`;
+      if (id.length > 63 || taken.has(id))
+        id = `${targetId.slice(0, 50)}-${createHash('sha256').update(name).digest('hex').slice(0, 12)}`;
+      if (taken.has(id)) throw new ConfigError(`target "${targetId}": "${name}" is listed twice`);
+      taken.add(id);
+      ids.push(id);
+    }
+    groups.set(targetId, ids);
+  }
+  return groups;
+}
+
+/** A target as it is, or each of the many it lists as a target of its own. */
+function expandTarget(
+  targetId: string,
+  spec: TargetSpec,
+  groups: ReadonlyMap<string, readonly string[]>,
+): [string, TargetSpec][] {
+  const ids = groups.get(targetId);
+  const list = listOf(spec);
+  if (!ids || !list) return [[targetId, spec]];
+  const names = [...new Set(list)];
+  return ids.map((id, i): [string, TargetSpec] => {
+    const name = names[i] ?? '';
+    if (spec.provider === 'render') return [id, { ...spec, services: undefined, service: name }];
+    if (spec.provider === 'netlify') return [id, { ...spec, sites: undefined, site: name }];
+    return [id, { ...spec, repos: undefined, repo: name } as TargetSpec];
+  });
 }
 
 function buildTarget(
@@ -333,13 +431,15 @@ function routeKeys(
   targets: ReadonlyMap<string, Target>,
   keyNames: Iterable<string>,
   sourceId: string,
+  groups: ReadonlyMap<string, readonly string[]> = new Map(),
 ): Record<string, KeyRoute> {
   const routes = dict<KeyRoute>();
   const plaintext = (t: Target | undefined) => t?.provider === 'github' && t.store === 'variables';
   for (const key of keyNames) {
     const spec = own(manifest.keys, key);
     const secret = spec?.secret ?? false;
-    const chosen = spec?.targets ?? [...targets.keys()];
+    // A key naming a group goes to each of its targets.
+    const chosen = spec?.targets?.flatMap((t) => groups.get(t) ?? [t]) ?? [...targets.keys()];
     const undeclared = spec === undefined && sourceId !== 'manifest';
     const refused = dict<string>();
     if (undeclared) for (const t of chosen) if (plaintext(targets.get(t))) refused[t] = PLAINTEXT_REFUSAL;
@@ -377,8 +477,10 @@ export async function loadProject(manifestFile: string, env: EnvConfig): Promise
   const manifest = await readManifestFile(manifestFile);
   const root = path.dirname(path.resolve(manifestFile));
   const targets = new Map<string, Target>();
+  const groups = expandGroups(manifest);
   for (const [targetId, spec] of Object.entries(manifest.targets))
-    targets.set(targetId, buildTarget(targetId, spec, env, root));
+    for (const [one, single] of expandTarget(targetId, spec, groups))
+      targets.set(one, buildTarget(one, single, env, root));
 
   const manifestValues = manifest.seed
     ? await readDotenvFile(path.resolve(root, manifest.seed), { mustExist: true })
@@ -395,7 +497,10 @@ export async function loadProject(manifestFile: string, env: EnvConfig): Promise
     deletions: env.deletions ?? p.deletions ?? 'never',
     mode: p.mode,
     overwriteUnknown: p.overwriteUnknown,
-    rename: p.rename,
+    // A group's renames apply to each of its targets.
+    rename: Object.fromEntries(
+      Object.entries(p.rename).flatMap(([t, names]) => (groups.get(t) ?? [t]).map((one) => [one, names])),
+    ),
   };
   return {
     root,
@@ -404,7 +509,7 @@ export async function loadProject(manifestFile: string, env: EnvConfig): Promise
     targets,
     policy,
     manifestValues,
-    route: (keys, sourceId) => routeKeys(manifest, targets, keys, sourceId),
+    route: (keys, sourceId) => routeKeys(manifest, targets, keys, sourceId, groups),
     declared: new Map(
       Object.entries(manifest.keys).map(([k, spec]) => [k, { secret: spec.secret ?? false }]),
     ),

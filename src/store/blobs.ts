@@ -23,6 +23,7 @@ export const STORE_NAMES = [
   'plans',
   'journals',
   'pacing',
+  'sweeps',
 ] as const;
 export type StoreName = (typeof STORE_NAMES)[number];
 

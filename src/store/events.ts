@@ -11,7 +11,7 @@ import { Webhook } from 'standardwebhooks';
 import { getJson, listKeys } from './blobs.ts';
 import { appendInSequence, lastInSequence, listSequence, seqKey } from './sequence.ts';
 
-export type EventType = 'envsync.init' | 'envsync.commit' | 'envsync.drift';
+export type EventType = 'envsync.init' | 'envsync.commit' | 'envsync.drift' | 'envsync.sweep';
 
 export interface EnvSyncEvent {
   readonly id: string;

@@ -116,7 +116,10 @@ export function historyStore(store: Store): HistoryStore {
   // compare-and-set is in flight go together in the next — and compare-and-set across processes:
   // a sweep recording a check per target writes each shared count once per round, not per target.
   type Change = (was: unknown) => unknown;
-  const queued = new Map<string, { changes: Change[]; done: { resolve(): void; reject(e: unknown): void }[] }>();
+  const queued = new Map<
+    string,
+    { changes: Change[]; done: { resolve(): void; reject(e: unknown): void }[] }
+  >();
   const draining = new Set<string>();
   function update<T>(key: string, change: (was: T | undefined) => T | undefined): Promise<void> {
     return new Promise<void>((resolve, reject) => {

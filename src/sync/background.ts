@@ -231,14 +231,15 @@ export async function runJournalWith(
       await checkDrift(
         ctx,
         { project, targets: [journal.rollback.target] },
-        { trigger: 'sync', actor: journal.actor, correlationId: journal.id },
+        { trigger: 'sync', actor: journal.actor, correlationId: journal.id, quiet: true },
       ).catch((error: unknown) => {
         // The rollback is done and audited; a check that failed leaves the tiles as they were.
         console.error(`[envsync] the check after rollback ${journal.id} failed: ${(error as Error).name}`);
       });
     const applied = Object.keys(journal.done).length;
     const failed = executed.targets.reduce((n, t) => n + t.failed.length, 0);
-    const progressed = Object.keys(journal.done).length + Object.keys(journal.before).length > progressAtStart;
+    const progressed =
+      Object.keys(journal.done).length + Object.keys(journal.before).length > progressAtStart;
     await update((j) => ({
       ...j,
       status: executed.interrupted ? 'interrupted' : failed === 0 ? 'done' : 'failed',

@@ -18,7 +18,13 @@ export interface DriftCheck {
 export async function checkDrift(
   ctx: SyncContext & { readonly records: Records },
   request: RunRequest,
-  options: { trigger: Trigger; actor: string; correlationId?: string },
+  options: {
+    trigger: Trigger;
+    actor: string;
+    correlationId?: string;
+    /** Records the check only: no audit entry, no drift event (the run it ends has its own). */
+    quiet?: boolean;
+  },
 ): Promise<DriftCheck> {
   const correlationId = options.correlationId ?? randomUUID();
   const started = performance.now();
@@ -31,6 +37,7 @@ export async function checkDrift(
     durationMs: performance.now() - started,
     at: ctx.now(),
   });
+  if (options.quiet) return { planned, record, correlationId };
   if (report.has_drift) {
     await ctx.records.events.publish('envsync.drift', correlationId, {
       check_id: record.id,

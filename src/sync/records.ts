@@ -17,6 +17,8 @@ import { lockStore } from '../store/locks.ts';
 import type { JournalStore, PlanStore } from '../store/journals.ts';
 import { journalStore, planStore } from '../store/journals.ts';
 import type { SnapshotStore } from '../store/snapshots.ts';
+import type { SweepStore } from '../store/sweeps.ts';
+import { sweepStore } from '../store/sweeps.ts';
 import { snapshotStore } from '../store/snapshots.ts';
 
 export interface Records {
@@ -28,6 +30,7 @@ export interface Records {
   readonly ledger: LedgerStore;
   readonly plans: PlanStore;
   readonly journals: JournalStore;
+  readonly sweeps: SweepStore;
 }
 
 export interface RecordsOptions {
@@ -62,5 +65,6 @@ export function openRecords({
     ledger: blobLedgerStore(blobs.store('ledger')),
     plans: planStore(blobs.store('plans')),
     journals: journalStore(blobs.store('journals')),
+    sweeps: sweepStore(blobs.store('sweeps')),
   };
 }

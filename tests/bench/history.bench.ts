@@ -29,7 +29,10 @@ const idOf = (at: number, n: number) =>
 export async function seedHistory(
   dir: string,
   checks: number,
-  targets: readonly { readonly id: string; readonly provider: CheckRecord['targets'][number]['provider'] }[] = TARGETS,
+  targets: readonly {
+    readonly id: string;
+    readonly provider: CheckRecord['targets'][number]['provider'];
+  }[] = TARGETS,
   end = END,
 ): Promise<void> {
   const files = new Map<string, string>();

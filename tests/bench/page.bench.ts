@@ -23,8 +23,16 @@ const TARGETS = [
   { id: 'netlify-dev', provider: 'netlify', yaml: 'provider: netlify, context: dev' },
   { id: 'github-vars', provider: 'github', yaml: 'provider: github, store: variables' },
   { id: 'github-secrets', provider: 'github', yaml: 'provider: github, store: secrets' },
-  { id: 'staging-vars', provider: 'github', yaml: 'provider: github, store: variables, environment: staging' },
-  { id: 'staging-secrets', provider: 'github', yaml: 'provider: github, store: secrets, environment: staging' },
+  {
+    id: 'staging-vars',
+    provider: 'github',
+    yaml: 'provider: github, store: variables, environment: staging',
+  },
+  {
+    id: 'staging-secrets',
+    provider: 'github',
+    yaml: 'provider: github, store: secrets, environment: staging',
+  },
 ] as const;
 
 async function benchManifest(dir: string): Promise<string> {
@@ -143,7 +151,7 @@ export async function benchPage(): Promise<BenchSection> {
       "Chromium (Debian's, playwright-core), as a viewer, from navigation start to the first render of the " +
       "status strip, the 7-day chart and the first history page (`performance.mark('envsync:first-render')`); " +
       `median of ${LOADS} fresh loads of each, the two in alternation after a warm-up load. The page asks ` +
-      'for its token\'s role, the targets (one read of the latest-check record), one history page (25 records) ' +
+      "for its token's role, the targets (one read of the latest-check record), one history page (25 records) " +
       'and the chart window (`GET /api/history/points`: the day digests, counts only, up to 2,000 checks a request), ' +
       'never the whole year. "API answered" is when the last of those answers arrived, "page work" the rest. ' +
       `Seeding both took ${(seedMs / 1000).toFixed(0)} s.`,

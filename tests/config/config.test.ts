@@ -111,7 +111,65 @@ describe('manifest', () => {
     expect(project.policy).toMatchObject({ include: ['B'], deletions: 'never' });
   });
 
+  it('expands a target that lists many services, sites or repositories into one target each', async () => {
+    const file = path.join(dir, 'envsync.manifest.json');
+    await writeFile(
+      file,
+      JSON.stringify({
+        source: 'manifest',
+        targets: {
+          api: { provider: 'render', services: ['srv-a1', 'srv-B2'] },
+          web: { provider: 'netlify', sites: ['site-1', 'site-2'], context: 'production' },
+          ci: { provider: 'github', repos: ['acme/Web.App', 'acme/worker'], store: 'variables' },
+          one: { provider: 'github', repo: 'acme/one', store: 'variables' },
+        },
+        keys: { API_URL: { value: 'https://x', targets: ['api', 'ci'] }, FLAG: { value: '1' } },
+        policy: { rename: { ci: { API_URL: 'VITE_API_URL' } } },
+      }),
+    );
+    const project = await loadProject(file, loadEnvConfig({}));
+    expect([...project.targets.keys()]).toEqual([
+      'api-srv-a1',
+      'api-srv-b2',
+      'web-site-1',
+      'web-site-2',
+      'ci-acme-web-app',
+      'ci-acme-worker',
+      'one',
+    ]);
+    expect(project.targets.get('api-srv-b2')).toMatchObject({
+      scope: { kind: 'service', serviceId: 'srv-B2' },
+    });
+    expect(project.targets.get('web-site-2')).toMatchObject({
+      scope: { siteId: 'site-2', context: 'production' },
+    });
+    expect(project.targets.get('ci-acme-web-app')).toMatchObject({
+      store: 'variables',
+      scope: { kind: 'repo', owner: 'acme', repo: 'Web.App' },
+    });
+    // A key naming a group goes to each of its targets; a group's renames apply to each.
+    const routes = project.route(['API_URL', 'FLAG'], 'manifest');
+    expect(routes['API_URL']?.targets).toEqual([
+      'api-srv-a1',
+      'api-srv-b2',
+      'ci-acme-web-app',
+      'ci-acme-worker',
+    ]);
+    expect(routes['FLAG']?.targets).toHaveLength(7);
+    expect(project.policy.rename['ci-acme-worker']).toEqual({ API_URL: 'VITE_API_URL' });
+  });
+
   it.each([
+    [
+      '{ "targets": { "r": { "provider": "render", "services": ["srv-1"], "service": "srv-2" } } }',
+      'target "r": list services or name one, not both',
+    ],
+    [
+      '{ "targets": { "r": { "provider": "render", "services": ["srv-1", "srv-2"] } }, "source": "r" }',
+      'source: "r" lists many targets',
+    ],
+    ['{ "targets": { "g": { "provider": "github", "repos": [] } } }', 'list at least one repository'],
+    ['{ "targets": { "g": { "provider": "github", "repos": ["nope"] } } }', 'must be owner/repo'],
     ['{ "targets": {} }', 'targets: declare at least one target'],
     ['{ "targets": { "Bad Id": { "provider": "render" } } }', 'must be lower-case letters'],
     [

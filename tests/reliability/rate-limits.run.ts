@@ -21,7 +21,8 @@ const SCALES: Record<Case, number> = {
 
 async function main(): Promise<void> {
   const results: CaseFigures[] = [];
-  for (const kind of CASES) results.push(await runCase(kind, { keys: 500, timeScale: SCALES[kind], renderMerged: false }));
+  for (const kind of CASES)
+    results.push(await runCase(kind, { keys: 500, timeScale: SCALES[kind], renderMerged: false }));
   const ms = (n: number) => `${(n / 1000).toFixed(2)} s`;
   const lines = [
     'Pacing bound: N requests of the budget class under L per window W → the last arrives ≥ (⌈N/L⌉ − 1) × W after the first.',

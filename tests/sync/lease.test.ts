@@ -38,9 +38,9 @@ async function setup(): Promise<{ sandbox: SandboxSession; s: CliSession }> {
     undefined,
   );
   open.push(s);
-  // GitHub's three variable writes are serial: with 500 ms each the run outlasts a 300 ms lock, and
-  // a lost lock is noticed (renewals every 100 ms) before the next write, even on a busy machine.
-  sandbox.sandbox.github.faults = { latencyMs: 500 };
+  // GitHub's three variable writes are serial: with 800 ms each the run outlasts a 1 s lock, and
+  // a lost lock is noticed (renewals every third of it) before the next write, even on a busy machine.
+  sandbox.sandbox.github.faults = { latencyMs: 800 };
   return { sandbox, s };
 }
 
@@ -56,9 +56,9 @@ describe('locks are leases', () => {
       actor: 'long',
       action: 'sync',
       correlationId: '00000000-0000-4000-8000-000000000001',
-      lockTtlMs: 300,
+      lockTtlMs: 1000,
     });
-    await new Promise((resolve) => setTimeout(resolve, 500)); // past the first lock time
+    await new Promise((resolve) => setTimeout(resolve, 1300)); // past the first lock time
     await expect(s.ctx.records.locks.acquire(['github-vars'], 'other', 60_000)).rejects.toThrow(
       LockHeldError,
     );

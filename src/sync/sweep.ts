@@ -1,0 +1,150 @@
+/**
+ * The hourly sweep at organisation scale: the scheduled function plans it (targets expanded,
+ * batches, whether its reads fit the hour) and returns; background invocations check the batches,
+ * one recorded check per target, each invocation within its deadline, handing on what is left.
+ * Reads are paced by the adapters' shared budgets (store/pacing.ts), so concurrent batches of one
+ * token never exceed what the provider allows.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Project } from '../config/manifest.ts';
+import type { ProviderId } from '../core/model.ts';
+import type { BatchState, SweepRecord } from '../store/sweeps.ts';
+import { newSweepId } from '../store/sweeps.ts';
+import { checkDrift } from './drift.ts';
+import type { Records } from './records.ts';
+import type { SyncContext } from './run.ts';
+
+/** Targets one background invocation checks (at 2 reads each, well inside its deadline). */
+export const SWEEP_BATCH = 25;
+/** From this many targets on, the scheduled function sweeps in batches instead of checking inline. */
+export const SWEEP_FROM = 20;
+
+/**
+ * The cost model: requests to read one target's variables (a listing of up to 100 keys, and for
+ * GitHub the secrets' and variables' listings of a repository), and what each provider allows in an
+ * hour for one token (GitHub's 5,000 an hour; Render's 400 reads and Netlify's 500 requests a minute).
+ */
+const READS_PER_TARGET: Readonly<Record<ProviderId, number>> = {
+  github: 2,
+  render: 1,
+  netlify: 1,
+  dotenv: 0,
+};
+const READS_PER_HOUR: Readonly<Record<ProviderId, number>> = {
+  github: 5_000,
+  render: 400 * 60,
+  netlify: 500 * 60,
+  dotenv: Number.POSITIVE_INFINITY,
+};
+
+/** Plans a sweep of every target of the project and records it (with an event when it cannot fit the hour). */
+export async function planSweep(
+  ctx: SyncContext & { readonly records: Records },
+  project: Project,
+  options: { readonly batchSize?: number } = {},
+): Promise<SweepRecord> {
+  const size = Math.max(1, options.batchSize ?? SWEEP_BATCH);
+  const targets = [...project.targets.values()].filter((t) => t.id !== project.sourceId);
+  const estimated = new Map<ProviderId, number>();
+  for (const t of targets)
+    estimated.set(t.provider, (estimated.get(t.provider) ?? 0) + READS_PER_TARGET[t.provider]);
+  // The source is read once per target's check when it is a provider.
+  const source = project.targets.get(project.sourceId);
+  if (source) estimated.set(source.provider, (estimated.get(source.provider) ?? 0) + targets.length);
+  const over = [...estimated].filter(([p, n]) => n > READS_PER_HOUR[p]);
+  const ids = targets.map((t) => t.id);
+  const record: SweepRecord = {
+    id: newSweepId(ctx.now()),
+    started_at: ctx.now().toISOString(),
+    targets: ids,
+    batches: Array.from({ length: Math.ceil(ids.length / size) }, (_, i) =>
+      ids.slice(i * size, (i + 1) * size),
+    ),
+    reads: {
+      estimated: Object.fromEntries(estimated),
+      budget: Object.fromEntries([...estimated.keys()].map((p) => [p, READS_PER_HOUR[p]])),
+    },
+    fits: over.length === 0,
+    ...(over.length > 0
+      ? {
+          note:
+            `the sweep needs more reads than an hour allows (${over.map(([p, n]) => `${p}: ${n} of ${READS_PER_HOUR[p]}`).join('; ')}): ` +
+            'every target is still checked, paced past the hour; split the manifest or use more tokens',
+        }
+      : {}),
+  };
+  await ctx.records.sweeps.create(record);
+  if (!record.fits)
+    await ctx.records.events.publish('envsync.sweep', record.id, {
+      sweep_id: record.id,
+      fits: false,
+      targets: ids.length,
+      reads: record.reads,
+      note: record.note,
+    });
+  return record;
+}
+
+/** How long a batch's claim lasts without being renewed: beyond a background invocation's life. */
+const BATCH_LEASE_MS = 16 * 60_000;
+
+export interface BatchOutcome {
+  /** Targets of the batch not checked yet (the next invocation's). */
+  readonly remaining: number;
+  /** Invocations in a row that checked nothing. */
+  readonly stalled: number;
+  /** False when the batch was done, held by a live invocation, or missing. */
+  readonly claimed: boolean;
+}
+
+/**
+ * Checks one batch of a sweep: claims it, checks each target not checked yet (one recorded check
+ * each), saves its state after every target, and stops admitting targets when `stop` fires.
+ */
+export async function runSweepBatch(
+  ctx: SyncContext & { readonly records: Records },
+  project: Project,
+  sweepId: string,
+  batch: number,
+  options: { readonly stop?: AbortSignal } = {},
+): Promise<BatchOutcome> {
+  const sweep = await ctx.records.sweeps.get(sweepId);
+  const targets = sweep?.record.batches[batch];
+  if (!sweep || !targets) return { remaining: 0, stalled: 0, claimed: false };
+  const claim = await ctx.records.sweeps.claim(sweepId, batch, randomUUID(), BATCH_LEASE_MS, ctx.now());
+  if (!claim) return { remaining: 0, stalled: 0, claimed: false };
+  let { state, etag } = claim;
+  const save = async (next: BatchState) => {
+    etag = await ctx.records.sweeps.put(sweepId, batch, next, etag);
+    state = next;
+  };
+  const left = () =>
+    targets.filter((t) => !Object.hasOwn(state.checked, t) && !Object.hasOwn(state.failed, t));
+  const before = left().length;
+  for (const id of left()) {
+    if (options.stop?.aborted) break;
+    if (!project.targets.has(id)) {
+      await save({ ...state, failed: { ...state.failed, [id]: 'no longer in the manifest' } });
+      continue;
+    }
+    try {
+      const check = await checkDrift(
+        ctx,
+        { project, targets: [id] },
+        { trigger: 'schedule', actor: 'scheduler', correlationId: sweepId },
+      );
+      const has_drift = check.record.targets.some((t) => t.has_drift);
+      await save({ ...state, checked: { ...state.checked, [id]: { check_id: check.record.id, has_drift } } });
+    } catch (error) {
+      if ((error as Error).name === 'SweepLeaseLostError') throw error;
+      // Stopped mid-check: the target stays for the next invocation; anything else is recorded.
+      if (options.stop?.aborted) break;
+      await save({ ...state, failed: { ...state.failed, [id]: (error as Error).name } });
+    }
+  }
+  const remaining = left().length;
+  const stalled = remaining > 0 && remaining === before ? state.stalled + 1 : 0;
+  const { lease: _released, ...rest } = state;
+  await save({ ...rest, status: remaining === 0 ? 'done' : 'queued', stalled });
+  return { remaining, stalled, claimed: true };
+}
