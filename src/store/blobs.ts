@@ -187,9 +187,16 @@ async function getTextWithEtag(
   const found = await store.getWithMetadata(key, { type: 'text' });
   if (!found) return undefined;
   if (found.etag) return { data: found.data, etag: found.etag };
-  const etag = await etagOf(store, key);
-  const again = etag ? await store.getWithMetadata(key, { type: 'text' }) : undefined;
-  return etag && again ? { data: again.data, etag } : undefined;
+  // The local server walks its folder to list: a listing taken while other blobs are being written
+  // can miss one that exists. The blob was there a moment ago, so the listing is asked again.
+  for (let attempt = 0; attempt < 5; attempt++) {
+    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 5 * attempt));
+    const etag = await etagOf(store, key);
+    if (!etag) continue;
+    const again = await store.getWithMetadata(key, { type: 'text' });
+    return again ? { data: again.data, etag } : undefined;
+  }
+  return undefined;
 }
 
 async function etagOf(store: Store, key: string): Promise<string | undefined> {

@@ -24,6 +24,8 @@ export async function checkDrift(
     correlationId?: string;
     /** Records the check only: no audit entry, no drift event (the run it ends has its own). */
     quiet?: boolean;
+    /** No audit entry of its own: the sweep it belongs to writes one per batch. @default true */
+    audit?: boolean;
   },
 ): Promise<DriftCheck> {
   const correlationId = options.correlationId ?? randomUUID();
@@ -48,6 +50,7 @@ export async function checkDrift(
       summary: report.summary,
     });
   }
+  if (options.audit === false) return { planned, record, correlationId };
   await ctx.records.audit.append({
     action: 'drift-check',
     actor: options.actor,

@@ -16,6 +16,8 @@ import type { SyncContext } from './run.ts';
 
 /** Targets one background invocation checks (at 2 reads each, well inside its deadline). */
 export const SWEEP_BATCH = 25;
+/** Targets of a batch checked at once. */
+const SWEEP_PARALLEL = 5;
 /** From this many targets on, the scheduled function sweeps in batches instead of checking inline. */
 export const SWEEP_FROM = 20;
 
@@ -121,29 +123,59 @@ export async function runSweepBatch(
   const left = () =>
     targets.filter((t) => !Object.hasOwn(state.checked, t) && !Object.hasOwn(state.failed, t));
   const before = left().length;
-  for (const id of left()) {
-    if (options.stop?.aborted) break;
-    if (!project.targets.has(id)) {
-      await save({ ...state, failed: { ...state.failed, [id]: 'no longer in the manifest' } });
-      continue;
+  // A few targets at a time: their records' shared counts and digests go in one write per blob.
+  const pending = left();
+  for (let i = 0; i < pending.length && !options.stop?.aborted; i += SWEEP_PARALLEL) {
+    const results = await Promise.all(
+      pending.slice(i, i + SWEEP_PARALLEL).map(async (id) => {
+        if (!project.targets.has(id)) return { id, failed: 'no longer in the manifest' };
+        try {
+          const check = await checkDrift(
+            ctx,
+            { project, targets: [id] },
+            { trigger: 'schedule', actor: 'scheduler', correlationId: sweepId, audit: false },
+          );
+          return {
+            id,
+            check: { check_id: check.record.id, has_drift: check.record.targets.some((t) => t.has_drift) },
+          };
+        } catch (error) {
+          // Stopped mid-check: the target stays for the next invocation; anything else is recorded.
+          return options.stop?.aborted ? { id } : { id, failed: (error as Error).name };
+        }
+      }),
+    );
+    const checked = { ...state.checked };
+    const failed = { ...state.failed };
+    for (const r of results) {
+      if (r.check) checked[r.id] = r.check;
+      else if (r.failed) failed[r.id] = r.failed;
     }
-    try {
-      const check = await checkDrift(
-        ctx,
-        { project, targets: [id] },
-        { trigger: 'schedule', actor: 'scheduler', correlationId: sweepId },
-      );
-      const has_drift = check.record.targets.some((t) => t.has_drift);
-      await save({ ...state, checked: { ...state.checked, [id]: { check_id: check.record.id, has_drift } } });
-    } catch (error) {
-      if ((error as Error).name === 'SweepLeaseLostError') throw error;
-      // Stopped mid-check: the target stays for the next invocation; anything else is recorded.
-      if (options.stop?.aborted) break;
-      await save({ ...state, failed: { ...state.failed, [id]: (error as Error).name } });
-    }
+    await save({ ...state, checked, failed });
   }
   const remaining = left().length;
   const stalled = remaining > 0 && remaining === before ? state.stalled + 1 : 0;
+  // One audit entry per batch and invocation (not one per target: 300 targets an hour would bury
+  // the trail), with what it checked, what drifted and what failed.
+  const drifted = Object.entries(state.checked).filter(([, c]) => c.has_drift);
+  const failures = Object.keys(state.failed);
+  await ctx.records.audit.append({
+    action: 'drift-check',
+    actor: 'scheduler',
+    correlation_id: sweepId,
+    source: project.sourceId,
+    targets: [...targets],
+    counts: {
+      checked: Object.keys(state.checked).length,
+      drifted: drifted.length,
+      failed: failures.length,
+      remaining,
+    },
+    outcome:
+      failures.length > 0 ? 'partial' : drifted.length > 0 ? 'drift' : remaining > 0 ? 'interrupted' : 'ok',
+    ...(failures.length > 0 ? { error: Object.values(state.failed)[0] } : {}),
+    detail: { sweep_id: sweepId, batch, drifted: drifted.map(([id]) => id) },
+  });
   const { lease: _released, ...rest } = state;
   await save({ ...rest, status: remaining === 0 ? 'done' : 'queued', stalled });
   return { remaining, stalled, claimed: true };

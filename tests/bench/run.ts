@@ -9,6 +9,7 @@ import {
 } from './baselines.bench.ts';
 import { benchFunctions } from './functions.bench.ts';
 import { benchHistoryReads } from './history.bench.ts';
+import { benchSweep } from './sweep.bench.ts';
 import { benchPage } from './page.bench.ts';
 import { benchPlan } from './plan.bench.ts';
 import { benchApiCalls, benchDriftLatency, benchSealing } from './providers.bench.ts';
@@ -25,6 +26,7 @@ const SECTIONS: Record<string, () => BenchSection | Promise<BenchSection>> = {
   'render-announced': benchRenderAnnounced,
   'long-sync': benchLongSync,
   'render-merged': benchRenderMerged,
+  sweep: benchSweep,
   'drift-latency': benchDriftLatency,
   sealing: benchSealing,
   'audit-verify': benchAuditVerify,
