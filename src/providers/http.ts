@@ -107,9 +107,14 @@ export async function fetchWithRetry(
   for (let attempt = 0; ; attempt += 1) {
     const last = attempt + 1 >= maxAttempts;
     const backoff = backoffDelayMs(attempt, baseDelay, maxDelay, random);
-    const left = timeLeftMs(clock.now());
-    if (left !== undefined && left <= 0) throw pastDeadline(request, options);
+    if ((timeLeftMs(clock.now()) ?? 1) <= 0) throw pastDeadline(request, options);
     const release = options.pacer ? await options.pacer.acquire(isWrite) : undefined;
+    // The wait for a slot can outlast the deadline: the time left is read after it.
+    const left = timeLeftMs(clock.now());
+    if (left !== undefined && left <= 0) {
+      release?.();
+      throw pastDeadline(request, options);
+    }
     let status: number;
     let headers: Headers;
     let bodyText: string;

@@ -365,9 +365,15 @@ export class Pacer {
     this.#exchanged = true;
     // A reservation of one class replaces the other's in the shared state: that class asks again.
     if (shared.length > 0) this.#allowance[isWrite ? 'read' : 'write'].left = 0;
+    // A class whose budgets the provider announces has nothing to reserve: what it hears is passed
+    // on once a window, not on every hold (at 12 concurrent runs that was most of their Blobs traffic).
     this.#allowance[isWrite ? 'write' : 'read'] = {
       left: shared.length > 0 ? Math.max(0, Math.min(reserve, roomNow)) : Infinity,
-      until: now + Math.min(...this.#windows.map((w) => this.#holdMs(w))),
+      until:
+        now +
+        (shared.length > 0
+          ? Math.min(...this.#windows.map((w) => this.#holdMs(w)))
+          : Math.min(...this.#windows.map((w) => w.realWindowMs))),
     };
   }
 

@@ -14,18 +14,17 @@ const SCHEDULED_DEADLINE_MS = 25_000;
 
 export async function benchSweep(): Promise<BenchSection> {
   const sweep = await runSweep({ ...SHAPE, deadlineMs: SCHEDULED_DEADLINE_MS });
-  const naive = await runSweep({
-    ...SHAPE,
-    naive: true,
-    deadlineMs: SCHEDULED_DEADLINE_MS * SHAPE.timeScale * 60,
-  });
+  const naive = await runSweep({ ...SHAPE, naive: true, deadlineMs: SCHEDULED_DEADLINE_MS });
+  // Where the naive way breaks: the same targets answering in 300 ms, common for GitHub.
+  const slow = await runSweep({ ...SHAPE, latencyMs: 300, naive: true, deadlineMs: SCHEDULED_DEADLINE_MS });
   const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
   const row = (label: string, f: SweepFigures) => [
     label,
     f.outcome,
     `${f.checked} / ${f.targets}`,
     `${s(f.scheduledMs)} (${f.scheduledMs <= 30_000 ? 'met' : 'missed'})`,
-    `${s(f.wallMs)} (${f.wallMs <= f.hourMs ? 'met' : 'missed'})`,
+    // Met only when every target was checked within the (scaled) hour.
+    `${s(f.wallMs)} (${f.wallMs <= f.hourMs && f.checked === f.targets ? 'met' : 'missed'})`,
     String(f.invocations),
     String(f.refused),
     String(f.providerRequests),
@@ -37,10 +36,10 @@ export async function benchSweep(): Promise<BenchSection> {
     note:
       "150 GitHub repositories (Actions variables), 100 Render services and 50 Netlify sites, 100 keys each, declared by three lists in one manifest; the sandbox adds 50 ms to every answer and enforces each provider's budgets, time-scaled ×1/60 (an hour lasts 60 s). " +
       "Sweep: the scheduled door plans (targets expanded, 12 batches of 25, reads estimated against each provider's hour) and hands each batch to a background invocation with fresh deps; each claims its batch by compare-and-set and records one check per target; reads are paced by the budgets shared in Blobs. " +
-      'Naive: the scheduled invocation reads every target itself and records one check for all, under the scheduled deadline (25 s, scaled with the run like the provider budgets: 25 s of provider time is 25 s here too, the latency being real). ' +
+      'Naive: the scheduled invocation reads every target itself and records one check for all, under the scheduled deadline (25 s of real time: the latency is real, not scaled). ' +
       '"Scheduled" is the scheduled invocation\'s own time (goal ≤ 30 s); wall is until the last batch is done (goal: within the hour, 60 s here). Blobs requests count every request to the Blobs server (each check writes its record, indexes, counts, digests and latest-check record, and an audit entry); heap is the highest seen in this one process, where every invocation runs. ' +
-      'At 50 ms the naive way still fits its deadline: its time grows with targets × latency (GitHub answers often take 300 ms or more), and it holds every target in one invocation. ' +
-      "The sweep's wall time is bound by Blobs requests here (about 90 per target: the pacing state shared by 12 concurrent invocations, the history's shared counts, digests and latest-check record, each by compare-and-set on a local server that applies writes one at a time); one audit entry per batch, not per target.",
+      'At 50 ms the naive way still fits its deadline; its time grows with targets × latency, and at 300 ms (the last row) it does not. ' +
+      "The sweep's wall time is bound by Blobs requests here, which the time scale does not shrink (about 50 per target: the pacing state shared by 12 concurrent invocations, the history's shared counts, digests and latest-check record, each by compare-and-set on a local server that applies writes one at a time); one audit entry per batch, not per target.",
     headers: [
       'way',
       'outcome',
@@ -53,6 +52,10 @@ export async function benchSweep(): Promise<BenchSection> {
       'Blobs requests',
       'peak heap',
     ],
-    rows: [row('EnvSync: sweep in batches', sweep), row('naive: one invocation', naive)],
+    rows: [
+      row('EnvSync: sweep in batches', sweep),
+      row('naive: one invocation', naive),
+      row('naive, answers in 300 ms', slow),
+    ],
   };
 }

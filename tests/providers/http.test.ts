@@ -3,6 +3,7 @@ import { ProviderUnreachableError } from '../../src/providers/errors.ts';
 import { fetchWithRetry } from '../../src/providers/http.ts';
 import type { FetchWithRetryOptions, RetryableRequest } from '../../src/providers/http.ts';
 import { Pacer } from '../../src/providers/pacer.ts';
+import { withDeadline } from '../../src/providers/stop.ts';
 import type { Clock } from '../../src/providers/pacer.ts';
 import { EPOCH_RESET_MARGIN_MS, GITHUB_RESET, RENDER_RESET } from '../../src/providers/retry-policy.ts';
 import { startScriptedServer } from './scripted-server.ts';
@@ -248,6 +249,33 @@ describe('fetchWithRetry', () => {
     await pacer.acquire(false);
     expect(clock.sleeps[0]).toBeGreaterThan(4_000);
     expect(clock.sleeps[0]).toBeLessThanOrEqual(5_000);
+  });
+
+  it('a request that waited for a slot past the deadline is not sent: the run ends at its deadline', async () => {
+    // Twelve reads, two at a time, each answered in 300 ms: 1.8 s of work against a 700 ms deadline.
+    server = await startScriptedServer(
+      Array.from({ length: 12 }, () => ({ stallMs: 300, then: { status: 200 } })),
+    );
+    const clock: Clock = { now: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };
+    const pacer = new Pacer({ budgets: [], clock, concurrency: 2 });
+    const started = Date.now();
+    const results = await withDeadline(started + 700, () =>
+      Promise.allSettled(
+        Array.from({ length: 12 }, (_, i) =>
+          fetchWithRetry(
+            { url: `${server?.url ?? ''}/thing/${i}`, method: 'GET', headers: {} },
+            { provider: 'render', resetHeader: RENDER_RESET, clock, pacer },
+          ),
+        ),
+      ),
+    );
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeLessThan(700 + 250);
+    const late = results.filter((r) => r.status === 'rejected').map((r) => (r.reason as Error).name);
+    expect(late.length).toBeGreaterThan(0);
+    expect(new Set(late)).toEqual(new Set(['DeadlineError']));
+    // What was sent began before the deadline.
+    expect(server.seen.length).toBeLessThanOrEqual(6);
   });
 
   it('sends the method, headers and body it was given', async () => {
