@@ -24,6 +24,7 @@ const ENDPOINTS: { method: string; url: string; body?: unknown; allowed: readonl
   { method: 'GET', url: '/api/targets', allowed: ['admiral', 'architect', 'viewer'] },
   { method: 'GET', url: '/api/history/points', allowed: ['admiral', 'architect', 'viewer'] },
   { method: 'GET', url: '/api/whoami', allowed: ['admiral', 'architect', 'viewer'] },
+  { method: 'GET', url: '/api/sweeps/latest', allowed: ['admiral', 'architect', 'viewer'] },
   { method: 'GET', url: '/api/keys/API_URL', allowed: ['admiral', 'architect', 'viewer'] },
   {
     method: 'GET',
