@@ -49,6 +49,19 @@ export interface AuditHead {
   readonly hash: string;
 }
 
+/** What an anchor copied elsewhere says of the chain as it is now: nothing, or how it differs. */
+function anchorProblems(anchor: AuditHead | undefined, hashes: ReadonlyMap<number, string>): AuditProblem[] {
+  if (!anchor || hashes.get(anchor.seq) === anchor.hash) return [];
+  return [
+    {
+      seq: anchor.seq,
+      problem: hashes.has(anchor.seq)
+        ? `entry differs from the anchor ${formatAnchor(anchor)}: the trail was rewritten since`
+        : `entry of the anchor ${formatAnchor(anchor)} is gone: the trail was cut or rewritten since`,
+    },
+  ];
+}
+
 export interface AuditProblem {
   readonly seq: number;
   readonly problem: string;
@@ -280,13 +293,7 @@ async function verifyFromCheckpoint(
       seq: head.seq,
       problem: 'the head names another entry than the one stored at its number',
     });
-  if (anchor && hashes.get(anchor.seq) !== anchor.hash)
-    problems.push({
-      seq: anchor.seq,
-      problem: hashes.has(anchor.seq)
-        ? `entry differs from the anchor ${formatAnchor(anchor)}: the trail was rewritten since`
-        : `entry of the anchor ${formatAnchor(anchor)} is gone: the trail was cut or rewritten since`,
-    });
+  problems.push(...anchorProblems(anchor, hashes));
   const end = { seq: last, hash: hashes.get(last) ?? '' };
   const ok = problems.length === 0;
   if (ok && last > from.seq) {
@@ -374,13 +381,7 @@ async function verifyAll(
   // The head remembers how long the chain was: entries removed from its end show here.
   for (; head && expected <= head.seq; expected++)
     problems.push({ seq: expected, problem: 'entry is missing (deleted from the end)' });
-  if (anchor && hashes.get(anchor.seq) !== anchor.hash)
-    problems.push({
-      seq: anchor.seq,
-      problem: hashes.has(anchor.seq)
-        ? `entry differs from the anchor ${formatAnchor(anchor)}: the trail was rewritten since`
-        : `entry of the anchor ${formatAnchor(anchor)} is gone: the trail was cut or rewritten since`,
-    });
+  problems.push(...anchorProblems(anchor, hashes));
   let last = 0;
   for (const seq of hashes.keys()) if (seq > last) last = seq;
   return {

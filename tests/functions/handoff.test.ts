@@ -21,26 +21,36 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((o) => o.close()));
 });
 
+/**
+ * The demo sandbox with GitHub answering in `latencyMs`, and deps whose background function runs
+ * `continueJournal` with `deadlineMs`, in process; `invocations()` counts them.
+ */
+async function handoffDeps(latencyMs: number, deadlineMs: number) {
+  const session = await startDemoSandbox();
+  open.push(session);
+  session.sandbox.github.faults = { latencyMs };
+  const dir = await mkdtemp(path.join(tmpdir(), 'handoff-'));
+  let invocations = 0;
+  const deps = await createApiDeps({
+    env: {
+      ...(session.env as Record<string, string>),
+      ENVSYNC_MANIFEST: path.resolve('docs/examples/sandbox.manifest.yaml'),
+      ENVSYNC_BLOBS_DIR: path.join(dir, 'blobs'),
+      ENVSYNC_SNAPSHOT_KEY: Buffer.alloc(32, 6).toString('base64'),
+    },
+    background: async (journalId, d) => {
+      invocations += 1;
+      if (invocations > 20) throw new Error('handed on without end');
+      await continueJournal(d, journalId, deadlineMs);
+    },
+  });
+  return { session, deps, invocations: () => invocations };
+}
+
 describe('syncs longer than one invocation', () => {
   it('hand the rest of the journal to fresh invocations until done, writing nothing twice', async () => {
-    const session = await startDemoSandbox();
-    open.push(session);
-    // Three serial GitHub writes of 250 ms each against a 300 ms deadline: several invocations.
-    session.sandbox.github.faults = { latencyMs: 250 };
-    const dir = await mkdtemp(path.join(tmpdir(), 'handoff-'));
-    let invocations = 0;
-    const deps = await createApiDeps({
-      env: {
-        ...(session.env as Record<string, string>),
-        ENVSYNC_MANIFEST: path.resolve('docs/examples/sandbox.manifest.yaml'),
-        ENVSYNC_BLOBS_DIR: path.join(dir, 'blobs'),
-        ENVSYNC_SNAPSHOT_KEY: Buffer.alloc(32, 6).toString('base64'),
-      },
-      background: async (journalId, d) => {
-        invocations += 1;
-        await continueJournal(d, journalId, 700);
-      },
-    });
+    // Three serial GitHub writes of 250 ms each against a 700 ms deadline: several invocations.
+    const { session, deps, invocations: count } = await handoffDeps(250, 700);
     const project = await deps.project();
     const planned = await planRun(deps.ctx, specRequest(project, {}));
     const journal = newJournal(randomUUID(), planned.plan, {
@@ -52,7 +62,7 @@ describe('syncs longer than one invocation', () => {
     await deps.records.journals.create(journal);
     await deps.startBackground(journal.id);
 
-    expect(invocations).toBeGreaterThan(1);
+    expect(count()).toBeGreaterThan(1);
     expect((await deps.records.journals.get(journal.id))?.status).toBe('done');
     const writes = (['render', 'netlify', 'github'] as const).flatMap((p) =>
       session.sandbox[p].log.entries
@@ -64,29 +74,12 @@ describe('syncs longer than one invocation', () => {
     expect(events.filter((t) => t === 'envsync.init')).toHaveLength(1);
     const audit = (await deps.records.audit.list({ correlationId: journal.id })).items.map((e) => e.outcome);
     expect(audit).toContain('ok');
-    expect(audit.filter((o) => o === 'interrupted').length).toBe(invocations - 1);
+    expect(audit.filter((o) => o === 'interrupted').length).toBe(count() - 1);
   }, 60_000);
 
   it('stop handing on after invocations in a row that could write nothing: resumable, not endless', async () => {
-    const session = await startDemoSandbox();
-    open.push(session);
     // Every GitHub answer takes longer than an invocation may admit writes for.
-    session.sandbox.github.faults = { latencyMs: 400 };
-    const dir = await mkdtemp(path.join(tmpdir(), 'handoff-'));
-    let invocations = 0;
-    const deps = await createApiDeps({
-      env: {
-        ...(session.env as Record<string, string>),
-        ENVSYNC_MANIFEST: path.resolve('docs/examples/sandbox.manifest.yaml'),
-        ENVSYNC_BLOBS_DIR: path.join(dir, 'blobs'),
-        ENVSYNC_SNAPSHOT_KEY: Buffer.alloc(32, 6).toString('base64'),
-      },
-      background: async (journalId, d) => {
-        invocations += 1;
-        if (invocations > 20) throw new Error('handed on without end');
-        await continueJournal(d, journalId, 200);
-      },
-    });
+    const { session, deps, invocations: count } = await handoffDeps(400, 200);
     const project = await deps.project();
     const planned = await planRun(deps.ctx, specRequest(project, { targets: ['github-vars'] }));
     const journal = newJournal(randomUUID(), planned.plan, {
@@ -102,7 +95,7 @@ describe('syncs longer than one invocation', () => {
     expect(left?.status).toBe('interrupted'); // still resumable with `env resume`
     expect(left?.stalled).toBe(MAX_STALLED);
     // The first invocation took the snapshot (progress); then MAX_STALLED without any.
-    expect(invocations).toBeLessThanOrEqual(MAX_STALLED + 1);
+    expect(count()).toBeLessThanOrEqual(MAX_STALLED + 1);
     const writes = session.sandbox.github.log.entries.filter(
       (e) => WRITE.includes(e.method) && e.status < 300,
     );
