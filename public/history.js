@@ -163,7 +163,10 @@ function targetsCell(r) {
       i > 0 ? ' ' : '',
       h(
         'span',
-        { class: `tchip ${t.has_drift ? 'drift' : 'parity'}`, title: t.has_drift ? 'drifted' : 'in parity' },
+        {
+          class: `pill pill-${t.has_drift ? 'drift' : 'parity'}`,
+          title: t.has_drift ? 'drifted' : 'in parity',
+        },
         h('code', {}, t.id),
         h('span', { 'aria-hidden': 'true' }, t.has_drift ? ' ✗' : ' ✓'),
         h('span', { class: 'sr-only' }, t.has_drift ? ' drifted' : ' in parity'),

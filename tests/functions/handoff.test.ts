@@ -10,6 +10,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_STALLED, continueJournal } from '../../src/api/background-door.ts';
 import { createApiDeps } from '../../src/api/deps.ts';
+import type { ApiDeps } from '../../src/api/deps.ts';
+import type { RunSpec } from '../../src/store/journals.ts';
 import { startDemoSandbox } from '../../src/cli/sandbox-session.ts';
 import type { SandboxSession } from '../../src/cli/sandbox-session.ts';
 import { newJournal, specRequest } from '../../src/sync/background.ts';
@@ -47,20 +49,25 @@ async function handoffDeps(latencyMs: number, deadlineMs: number) {
   return { session, deps, invocations: () => invocations };
 }
 
+/** Plans a sync now and hands its journal to the background function, as `POST /api/sync` does. */
+async function syncInBackground(deps: ApiDeps, spec: RunSpec) {
+  const planned = await planRun(deps.ctx, specRequest(await deps.project(), spec));
+  const journal = newJournal(randomUUID(), planned.plan, {
+    action: 'sync',
+    actor: 't',
+    spec: {},
+    now: new Date(),
+  });
+  await deps.records.journals.create(journal);
+  await deps.startBackground(journal.id);
+  return journal;
+}
+
 describe('syncs longer than one invocation', () => {
   it('hand the rest of the journal to fresh invocations until done, writing nothing twice', async () => {
     // Three serial GitHub writes of 250 ms each against a 700 ms deadline: several invocations.
     const { session, deps, invocations: count } = await handoffDeps(250, 700);
-    const project = await deps.project();
-    const planned = await planRun(deps.ctx, specRequest(project, {}));
-    const journal = newJournal(randomUUID(), planned.plan, {
-      action: 'sync',
-      actor: 't',
-      spec: {},
-      now: new Date(),
-    });
-    await deps.records.journals.create(journal);
-    await deps.startBackground(journal.id);
+    const journal = await syncInBackground(deps, {});
 
     expect(count()).toBeGreaterThan(1);
     expect((await deps.records.journals.get(journal.id))?.status).toBe('done');
@@ -80,16 +87,7 @@ describe('syncs longer than one invocation', () => {
   it('stop handing on after invocations in a row that could write nothing: resumable, not endless', async () => {
     // Every GitHub answer takes longer than an invocation may admit writes for.
     const { session, deps, invocations: count } = await handoffDeps(400, 200);
-    const project = await deps.project();
-    const planned = await planRun(deps.ctx, specRequest(project, { targets: ['github-vars'] }));
-    const journal = newJournal(randomUUID(), planned.plan, {
-      action: 'sync',
-      actor: 't',
-      spec: {},
-      now: new Date(),
-    });
-    await deps.records.journals.create(journal);
-    await deps.startBackground(journal.id);
+    const journal = await syncInBackground(deps, { targets: ['github-vars'] });
 
     const left = await deps.records.journals.get(journal.id);
     expect(left?.status).toBe('interrupted'); // still resumable with `env resume`
