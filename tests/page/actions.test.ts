@@ -196,6 +196,13 @@ describe('an admiral', () => {
     // The sync recorded a check when it ended, and the targets are in parity now.
     const newest = (await harness.fixture.deps.records.history.list({ limit: 1 })).items[0];
     expect(newest?.trigger).toBe('sync');
+    // The tiles say so after the sync, as the audit trail does: the two it wrote (drifted before) are in parity.
+    const tiles = await harness.open('');
+    await tiles.waitForSelector('body[data-rendered]');
+    const states = await tiles.$$eval('.tile', (els) => els.map((el) => el.textContent ?? ''));
+    expect(states).toHaveLength(4);
+    expect(states.filter((t) => /Drifted/.test(t))).toEqual([]);
+    await tiles.close();
     // Its events, as readable rows.
     await page.click('#sync-result a:text("Events it produced")');
     await page.waitForSelector('#events-title');
