@@ -10,20 +10,18 @@ import type { Store } from '@netlify/blobs';
 import * as v from 'valibot';
 import { getJson, getUntrustedWithEtag, timeKey } from './blobs.ts';
 
-export interface SweepRecord {
-  readonly id: string;
-  readonly started_at: string;
-  /** Every target the sweep checks (lists and patterns expanded), in batch order. */
-  readonly targets: readonly string[];
-  readonly batches: readonly (readonly string[])[];
+const RecordSchema = v.object({
+  id: v.string(),
+  started_at: v.string(),
+  /** Every target the sweep checks (lists expanded), in batch order. */
+  targets: v.array(v.string()),
+  batches: v.array(v.array(v.string())),
   /** Reads the sweep needs per provider, against what the hour allows (documented cost model). */
-  readonly reads: {
-    readonly estimated: Readonly<Record<string, number>>;
-    readonly budget: Readonly<Record<string, number>>;
-  };
-  readonly fits: boolean;
-  readonly note?: string;
-}
+  reads: v.object({ estimated: v.record(v.string(), v.number()), budget: v.record(v.string(), v.number()) }),
+  fits: v.boolean(),
+  note: v.optional(v.string()),
+});
+export type SweepRecord = v.InferOutput<typeof RecordSchema>;
 
 const BatchSchema = v.object({
   status: v.picklist(['queued', 'running', 'done']),
@@ -62,6 +60,8 @@ export interface SweepStore {
   /** Writes the record and one queued state per batch; then it is the latest sweep. */
   create(record: SweepRecord): Promise<void>;
   get(id: string): Promise<SweepSummary | undefined>;
+  /** The sweep's record alone (no batch states): what a batch's invocation needs. */
+  record(id: string): Promise<SweepRecord | undefined>;
   latest(): Promise<SweepSummary | undefined>;
   /**
    * Claims a batch for one invocation: queued, or running under a lease that expired. Undefined
@@ -123,9 +123,14 @@ export function sweepStore(store: Store): SweepStore {
       await store.setJSON('latest', { id: record.id });
     },
     async get(id) {
+      const record = await sweeps.record(id);
+      return record && summary(record);
+    },
+    async record(id) {
       if (!isSweepId(id)) return undefined;
-      const record = await getJson<SweepRecord>(store, `sweeps/${id}`);
-      return record && Array.isArray(record.batches) ? summary(record) : undefined;
+      // Written once by the planner; one edited by someone else reads as no sweep.
+      const parsed = v.safeParse(RecordSchema, await getJson<unknown>(store, `sweeps/${id}`));
+      return parsed.success && parsed.output.id === id ? parsed.output : undefined;
     },
     async latest() {
       const latest = await getJson<{ id?: unknown }>(store, 'latest');

@@ -231,7 +231,7 @@ export async function runJournalWith(
       await checkDrift(
         ctx,
         { project, targets: [journal.rollback.target] },
-        { trigger: 'sync', actor: journal.actor, correlationId: journal.id, quiet: true },
+        { trigger: 'sync', actor: journal.actor, correlationId: journal.id, audit: false, events: false },
       ).catch((error: unknown) => {
         // The rollback is done and audited; a check that failed leaves the tiles as they were.
         console.error(`[envsync] the check after rollback ${journal.id} failed: ${(error as Error).name}`);

@@ -22,10 +22,10 @@ export async function checkDrift(
     trigger: Trigger;
     actor: string;
     correlationId?: string;
-    /** Records the check only: no audit entry, no drift event (the run it ends has its own). */
-    quiet?: boolean;
-    /** No audit entry of its own: the sweep it belongs to writes one per batch. @default true */
+    /** An audit entry of its own; a sweep writes one per batch, a run's closing check none. @default true */
     audit?: boolean;
+    /** `envsync.drift` on drift; a run's closing check leaves it to the run's own events. @default true */
+    events?: boolean;
   },
 ): Promise<DriftCheck> {
   const correlationId = options.correlationId ?? randomUUID();
@@ -39,8 +39,7 @@ export async function checkDrift(
     durationMs: performance.now() - started,
     at: ctx.now(),
   });
-  if (options.quiet) return { planned, record, correlationId };
-  if (report.has_drift) {
+  if (report.has_drift && options.events !== false) {
     await ctx.records.events.publish('envsync.drift', correlationId, {
       check_id: record.id,
       trigger: options.trigger,

@@ -69,7 +69,10 @@ export async function planSweep(
     ),
     reads: {
       estimated: Object.fromEntries(estimated),
-      budget: Object.fromEntries([...estimated.keys()].map((p) => [p, perHour(p)])),
+      // A local file has no budget (Infinity would be stored as null).
+      budget: Object.fromEntries(
+        [...estimated.keys()].filter((p) => Number.isFinite(perHour(p))).map((p) => [p, perHour(p)]),
+      ),
     },
     fits: over.length === 0,
     ...(over.length > 0
@@ -115,9 +118,8 @@ export async function runSweepBatch(
   batch: number,
   options: { readonly stop?: AbortSignal } = {},
 ): Promise<BatchOutcome> {
-  const sweep = await ctx.records.sweeps.get(sweepId);
-  const targets = sweep?.record.batches[batch];
-  if (!sweep || !targets) return { remaining: 0, stalled: 0, claimed: false };
+  const targets = (await ctx.records.sweeps.record(sweepId))?.batches[batch];
+  if (!targets) return { remaining: 0, stalled: 0, claimed: false };
   const claim = await ctx.records.sweeps.claim(sweepId, batch, randomUUID(), BATCH_LEASE_MS, ctx.now());
   if (!claim) return { remaining: 0, stalled: 0, claimed: false };
   let { state, etag } = claim;

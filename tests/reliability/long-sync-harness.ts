@@ -11,13 +11,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { continueJournal } from '../../src/api/background-door.ts';
 import { createApiDeps } from '../../src/api/deps.ts';
-import type { Project } from '../../src/config/manifest.ts';
-import { DEFAULT_POLICY } from '../../src/core/model.ts';
-import type { EnvValue, Target } from '../../src/core/model.ts';
-import { Secret } from '../../src/core/secret.ts';
+import type { Target } from '../../src/core/model.ts';
 import { GITHUB_BUDGETS } from '../../src/providers/pacer.ts';
 import type { PaceShare } from '../../src/providers/pacer.ts';
 import { startSandbox } from '../../src/sandbox/index.ts';
+import { project } from './rate-limits-harness.ts';
 import { startLocalBlobs } from '../../src/store/blobs.ts';
 import { newJournal } from '../../src/sync/background.ts';
 import { planRun } from '../../src/sync/run.ts';
@@ -68,25 +66,6 @@ function bound(
   return hours * HOUR + (Math.ceil(lastHour / github.perMinute) - 1) * MINUTE;
 }
 
-function project(target: Target, n: number, secret: boolean): Project {
-  const values = new Map<string, EnvValue>(
-    Array.from({ length: n }, (_, i) => {
-      const key = `LONG_${String(i).padStart(4, '0')}`;
-      return [key, { kind: 'value', value: new Secret(`v-${key}`), secret }];
-    }),
-  );
-  return {
-    root: '.',
-    manifestPath: undefined,
-    sourceId: 'manifest',
-    targets: new Map([[target.id, target]]),
-    policy: { ...DEFAULT_POLICY, overwriteUnknown: true },
-    manifestValues: values,
-    route: (ks) => Object.fromEntries([...ks].map((k) => [k, { secret }])),
-    declared: new Map(),
-  };
-}
-
 export async function runLongSync(
   kind: LongCase,
   options: {
@@ -133,7 +112,13 @@ export async function runLongSync(
           store: 'secrets',
           scope: { kind: 'org', org: ORG, visibility: 'private' },
         };
-  const proj = project(target, keys, kind !== 'render');
+  const values = new Map(
+    Array.from({ length: keys }, (_, i) => {
+      const key = `LONG_${String(i).padStart(4, '0')}`;
+      return [key, `v-${key}`] as const;
+    }),
+  );
+  const proj = project(target, values, kind !== 'render');
   const env = {
     GITHUB_TOKEN: TOKENS.github,
     GITHUB_API_URL: sandbox.github?.url ?? 'http://127.0.0.1:9',

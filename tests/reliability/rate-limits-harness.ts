@@ -93,7 +93,8 @@ function fixture(kind: Case, n: number): SandboxFixture {
   };
 }
 
-function project(target: Target, values: ReadonlyMap<string, string>, secret: boolean): Project {
+/** A one-target project whose manifest holds `values` (secrets or not), overwriting what is there. */
+export function project(target: Target, values: ReadonlyMap<string, string>, secret: boolean): Project {
   const manifestValues = new Map<string, EnvValue>(
     [...values].map(([k, v]) => [k, { kind: 'value', value: new Secret(v), secret }]),
   );

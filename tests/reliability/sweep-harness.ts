@@ -131,17 +131,10 @@ export async function runSweep(options: SweepOptions): Promise<SweepFigures> {
   const transport = { timeScale: options.timeScale };
   // Blobs requests, counted at the one fetch every Blobs client uses.
   let blobsRequests = 0;
-  const tally = new Map<string, number>();
   const original = globalThis.fetch;
   globalThis.fetch = (input, init) => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-    if (url.startsWith(blobs.url)) {
-      blobsRequests += 1;
-      if (process.env['SWEEP_DEBUG']) {
-        const where = `${init?.method ?? 'GET'} ${decodeURIComponent(url.slice(blobs.url.length)).split('/').slice(2, 4).join('/').replace(/\?.*/, '')}`;
-        tally.set(where, (tally.get(where) ?? 0) + 1);
-      }
-    }
+    if (url.startsWith(blobs.url)) blobsRequests += 1;
     return original(input, init);
   };
   let peakHeap = process.memoryUsage().heapUsed;
@@ -190,12 +183,6 @@ export async function runSweep(options: SweepOptions): Promise<SweepFigures> {
     const wallMs = performance.now() - started;
     if (failures.length > 0) throw failures[0];
     const sweep = await deps.records.sweeps.latest();
-    if (process.env['SWEEP_DEBUG'])
-      console.error(JSON.stringify([...tally].sort((a, b) => b[1] - a[1]).slice(0, 25)));
-    if (process.env['SWEEP_DEBUG'] && sweep)
-      console.error(
-        JSON.stringify(sweep.batches.map((b) => b && { s: b.status, c: Object.keys(b.checked).length, f: b.failed, i: b.invocations, st: b.stalled })),
-      );
     const history = await deps.records.history.points({ limit: 2000 });
     const log = [sandbox.github, sandbox.render, sandbox.netlify].flatMap((s) => s.log.entries);
     return {

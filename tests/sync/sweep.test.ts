@@ -54,6 +54,11 @@ describe('sweeps', () => {
     const fits = await planSweep(ctx, project, { batchSize: 5 });
     expect(fits.batches.map((b) => b.length)).toEqual([5, 5, 2]);
     expect(fits.fits).toBe(true);
+    // Read back as written (a local file's budget is none, not an Infinity that JSON stores as null).
+    expect(await ctx.records.sweeps.record(fits.id)).toEqual(fits);
+    // A record someone else edited reads as no sweep.
+    await blobs.store('sweeps').setJSON(`sweeps/${fits.id}`, { ...fits, batches: 'all' });
+    expect(await ctx.records.sweeps.get(fits.id)).toBeUndefined();
     // Six repositories listed once: two reads each (secrets and variables listings) against ten an hour.
     await writeFile(
       path.join(dir, 'gh.yaml'),
