@@ -10,7 +10,14 @@
  * draws, whatever the latency (which matters when tests shrink a minute to milliseconds).
  */
 
-import { DeadlineError, InterruptedError, stopRequested, stopSignal, timeLeftMs } from './stop.ts';
+import {
+  DeadlineError,
+  InterruptedError,
+  noteBudgetWaitCut,
+  stopRequested,
+  stopSignal,
+  timeLeftMs,
+} from './stop.ts';
 
 export interface Clock {
   /** Wall-clock milliseconds. @default Date.now */
@@ -284,6 +291,7 @@ export class Pacer {
     const signal = isWrite ? stopSignal() : undefined;
     if (!signal) this.#withinDeadline(ms, now);
     await this.#clock.sleep(ms, signal);
+    if (signal?.aborted) noteBudgetWaitCut(signal);
   }
 
   /** This run's use of each shared budget, with `reserve` more requests counted as if made now. */

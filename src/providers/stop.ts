@@ -26,6 +26,22 @@ export function stopRequested(): boolean {
   return scope.getStore()?.aborted === true;
 }
 
+/** Stop signals that aborted while a write waited for a provider budget's window to reset. */
+const budgetWaits = new WeakSet<AbortSignal>();
+
+/**
+ * Notes that `signal` stopped a write that was waiting for a budget (not for a slow provider): the
+ * run made no progress because the provider's window had not reset yet, which is not a stall.
+ */
+export function noteBudgetWaitCut(signal: AbortSignal): void {
+  budgetWaits.add(signal);
+}
+
+/** Whether `signal` stopped a write that was waiting for a provider budget to reset. */
+export function budgetWaitCut(signal: AbortSignal): boolean {
+  return budgetWaits.has(signal);
+}
+
 /** The stop signal of the run this code belongs to, if it has one. */
 export function stopSignal(): AbortSignal | undefined {
   return scope.getStore();

@@ -243,7 +243,10 @@ export async function runJournalWith(
     await update((j) => ({
       ...j,
       status: executed.interrupted ? 'interrupted' : failed === 0 ? 'done' : 'failed',
-      stalled: executed.interrupted && !progressed ? (j.stalled ?? 0) + 1 : 0,
+      // An invocation that waited for a provider's budget window to reset is neither progress nor
+      // a stall: the window resets at a time the provider announced.
+      stalled:
+        !executed.interrupted || progressed ? 0 : (j.stalled ?? 0) + (executed.waitingForBudget ? 0 : 1),
       result: {
         ok: executed.ok,
         applied,

@@ -12,6 +12,7 @@ import { driftReport } from '../core/report.ts';
 import type { Secret } from '../core/secret.ts';
 import { adapterFor } from '../providers/adapter.ts';
 import type { WriteOutcome } from '../providers/adapter.ts';
+import { budgetWaitCut } from '../providers/stop.ts';
 import type { AuditAction, AuditOutcome } from '../store/audit.ts';
 import type { Records } from './records.ts';
 import { applyPlan } from './run.ts';
@@ -57,6 +58,11 @@ export interface ExecutedSync extends SyncResult {
   readonly correlationId: string;
   /** Stopped before every write was made (see `ExecuteOptions.stop`): resumable from its journal. */
   readonly interrupted?: boolean;
+  /**
+   * Interrupted while a write waited for a provider's budget window to reset: the run made no
+   * progress because it may not yet, not because the provider is too slow.
+   */
+  readonly waitingForBudget?: boolean;
   /** What providers did after changes (a Render deploy), or the error class when that failed. */
   readonly followUps: Readonly<Record<string, string>>;
   /** Snapshot ids by target: `before` (the rollback point) and `after`. */
@@ -209,7 +215,14 @@ export async function executeSync(
         },
       });
       const snapshots = Object.fromEntries([...before].map(([t, id]) => [t, { before: id }]));
-      return { ...result, correlationId, snapshots, followUps: {}, interrupted: true };
+      return {
+        ...result,
+        correlationId,
+        snapshots,
+        followUps: {},
+        interrupted: true,
+        ...(budgetWaitCut(stop) ? { waitingForBudget: true } : {}),
+      };
     }
 
     const followUps: Record<string, string> = {};

@@ -19,6 +19,22 @@ describe('syncs longer than one invocation, across fresh invocations', () => {
     expect(r.refused).toBe(0);
   }, 60_000);
 
+  it("GitHub: invocations that only wait for the hour's budget to reset are not a stall", async () => {
+    // 4 of the 24 writes wait about 47 minutes for the hour to reset: 9 invocations of 5 minutes
+    // make no progress in a row, which a slow provider's stalls (3 in a row) would have stopped.
+    const r = await runLongSync('github-org-secrets', {
+      keys: 24,
+      timeScale: 0.002,
+      githubWrites: github,
+      deadlineMs: 5 * 60_000,
+    });
+    expect(r.status).toBe('done');
+    expect(r.invocations).toBeGreaterThan(3 + 2);
+    expect(r.writes).toBe(24);
+    expect(r.repeated).toBe(0);
+    expect(r.refused).toBe(0);
+  }, 60_000);
+
   it('GitHub: without the shared state a fresh invocation runs into the secondary limit', async () => {
     const r = await runLongSync('github-org-secrets', {
       keys: 24,
