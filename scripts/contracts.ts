@@ -59,6 +59,8 @@ export const SOURCES: ContractSource[] = [
       [`${GITHUB_ENV}/secrets/{secret_name}`]: ['get', 'put', 'delete'],
       [`${GITHUB_ENV}/variables`]: ['get', 'post'],
       [`${GITHUB_ENV}/variables/{name}`]: ['get', 'patch', 'delete'],
+      // Organisation repositories matched by a manifest pattern (issue #16).
+      [`${GITHUB_ORG}/repos`]: ['get'],
     },
   },
   {

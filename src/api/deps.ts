@@ -17,6 +17,7 @@ import { parseSnapshotKey } from '../store/encryption.ts';
 import type { Records } from '../sync/records.ts';
 import type { SyncContext } from '../sync/run.ts';
 import { fingerprintFor, syncContext } from '../sync/context.ts';
+import { expandPatterns } from '../sync/discover.ts';
 
 export interface ApiDeps {
   readonly config: EnvConfig;
@@ -24,7 +25,10 @@ export interface ApiDeps {
   readonly blobs: BlobStores;
   readonly records: Records;
   readonly ctx: SyncContext & { readonly records: Records };
+  /** The project, its targets declared by pattern matched against the providers' listings (once). */
   project(): Promise<Project>;
+  /** The project as the manifest declares it, patterns not matched yet (a sweep's batch matches its own). */
+  manifestProject(): Promise<Project>;
   /** Webhook settings for `POST /api/hooks/render`. */
   readonly renderWebhook: {
     readonly secret: string;
@@ -78,6 +82,7 @@ export async function createApiDeps(options: DepsOptions = {}): Promise<ApiDeps>
   });
   const { records, now } = ctx;
   let project: Promise<Project> | undefined;
+  let expanded: Promise<Project> | undefined;
   const doFetch = options.fetch ?? fetch;
   /** A signed POST to the background function; each hand-off has its own id, so it runs once. */
   const handOff = async (work: Record<string, unknown>): Promise<void> => {
@@ -101,12 +106,13 @@ export async function createApiDeps(options: DepsOptions = {}): Promise<ApiDeps>
     blobs,
     records,
     ctx,
-    project: () =>
+    manifestProject: () =>
       (project ??= options.project
         ? Promise.resolve(options.project)
         : config.manifestPath
           ? loadProject(path.resolve(config.manifestPath), config)
           : Promise.resolve(projectFromEnv(config, process.cwd()))),
+    project: () => (expanded ??= deps.manifestProject().then((p) => expandPatterns(ctx, p))),
     renderWebhook: {
       secret: env['RENDER_WEBHOOK_SECRET'] ?? '',
       events: (env['ENVSYNC_RENDER_EVENTS'] ?? 'deploy_ended')

@@ -16,6 +16,7 @@ import { openBlobStores } from '../store/blobs.ts';
 import type { Records } from '../sync/records.ts';
 import type { SyncContext } from '../sync/run.ts';
 import { fingerprintFor, syncContext } from '../sync/context.ts';
+import { expandPatterns } from '../sync/discover.ts';
 
 export interface CliEnvironment {
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -86,7 +87,18 @@ export async function openSession(
     env: environment.env,
   });
   const ctx = syncContext(config, blobs, fingerprint);
-  return { config, project, ctx, actor: `cli:${userName(environment.env)}`, close: () => blobs.close() };
+  // Targets declared by pattern become targets now: the organisation's repositories are listed once.
+  const expanded = await expandPatterns(ctx, project).catch(async (error: unknown) => {
+    await blobs.close();
+    throw error;
+  });
+  return {
+    config,
+    project: expanded,
+    ctx,
+    actor: `cli:${userName(environment.env)}`,
+    close: () => blobs.close(),
+  };
 }
 
 function userName(env: Readonly<Record<string, string | undefined>>): string {

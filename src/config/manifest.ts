@@ -2,7 +2,6 @@
  * The manifest kept in the repository (`envsync.manifest.json` or `.yaml`): the source, the
  * targets, per-key routing and the policy. Parsed with valibot so every mistake names its path.
  */
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
@@ -12,6 +11,8 @@ import type { EnvMap, EnvValue, KeyRoute, Policy, Target } from '../core/model.t
 import { dict, own } from '../core/names.ts';
 import { Secret } from '../core/secret.ts';
 import { ConfigError } from './env.ts';
+import { expandGroups, expandTarget, isGroup, patternOf } from './groups.ts';
+import type { Discovered, RepoPattern } from './groups.ts';
 import type { EnvConfig } from './env.ts';
 import { parseYaml } from './yaml.ts';
 
@@ -89,15 +90,51 @@ const NetlifyTargetSchema = fields({
   context: v.optional(v.picklist(NETLIFY_CONTEXTS, `must be one of ${NETLIFY_CONTEXTS.join(', ')}`), 'all'),
   branch: v.optional(text),
 });
+const glob = v.pipe(
+  text,
+  v.regex(/^[\w.*?-]+$/, 'must be a repository name pattern (letters, digits, . _ - and the wildcards * ?)'),
+);
+const globs = v.pipe(
+  v.union(
+    [glob, v.pipe(v.array(glob), v.minLength(1, 'give at least one pattern'))],
+    'must be a pattern or a list of patterns',
+  ),
+  v.transform((g): string[] => (typeof g === 'string' ? [g] : g)),
+);
+const RepoPatternSchema = fields({
+  /** The organisation whose repositories are matched. */
+  org: v.pipe(text, v.regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,38}$/, 'must be a GitHub organisation login')),
+  /** Repository names to take: `svc-*`, or a list. */
+  match: globs,
+  /** Repository names to leave out, even when `match` takes them. */
+  exclude: v.optional(globs),
+  /** Take archived repositories too (read-only on GitHub). @default false */
+  archived: v.optional(v.boolean(), false),
+});
+const RepoListSchema = v.pipe(
+  v.array(v.pipe(text, v.regex(/^[\w.-]+\/[\w.-]+$/, 'must be owner/repo'))),
+  v.minLength(1, 'list at least one repository'),
+);
+const RepoFormSchema = v.custom<never>(
+  () => false,
+  "must be a list of owner/repo, or { org, match } to match an organisation's repositories",
+);
 const GitHubTargetSchema = fields({
   provider: v.literal('github'),
   /** `owner/repo`; GITHUB_REPO when neither this nor `org` is set. */
   repo: v.optional(v.pipe(text, v.regex(/^[\w.-]+\/[\w.-]+$/, 'must be owner/repo'))),
-  /** Many repositories declared once: one target each (`<id>-<owner>-<repo>`). */
+  /**
+   * Many repositories declared once: one target each (`<id>-<owner>-<repo>`), listed, or an
+   * organisation's repositories matched by pattern when a sweep or command starts.
+   */
   repos: v.optional(
-    v.pipe(
-      v.array(v.pipe(text, v.regex(/^[\w.-]+\/[\w.-]+$/, 'must be owner/repo'))),
-      v.minLength(1, 'list at least one repository'),
+    // Chosen by shape, so a mistake inside either form is named, not just "neither form".
+    v.lazy((input) =>
+      Array.isArray(input)
+        ? RepoListSchema
+        : typeof input === 'object' && input !== null
+          ? RepoPatternSchema
+          : RepoFormSchema,
     ),
   ),
   environment: v.optional(text),
@@ -164,6 +201,12 @@ export interface Project {
   route(keys: Iterable<string>, sourceId: string): Record<string, KeyRoute>;
   /** The keys the manifest declares, and whether each is a secret. */
   readonly declared: ReadonlyMap<string, { readonly secret: boolean }>;
+  /** Targets matching an organisation's repositories by pattern (none of their targets yet). */
+  readonly patterns?: ReadonlyMap<string, RepoPattern>;
+  /** This project with each pattern's repositories, as found (`owner/name`), as targets. */
+  expand?(found: Discovered): Project;
+  /** What each pattern found, when this project was expanded. */
+  readonly discovered?: Discovered;
 }
 
 /** Why an undeclared key does not go to a plaintext store: its value could be a secret. */
@@ -197,7 +240,7 @@ export function parseManifest(raw: unknown, where: string): ManifestOutput {
     problems.push(`source: "${manifest.source}" is neither "manifest" nor a declared target`);
   } else if (manifest.source !== 'manifest') {
     const spec = manifest.targets[manifest.source];
-    if (spec && listOf(spec))
+    if (spec && isGroup(spec))
       problems.push(
         `source: "${manifest.source}" lists many targets; a source is one service, site or repository`,
       );
@@ -260,81 +303,6 @@ export async function readDotenvFile(
     values.set(key, { kind: 'value', value: new Secret(value) });
   }
   return values;
-}
-
-type TargetSpec = ManifestOutput['targets'][string];
-
-/** `acme/Web.App` → `acme-web-app`: a target id's tail from a provider's name. */
-const slug = (name: string) =>
-  name
-    .toLowerCase()
-    .replace(/[^a-z0-9_-]+/g, '-')
-    .replace(/-+/g, '-')
-    .replace(/^-|-$/g, '');
-
-/** The list a target declares many of (services, sites, repos), if it does. */
-function listOf(spec: TargetSpec): readonly string[] | undefined {
-  switch (spec.provider) {
-    case 'render':
-      return spec.services;
-    case 'netlify':
-      return spec.sites;
-    case 'github':
-      return spec.repos;
-    default:
-      return undefined;
-  }
-}
-
-/**
- * Each target that lists many services, sites or repositories, and the ids of the targets it
- * stands for: `<id>-<name>`, lower-case, at most 63 characters (a hash of the name when that would
- * collide or be too long), so history, API and page show each on its own.
- */
-export function expandGroups(manifest: ManifestOutput): Map<string, string[]> {
-  const groups = new Map<string, string[]>();
-  const taken = new Set(Object.keys(manifest.targets));
-  for (const [targetId, spec] of Object.entries(manifest.targets)) {
-    const list = listOf(spec);
-    if (!list) continue;
-    const one = (spec.provider === 'render' && spec.service) || (spec.provider === 'netlify' && spec.site);
-    const single = one || (spec.provider === 'github' && (spec.repo || spec.org));
-    if (single)
-      throw new ConfigError(
-        `target "${targetId}": list ${spec.provider === 'render' ? 'services' : spec.provider === 'netlify' ? 'sites' : 'repos'} or name one, not both`,
-      );
-    if (spec.provider === 'render' && spec.envGroup)
-      throw new ConfigError(`target "${targetId}": services and envGroup do not go together`);
-    const ids: string[] = [];
-    for (const name of new Set(list)) {
-      let id = `${targetId}-${slug(name)}`;
-      if (id.length > 63 || taken.has(id))
-        id = `${targetId.slice(0, 50)}-${createHash('sha256').update(name).digest('hex').slice(0, 12)}`;
-      if (taken.has(id)) throw new ConfigError(`target "${targetId}": "${name}" is listed twice`);
-      taken.add(id);
-      ids.push(id);
-    }
-    groups.set(targetId, ids);
-  }
-  return groups;
-}
-
-/** A target as it is, or each of the many it lists as a target of its own. */
-function expandTarget(
-  targetId: string,
-  spec: TargetSpec,
-  groups: ReadonlyMap<string, readonly string[]>,
-): [string, TargetSpec][] {
-  const ids = groups.get(targetId);
-  const list = listOf(spec);
-  if (!ids || !list) return [[targetId, spec]];
-  const names = [...new Set(list)];
-  return ids.map((id, i): [string, TargetSpec] => {
-    const name = names[i] ?? '';
-    if (spec.provider === 'render') return [id, { ...spec, services: undefined, service: name }];
-    if (spec.provider === 'netlify') return [id, { ...spec, sites: undefined, site: name }];
-    return [id, { ...spec, repos: undefined, repo: name } as TargetSpec];
-  });
 }
 
 function buildTarget(
@@ -476,18 +444,33 @@ export async function loadProject(manifestFile: string, env: EnvConfig): Promise
   }
   const manifest = await readManifestFile(manifestFile);
   const root = path.dirname(path.resolve(manifestFile));
-  const targets = new Map<string, Target>();
-  const groups = expandGroups(manifest);
-  for (const [targetId, spec] of Object.entries(manifest.targets))
-    for (const [one, single] of expandTarget(targetId, spec, groups))
-      targets.set(one, buildTarget(one, single, env, root));
-
   const manifestValues = manifest.seed
     ? await readDotenvFile(path.resolve(root, manifest.seed), { mustExist: true })
     : new Map<string, EnvValue>();
   for (const [key, spec] of Object.entries(manifest.keys)) {
     if (spec.value !== undefined)
       manifestValues.set(key, { kind: 'value', value: new Secret(spec.value), secret: spec.secret ?? false });
+  }
+  return projectFromManifest(manifest, { env, root, manifestFile, manifestValues }, new Map());
+}
+
+/** The project a manifest describes, with its patterns' repositories as `found`. */
+function projectFromManifest(
+  manifest: ManifestOutput,
+  where: { env: EnvConfig; root: string; manifestFile: string; manifestValues: EnvMap },
+  found: Discovered,
+): Project {
+  const { env, root } = where;
+  const targets = new Map<string, Target>();
+  const expanded = expandGroups(manifest.targets, found);
+  const groups = new Map([...expanded].map(([id, g]) => [id, g.ids]));
+  for (const [targetId, spec] of Object.entries(manifest.targets))
+    for (const [one, single] of expandTarget(targetId, spec, expanded))
+      targets.set(one, buildTarget(one, single, env, root));
+  const patterns = new Map<string, RepoPattern>();
+  for (const [targetId, spec] of Object.entries(manifest.targets)) {
+    const pattern = patternOf(spec);
+    if (pattern) patterns.set(targetId, pattern);
   }
   const p = manifest.policy;
   const policy: Policy = {
@@ -504,15 +487,23 @@ export async function loadProject(manifestFile: string, env: EnvConfig): Promise
   };
   return {
     root,
-    manifestPath: manifestFile,
+    manifestPath: where.manifestFile,
     sourceId: manifest.source,
     targets,
     policy,
-    manifestValues,
+    manifestValues: where.manifestValues,
     route: (keys, sourceId) => routeKeys(manifest, targets, keys, sourceId, groups),
     declared: new Map(
       Object.entries(manifest.keys).map(([k, spec]) => [k, { secret: spec.secret ?? false }]),
     ),
+    ...(patterns.size > 0
+      ? {
+          patterns,
+          expand: (next: Discovered) => projectFromManifest(manifest, where, next),
+          // Loaded, no pattern has been matched yet; expanded, each has its entry (maybe empty).
+          ...(found.size > 0 ? { discovered: found } : {}),
+        }
+      : {}),
   };
 }
 

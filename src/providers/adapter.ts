@@ -57,6 +57,18 @@ export interface Adapter<T extends Target = Target> {
    * the provider needs for them to take effect, such as a Render deploy. Says what it did.
    */
   afterChanges?(target: T, changed: number): Promise<string | undefined>;
+  /**
+   * What an owner holds that a manifest target may match by pattern (GitHub: an organisation's
+   * repositories, as the token may see them), by name (`owner/name`).
+   */
+  discover?(owner: string): Promise<readonly Discovered[]>;
+}
+
+export interface Discovered {
+  /** `owner/name`. */
+  readonly name: string;
+  /** Read-only on the provider (an archived repository). */
+  readonly archived: boolean;
 }
 
 export type Adapters = { readonly [P in ProviderId]: Adapter<Extract<Target, { provider: P }>> };

@@ -44,6 +44,7 @@ const VariablesPage = v.looseObject({
     }),
   ),
 });
+const ReposPage = v.array(v.looseObject({ full_name: v.string(), archived: v.optional(v.boolean(), false) }));
 const OneSecret = v.looseObject({ name: v.string(), updated_at: v.optional(v.string()) });
 const OneVariable = v.looseObject({
   name: v.string(),
@@ -87,16 +88,21 @@ function orgAccess(scope: GitHubScope): Record<string, unknown> {
     : { visibility };
 }
 
-async function listPages<T>(
+function listPages<T>(
   client: ApiClient,
   target: GitHubTarget,
   pick: (data: unknown) => readonly T[],
 ): Promise<T[]> {
-  const first = await client.request({
-    method: 'GET',
-    path: storePath(target),
-    query: { per_page: PAGE_SIZE[target.store] },
-  });
+  return listAllPages(client, storePath(target), { per_page: PAGE_SIZE[target.store] }, pick);
+}
+
+async function listAllPages<T>(
+  client: ApiClient,
+  firstPath: string,
+  query: Readonly<Record<string, string | number>>,
+  pick: (data: unknown) => readonly T[],
+): Promise<T[]> {
+  const first = await client.request({ method: 'GET', path: firstPath, query });
   const items: T[] = [...pick(first.data)];
   // `rel="last"` names the page count: the remaining pages are fetched side by side, in one round
   // trip instead of one each. Without it, `rel="next"` is followed page by page.
@@ -334,6 +340,15 @@ export function createGitHubAdapter(options: GitHubAdapterOptions): Adapter<GitH
       return target.store === 'secrets'
         ? writeSecrets(client, target, ops, progress)
         : writeVariables(client, target, ops, progress);
+    },
+    async discover(org) {
+      const path = `/orgs/${segment(org)}/repos`;
+      const what = { provider: 'github', what: `GET ${path}` } as const;
+      // Sorted by name, so what a pattern found reads the same from one run to the next.
+      const repos = await listAllPages(client, path, { per_page: 100, sort: 'full_name' }, (data) =>
+        decode(ReposPage, data, what),
+      );
+      return repos.map((r) => ({ name: r.full_name, archived: r.archived }));
     },
     remove(target, keys, progress) {
       const base = storePath(target);

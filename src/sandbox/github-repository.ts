@@ -89,7 +89,7 @@ export function repositoryJson(repo: GitHubRepo, origin: string, canWrite: boole
     created_at: repo.createdAt,
     updated_at: repo.createdAt,
     pushed_at: repo.createdAt,
-    archived: false,
+    archived: repo.archived,
     disabled: false,
     permissions: { admin: canWrite, maintain: canWrite, push: canWrite, triage: canWrite, pull: true },
   };

@@ -64,6 +64,7 @@ export function gitHubRoutes(ctx: GitHubRouteContext): ApiRoute[] {
     add('PUT', `/orgs/{org}/actions/${what}/${item}/repositories/{repository_id}`, selected.add);
     add('DELETE', `/orgs/{org}/actions/${what}/${item}/repositories/{repository_id}`, selected.remove);
   }
+  add('GET', '/orgs/{org}/repos', (req) => listOrgRepos(ctx, req));
   // Outside the Actions contract but needed by a client: access checks, environments, budget.
   add(
     'GET',
@@ -106,6 +107,42 @@ export function gitHubRoutes(ctx: GitHubRouteContext): ApiRoute[] {
   );
   add('GET', '/rate_limit', (req) => ({ status: 200, body: ctx.rateLimitJson(req.token) }), null);
   return routes;
+}
+
+/**
+ * An organisation's repositories, as the token may see them: a fine-grained token granted some
+ * repositories lists only those. Sorted and filtered as the description says (`type`, `sort`,
+ * `direction`; full_name sorts ascending by default, the others descending).
+ */
+function listOrgRepos(ctx: GitHubRouteContext, req: SandboxRequest): SandboxReply {
+  const state = ctx.state();
+  const org = state.org(req.params.org ?? '');
+  if (!org) return gitHubError(404, 'Not Found', docsFor(ctx, req));
+  const grant = ctx.grants.get(req.token);
+  const type = req.query.get('type') ?? 'all';
+  const sort = req.query.get('sort') ?? 'created';
+  const direction = req.query.get('direction') ?? (sort === 'full_name' ? 'asc' : 'desc');
+  const visible = state
+    .reposOfOrg(org)
+    .filter(
+      (r) =>
+        !grant?.repos || grant.repos.some((g) => g.toLowerCase() === `${r.owner}/${r.name}`.toLowerCase()),
+    )
+    .filter((r) => (type === 'public' ? !r.private : type === 'private' ? r.private : type !== 'forks'));
+  const key = (r: (typeof visible)[number]): string | number =>
+    sort === 'full_name' ? `${r.owner}/${r.name}`.toLowerCase() : r.id;
+  visible.sort((a, b) => {
+    const [x, y] = [key(a), key(b)];
+    const order = x < y ? -1 : x > y ? 1 : 0;
+    return direction === 'asc' ? order : -order;
+  });
+  const page = paginate(visible, req, 30, 100);
+  const canWrite = !grant?.readOnly;
+  return {
+    status: 200,
+    body: page.items.map((r) => repositoryJson(r, req.origin, canWrite)),
+    headers: page.headers,
+  };
 }
 
 function countLimit(limits: GitHubLimits, kind: ScopeKind, what: 'secrets' | 'variables'): number {

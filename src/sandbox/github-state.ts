@@ -35,6 +35,8 @@ export interface GitHubRepoSeed {
   name: string;
   id?: number;
   private?: boolean;
+  /** Archived repositories are listed but read-only. @default false */
+  archived?: boolean;
   environments?: GitHubEnvironmentSeed[];
   secrets?: GitHubSecretSeed[];
   variables?: GitHubVariableSeed[];
@@ -120,6 +122,7 @@ export interface GitHubRepo {
   ownerType: 'User' | 'Organization';
   name: string;
   private: boolean;
+  archived: boolean;
   createdAt: string;
   scope: ActionsScope;
   /** Keyed by lower-case name: environment names are case-insensitive. */
@@ -228,6 +231,7 @@ export class GitHubState {
       ownerType: org ? 'Organization' : 'User',
       name: seed.name,
       private: seed.private ?? true,
+      archived: seed.archived ?? false,
       createdAt: now,
       scope: this.scope('repo'),
       environments: new Map(),

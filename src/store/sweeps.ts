@@ -20,6 +20,8 @@ const RecordSchema = v.object({
   reads: v.object({ estimated: v.record(v.string(), v.number()), budget: v.record(v.string(), v.number()) }),
   fits: v.boolean(),
   note: v.optional(v.string()),
+  /** What each target declared by pattern found when the sweep started (`owner/name`, by target id). */
+  found: v.optional(v.record(v.string(), v.array(v.string()))),
 });
 export type SweepRecord = v.InferOutput<typeof RecordSchema>;
 

@@ -10,6 +10,7 @@ import type { Project } from '../config/manifest.ts';
 import type { ProviderId } from '../core/model.ts';
 import type { BatchState, SweepRecord } from '../store/sweeps.ts';
 import { newSweepId } from '../store/sweeps.ts';
+import { discoveredRecord, expandPatterns } from './discover.ts';
 import { checkDrift } from './drift.ts';
 import type { Records } from './records.ts';
 import type { SyncContext } from './run.ts';
@@ -49,6 +50,9 @@ export async function planSweep(
     readonly readsPerHour?: Partial<Record<ProviderId, number>>;
   } = {},
 ): Promise<SweepRecord> {
+  // Targets declared by pattern are matched against the organisation's repositories now, once.
+  project = await expandPatterns(ctx, project);
+  const found = discoveredRecord(project);
   const perHour = (p: ProviderId) => options.readsPerHour?.[p] ?? READS_PER_HOUR[p];
   const size = Math.max(1, options.batchSize ?? SWEEP_BATCH);
   const targets = [...project.targets.values()].filter((t) => t.id !== project.sourceId);
@@ -75,6 +79,7 @@ export async function planSweep(
       ),
     },
     fits: over.length === 0,
+    ...(found ? { found } : {}),
     ...(over.length > 0
       ? {
           note:
@@ -118,8 +123,11 @@ export async function runSweepBatch(
   batch: number,
   options: { readonly stop?: AbortSignal } = {},
 ): Promise<BatchOutcome> {
-  const targets = (await ctx.records.sweeps.record(sweepId))?.batches[batch];
+  const record = await ctx.records.sweeps.record(sweepId);
+  const targets = record?.batches[batch];
   if (!targets) return { remaining: 0, stalled: 0, claimed: false };
+  // The targets the sweep planned: its patterns as they were matched then, not as they match now.
+  if (record.found) project = await expandPatterns(ctx, project, new Map(Object.entries(record.found)));
   const claim = await ctx.records.sweeps.claim(sweepId, batch, randomUUID(), BATCH_LEASE_MS, ctx.now());
   if (!claim) return { remaining: 0, stalled: 0, claimed: false };
   let { state, etag } = claim;

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { SOURCES } from '../../scripts/contracts.ts';
 import { contractsDirectory, readContractFile } from '../../src/sandbox/contract.ts';
 import {
   gitHubContract,
@@ -59,8 +60,11 @@ describe('contracts', () => {
   it('are read from the copies vendored in the repository', () => {
     const repo = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
     expect(contractsDirectory()).toBe(path.join(repo, 'src', 'sandbox', 'contracts'));
-    expect(gitHubContract().operations).toHaveLength(38);
-    expect(netlifyContract().operations).toHaveLength(10);
+    // Exactly the operations scripts/contracts.ts lists for each provider.
+    const listed = (i: number) => Object.values(SOURCES[i]?.paths ?? {}).flat().length;
+    expect(gitHubContract().operations).toHaveLength(listed(0));
+    expect(netlifyContract().operations).toHaveLength(listed(1));
+    expect(listed(0)).toBeGreaterThan(38);
     expect(renderContract().operations.length).toBeGreaterThan(15);
   });
 

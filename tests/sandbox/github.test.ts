@@ -119,6 +119,54 @@ describe('GitHub sandbox: auth', () => {
   });
 });
 
+describe('GitHub sandbox: organisation repositories', () => {
+  type Repo = { name: string; full_name: string; archived?: boolean; private: boolean };
+
+  it("lists an org's repositories by page, as the token may see them, in the order asked", async () => {
+    const repos = Array.from({ length: 130 }, (_, i) => ({
+      owner: 'big',
+      name: `svc-${String(i).padStart(3, '0')}`,
+      private: i % 2 === 0,
+      archived: i === 7,
+    }));
+    const sb = await startGitHubSandbox({
+      seed: { orgs: [{ login: 'big' }], repos: [...repos, { owner: 'other', name: 'x' }] },
+      tokens: [{ token: 'ghp_all' }, { token: 'ghp_two', repos: ['big/svc-001', 'big/svc-002'] }],
+    });
+    try {
+      const c = client(sb.url, 'ghp_all');
+      const names: string[] = [];
+      let next: string | undefined = '/orgs/big/repos?per_page=100&sort=full_name';
+      let pages = 0;
+      while (next) {
+        const url: string = next.replace(sb.url, '');
+        const reply = await c.get<Repo[]>(url);
+        expect(reply.status).toBe(200);
+        expectConforming(sb, 'GET', '/orgs/{org}/repos', reply);
+        names.push(...reply.body.map((r) => r.full_name));
+        const link: string = reply.headers.get('link') ?? '';
+        next = /<([^>]+)>; rel="next"/.exec(link)?.[1];
+        pages += 1;
+      }
+      expect(pages).toBe(2);
+      expect(names).toEqual(repos.map((r) => `big/${r.name}`));
+      const first = await c.get<Repo[]>('/orgs/big/repos?sort=full_name');
+      expect(first.body).toHaveLength(30);
+      expect(first.body[7]).toMatchObject({ name: 'svc-007', archived: true });
+      const publicOnly = await c.get<Repo[]>('/orgs/big/repos?type=public&per_page=100');
+      expect(publicOnly.body.every((r) => !r.private)).toBe(true);
+      expect(publicOnly.body).toHaveLength(65);
+      const granted = await client(sb.url, 'ghp_two').get<Repo[]>('/orgs/big/repos');
+      expect(granted.body.map((r) => r.name).sort()).toEqual(['svc-001', 'svc-002']);
+      const missing = await c.get<GitHubErrorBody>('/orgs/nobody/repos');
+      expect(missing.status).toBe(404);
+      expect(missing.body.message).toBe('Not Found');
+    } finally {
+      await sb.close();
+    }
+  });
+});
+
 describe('GitHub sandbox: secrets', () => {
   it('paginates with per_page and a Link header until there is no rel="next"', async () => {
     const names: string[] = [];
