@@ -31,6 +31,7 @@ const prefix = v.pipe(
 );
 
 const SpecEntries = {
+  env: v.optional(id),
   from: v.optional(v.union([v.literal('manifest'), id], 'must be "manifest" or a target id')),
   targets: v.optional(v.pipe(v.array(id), v.minLength(1, 'name at least one target'), v.maxLength(50))),
   include: v.optional(v.pipe(v.array(prefix), v.maxLength(50))),
@@ -66,13 +67,14 @@ const RollbackBody = v.strictObject({
   ),
   dry_run: v.optional(v.boolean('must be true or false')),
 });
-const NoQuery = v.strictObject({});
+/** The only query parameter an action takes: the manifest environment. */
+const EnvQuery = v.strictObject({ env: v.optional(id) });
 
 async function body<const S extends v.GenericSchema>(
   ctx: RouteContext,
   schema: S,
 ): Promise<v.InferOutput<S>> {
-  validate(NoQuery, queryOf(ctx.url), 'query');
+  validate(EnvQuery, queryOf(ctx.url), 'query');
   return validate(schema, await readJsonBody(ctx.request), 'body');
 }
 
@@ -117,6 +119,17 @@ async function queue(ctx: RouteContext, journal: ReturnType<typeof newJournal>):
   );
 }
 
+/** `?env=` names the environment too; the body's and the query's must agree. */
+function withEnv(ctx: RouteContext, spec: RunSpec): RunSpec {
+  const query = ctx.url.searchParams.get('env') ?? undefined;
+  if (query !== undefined && spec.env !== undefined && query !== spec.env)
+    throw new ApiError(400, 'invalid_request', `?env=${query} and the body's env disagree; give one of them`);
+  const env = query ?? spec.env;
+  if (env !== undefined && !/^[a-z0-9][a-z0-9_-]{0,62}$/.test(env))
+    throw new ApiError(400, 'invalid_request', 'env: must be an environment name of the manifest');
+  return env === undefined ? spec : { ...spec, env };
+}
+
 function hasWrites(plan: { targets: readonly { entries: readonly { action: string }[] }[] }): boolean {
   return plan.targets.some((t) =>
     t.entries.some((e) => e.action === 'create' || e.action === 'update' || e.action === 'delete'),
@@ -129,7 +142,7 @@ export const actionRoutes: readonly Route[] = [
     path: '/api/plan',
     permission: 'plan',
     async handle(ctx) {
-      const spec: RunSpec = await body(ctx, PlanBody);
+      const spec: RunSpec = withEnv(ctx, await body(ctx, PlanBody));
       const { deps } = ctx;
       const planned = await planRun(deps.ctx, specRequest(await deps.project(), spec));
       const stored = await deps.records.plans.save(
@@ -155,16 +168,33 @@ export const actionRoutes: readonly Route[] = [
     path: '/api/verify',
     permission: 'plan',
     async handle(ctx) {
-      const spec: RunSpec = await body(ctx, PlanBody);
+      const spec: RunSpec = withEnv(ctx, await body(ctx, PlanBody));
       const { deps } = ctx;
-      const check = await checkDrift(deps.ctx, specRequest(await deps.project(), spec), {
-        trigger: 'manual',
-        actor: actor(ctx),
-      });
-      return json(200, {
+      const project = await deps.project();
+      // No environment named (nor targets): every environment, one check each.
+      const envs =
+        project.environments && spec.env === undefined && !spec.targets
+          ? [...project.environments.keys()]
+          : [spec.env];
+      const checks: Awaited<ReturnType<typeof checkDrift>>[] = [];
+      for (const env of envs)
+        checks.push(
+          await checkDrift(deps.ctx, specRequest(project, env === undefined ? spec : { ...spec, env }), {
+            trigger: 'manual',
+            actor: actor(ctx),
+          }),
+        );
+      const answer = (check: (typeof checks)[number]) => ({
+        ...(check.planned.environment !== undefined ? { environment: check.planned.environment } : {}),
         check_id: check.record.id,
         correlation_id: check.correlationId,
         report: check.planned.report,
+      });
+      const [only] = checks;
+      if (checks.length === 1 && only) return json(200, answer(only));
+      return json(200, {
+        has_drift: checks.some((c) => c.planned.report.has_drift),
+        environments: checks.map(answer),
       });
     },
   },
@@ -173,7 +203,7 @@ export const actionRoutes: readonly Route[] = [
     path: '/api/sync',
     permission: 'write',
     async handle(ctx) {
-      validate(NoQuery, queryOf(ctx.url), 'query');
+      validate(EnvQuery, queryOf(ctx.url), 'query');
       const raw = await readJsonBody(ctx.request);
       const input: SyncInput = validate(syncSchema(raw), raw, 'body');
       const { deps } = ctx;
@@ -205,7 +235,7 @@ export const actionRoutes: readonly Route[] = [
         );
       }
       const { action: requested, ...rest } = input;
-      spec = rest;
+      spec = withEnv(ctx, rest);
       action = requested ?? 'sync';
       const planned = await planRun(deps.ctx, specRequest(project, spec));
       if (!hasWrites(planned.plan)) return json(200, { status: 'noop', message: 'Nothing to change.' });
@@ -220,7 +250,7 @@ export const actionRoutes: readonly Route[] = [
     path: '/api/sync/:id',
     permission: 'audit',
     async handle({ url, params, deps }) {
-      validate(NoQuery, queryOf(url), 'query');
+      validate(EnvQuery, queryOf(url), 'query');
       const journalId = params['id'] ?? '';
       const journal = isJournalId(journalId) ? await deps.records.journals.get(journalId) : undefined;
       if (!journal) throw new ApiError(404, 'not_found', 'No sync with that correlation id.');

@@ -74,7 +74,9 @@ export async function continueSweepBatch(
   deadlineMs = BACKGROUND_DEADLINE_MS,
 ): Promise<BatchOutcome> {
   const ran = await withDeadline(Date.now() + deadlineMs + BACKGROUND_GRACE_MS, async () =>
-    runSweepBatch(deps.ctx, await deps.manifestProject(), sweepId, batch, { stop: AbortSignal.timeout(deadlineMs) }),
+    runSweepBatch(deps.ctx, await deps.manifestProject(), sweepId, batch, {
+      stop: AbortSignal.timeout(deadlineMs),
+    }),
   );
   if (ran.claimed && ran.remaining > 0) {
     if (ran.stalled < MAX_STALLED) await deps.startSweepBatch(sweepId, batch);

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import * as v from 'valibot';
+import { environmentOfTarget } from '../config/manifest.ts';
 import { newJournal } from '../sync/background.ts';
 import { checkDrift } from '../sync/drift.ts';
 import { ApiError, json, queryOf, readBodyText, validate } from './http.ts';
@@ -97,12 +98,14 @@ async function act(deps: ApiDeps, body: string, webhookId: string): Promise<Resp
       status: 'ignored',
       reason: `event ${payload.type} is not one of ${events.join(', ')}`,
     });
-  const project = await deps.project();
+  const all = await deps.project();
   const serviceId = payload.data.serviceId;
-  const known = [...project.targets.values()].some(
+  const known = [...all.targets.values()].find(
     (t) => t.provider === 'render' && t.scope.kind === 'service' && t.scope.serviceId === serviceId,
   );
-  if (!known)
+  // The environment the service belongs to (the whole manifest when it has none) is checked.
+  const project = known && environmentOfTarget(all, known.id);
+  if (!project)
     return json(200, { status: 'ignored', reason: 'the service is not one of the configured targets' });
 
   const correlationId = randomUUID();
@@ -116,7 +119,7 @@ async function act(deps: ApiDeps, body: string, webhookId: string): Promise<Resp
     const journal = newJournal(randomUUID(), check.planned.plan, {
       action: 'heal',
       actor: 'render-webhook',
-      spec: {},
+      spec: project.environment !== undefined ? { env: project.environment } : {},
       now: deps.now(),
     });
     await deps.records.journals.create(journal);
@@ -135,11 +138,13 @@ async function act(deps: ApiDeps, body: string, webhookId: string): Promise<Resp
       service_id: serviceId,
       webhook_id: webhookId,
       check_id: check.record.id,
+      ...(project.environment !== undefined ? { environment: project.environment } : {}),
       ...(healing ? { heal: healing } : {}),
     },
   });
   return json(200, {
     status: 'checked',
+    ...(project.environment !== undefined ? { environment: project.environment } : {}),
     has_drift: check.planned.report.has_drift,
     check_id: check.record.id,
     ...(healing ? { heal_correlation_id: healing } : {}),

@@ -4,6 +4,7 @@
  * fingerprints.
  */
 import * as v from 'valibot';
+import { environmentOfTarget, environmentsOf } from '../config/manifest.ts';
 import { targetLabel } from '../core/model.ts';
 import { may } from '../auth/tokens.ts';
 import { planJson } from '../core/plan-json.ts';
@@ -66,6 +67,10 @@ const EventsQuery = v.strictObject({
       'must be envsync.init, envsync.commit or envsync.drift',
     ),
   ),
+});
+/** `?env=`: only the targets of one manifest environment. */
+const TargetsQuery = v.strictObject({
+  env: v.optional(v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be an environment name'))),
 });
 const NoQuery = v.strictObject({});
 const VerifyQuery = v.strictObject({
@@ -244,8 +249,9 @@ export const reportRoutes: readonly Route[] = [
     path: '/api/targets',
     permission: 'reports',
     async handle({ url, deps }) {
-      validate(NoQuery, queryOf(url), 'query');
-      const project = await deps.project();
+      const { env } = validate(TargetsQuery, queryOf(url), 'query');
+      const all = await deps.project();
+      const project = env === undefined ? all : (environmentsOf(all, env)[0] ?? all);
       // Each target's newest check comes from the record the history keeps up to date: one read,
       // whatever the history's size. A target checked only before that record existed is looked
       // up in its own index.
@@ -264,8 +270,10 @@ export const reportRoutes: readonly Route[] = [
                 has_drift: check.has_drift,
               };
           }
+          const environment = environmentOfTarget(all, t.id).environment;
           return {
             id: t.id,
+            ...(environment !== undefined ? { environment } : {}),
             provider: t.provider,
             label: targetLabel(t),
             status: last ? (last.has_drift ? 'drift' : 'parity') : 'unknown',
@@ -275,7 +283,15 @@ export const reportRoutes: readonly Route[] = [
           };
         }),
       );
-      return json(200, { source: project.sourceId, targets });
+      return json(200, {
+        source: project.sourceId,
+        ...(all.environments
+          ? {
+              environments: [...all.environments].map(([name, p]) => ({ name, source: p.sourceId })),
+            }
+          : {}),
+        targets,
+      });
     },
   },
   {

@@ -5,6 +5,8 @@
  * plans a sweep instead and hands its batches to background invocations (sync/sweep.ts).
  */
 import { randomUUID } from 'node:crypto';
+import { environmentsOf } from '../config/manifest.ts';
+import type { Project } from '../config/manifest.ts';
 import { newJournal } from '../sync/background.ts';
 import { checkDrift } from '../sync/drift.ts';
 import { SWEEP_FROM, planSweep } from '../sync/sweep.ts';
@@ -33,22 +35,40 @@ export async function startSweep(deps: ApiDeps): Promise<SweepStarted> {
   };
 }
 
+/** One environment's scheduled check (and, with ENVSYNC_AUTOHEAL, its heal queued). */
+export interface ScheduledCheck {
+  readonly environment?: string;
+  readonly checkId: string;
+  readonly hasDrift: boolean;
+  readonly heal?: string;
+}
+
+/** Every environment of the manifest is checked on its own: drift is per environment. */
 export async function scheduledDriftCheck(
   deps: ApiDeps,
-): Promise<{ checkId: string; hasDrift: boolean; heal?: string }> {
-  const project = await deps.project();
+): Promise<ScheduledCheck & { readonly environments?: readonly ScheduledCheck[] }> {
+  const checks: ScheduledCheck[] = [];
+  for (const project of environmentsOf(await deps.project())) checks.push(await checkOne(deps, project));
+  const [first] = checks;
+  if (!first) throw new Error('no environment to check');
+  if (checks.length === 1) return first;
+  return { checkId: first.checkId, hasDrift: checks.some((c) => c.hasDrift), environments: checks };
+}
+
+async function checkOne(deps: ApiDeps, project: Project): Promise<ScheduledCheck> {
   const check = await checkDrift(deps.ctx, { project }, { trigger: 'schedule', actor: 'scheduler' });
   const hasDrift = check.planned.report.has_drift;
-  if (!hasDrift || !deps.renderWebhook.autoheal) return { checkId: check.record.id, hasDrift };
+  const env = project.environment !== undefined ? { environment: project.environment } : {};
+  if (!hasDrift || !deps.renderWebhook.autoheal) return { ...env, checkId: check.record.id, hasDrift };
   const journal = newJournal(randomUUID(), check.planned.plan, {
     action: 'heal',
     actor: 'scheduler',
-    spec: {},
+    spec: project.environment !== undefined ? { env: project.environment } : {},
     now: deps.now(),
   });
   await deps.records.journals.create(journal);
   await deps.startBackground(journal.id);
-  return { checkId: check.record.id, hasDrift, heal: journal.id };
+  return { ...env, checkId: check.record.id, hasDrift, heal: journal.id };
 }
 
 /** What the scheduled door answers: the check, or that the providers did not answer in time. */

@@ -9,6 +9,7 @@ import { dict } from '../core/names.ts';
 import type { DeletionPolicy, Policy, Target } from '../core/model.ts';
 import { targetLabel } from '../core/model.ts';
 import { ConfigError } from '../config/env.ts';
+import { environmentOfTarget, environmentsOf } from '../config/manifest.ts';
 import { adapterFor } from '../providers/adapter.ts';
 import { checkDrift } from '../sync/drift.ts';
 import { executeSync } from '../sync/execute.ts';
@@ -27,6 +28,7 @@ import type { CommandKit } from './kit.ts';
 import { EXIT } from './kit.ts';
 
 interface RunOptions {
+  env?: string;
   target?: string[];
   from?: string;
   source?: string;
@@ -63,6 +65,7 @@ function runRequest(project: RunRequest['project'], opts: RunOptions): RunReques
 
 function addRunOptions(cmd: Command): Command {
   return cmd
+    .option('-e, --env <name>', "the manifest's environment (default: each environment in turn)")
     .option(
       '-t, --target <id...>',
       'target ids (default: every target but the source; "all" for every target)',
@@ -108,6 +111,7 @@ function specOf(opts: RunOptions): RunSpec {
   const exclude = prefixes(opts.exclude);
   const from = opts.from ?? opts.source;
   return {
+    ...(opts.env ? { env: opts.env } : {}),
     ...(from ? { from } : {}),
     ...(opts.target ? { targets: opts.target } : {}),
     ...(include ? { include } : {}),
@@ -116,6 +120,46 @@ function specOf(opts: RunOptions): RunSpec {
     ...(opts.createOnly ? { mode: 'create-only' as const } : {}),
     ...(opts.overwriteUnknown ? { overwrite_unknown: true } : {}),
   };
+}
+
+/**
+ * Runs a command once per manifest environment: the one `--env` names, the one `--target`s belong
+ * to, or each in turn, under a heading. With --json the answers are one object keyed by
+ * environment; the exit code is the worst of them.
+ */
+async function perEnvironment(
+  kit: CommandKit,
+  opts: RunOptions,
+  run: (kit: CommandKit) => Promise<void>,
+): Promise<void> {
+  const s = await kit.session();
+  if (!s.project.environments) {
+    environmentsOf(s.project, opts.env); // naming one without environments is a usage error
+    return run(kit);
+  }
+  const projects =
+    opts.env === undefined && opts.target && opts.target.length > 0
+      ? [environmentOfTarget(s.project, opts.target[0] ?? '')]
+      : environmentsOf(s.project, opts.env);
+  const answers: Record<string, unknown> = {};
+  let exit: number = EXIT.ok;
+  for (const project of projects) {
+    const name = project.environment ?? '';
+    if (!kit.wantsJson() && projects.length > 1) kit.out(`== ${name} ==`);
+    await run({
+      ...kit,
+      session: () => Promise.resolve({ ...s, project }),
+      json: (value) => {
+        if (projects.length > 1) answers[name] = value;
+        else kit.json(value);
+      },
+      setExit: (code) => {
+        exit = Math.max(exit, code);
+      },
+    });
+  }
+  if (kit.wantsJson() && projects.length > 1) kit.json({ environments: answers });
+  kit.setExit(exit);
 }
 
 /** Resolves the request and checks credentials before any provider is called. */
@@ -129,7 +173,7 @@ function prepare(s: CliSession, opts: RunOptions): RunRequest {
 export function addEnvCommands(program: Command, kit: CommandKit): void {
   const env = program.command('env').description('audit, plan, sync and restore variables').exitOverride();
 
-  const driftCheck = async (opts: RunOptions) => {
+  const driftCheck = async (kit: CommandKit, opts: RunOptions) => {
     const s = await kit.session();
     return checkDrift(s.ctx, prepare(s, opts), { trigger: 'manual', actor: s.actor });
   };
@@ -138,30 +182,33 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
     env
       .command('audit')
       .description('drift report across targets, recorded in the parity history (exit 1 on drift)'),
-  ).action(async (opts: RunOptions) => {
-    const { planned } = await driftCheck(opts);
-    if (kit.wantsJson()) kit.json(planned.report);
-    else kit.out(reportText(planned.report));
-    kit.setExit(planned.report.has_drift ? EXIT.drift : EXIT.ok);
-  });
+  ).action((opts: RunOptions) =>
+    perEnvironment(kit, opts, async (kit) => {
+      const { planned } = await driftCheck(kit, opts);
+      if (kit.wantsJson()) kit.json(planned.report);
+      else kit.out(reportText(planned.report));
+      kit.setExit(planned.report.has_drift ? EXIT.drift : EXIT.ok);
+    }),
+  );
 
   addRunOptions(env.command('verify').description('the verifier: exit 0 in parity, 1 on drift')).action(
-    async (opts: RunOptions) => {
-      const { planned, record } = await driftCheck(opts);
-      const { report } = planned;
-      if (kit.wantsJson()) {
-        kit.json({
-          verified_at: report.verified_at,
-          has_drift: report.has_drift,
-          check_id: record.id,
-          summary: report.summary,
-          targets: report.targets.map((t) => ({ id: t.id, has_drift: t.has_drift })),
-        });
-      } else {
-        kit.out(`${report.has_drift ? 'Drift found' : 'No drift'}: ${paritySentence(report.summary)}.`);
-      }
-      kit.setExit(report.has_drift ? EXIT.drift : EXIT.ok);
-    },
+    (opts: RunOptions) =>
+      perEnvironment(kit, opts, async (kit) => {
+        const { planned, record } = await driftCheck(kit, opts);
+        const { report } = planned;
+        if (kit.wantsJson()) {
+          kit.json({
+            verified_at: report.verified_at,
+            has_drift: report.has_drift,
+            check_id: record.id,
+            summary: report.summary,
+            targets: report.targets.map((t) => ({ id: t.id, has_drift: t.has_drift })),
+          });
+        } else {
+          kit.out(`${report.has_drift ? 'Drift found' : 'No drift'}: ${paritySentence(report.summary)}.`);
+        }
+        kit.setExit(report.has_drift ? EXIT.drift : EXIT.ok);
+      }),
   );
 
   /** Warnings of a planned run go to stderr: they never mix with --json output. */
@@ -174,27 +221,30 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
     env.command('plan').description('what a sync would do: target, key, action, reason (values masked)'),
   )
     .option('--all', 'also list keys already in sync')
-    .action(async (opts: RunOptions & { all?: boolean }) => {
-      const s = await kit.session();
-      const planned = warned(await planRun(s.ctx, prepare(s, opts)));
-      await s.ctx.records.audit.append({
-        action: 'plan',
-        actor: s.actor,
-        correlation_id: randomUUID(),
-        source: planned.plan.source.id,
-        targets: planned.plan.targets.map((tp) => tp.target.id),
-        counts: Object.fromEntries(
-          planned.plan.targets.map((tp) => [tp.target.id, tp.entries.filter(isWrite).length]),
-        ),
-        outcome: planned.report.has_drift ? 'drift' : 'ok',
-      });
-      if (kit.wantsJson()) kit.json(planJson(planned.plan));
-      else kit.out(planText(planned.plan, { all: opts.all }));
-      kit.setExit(planned.report.has_drift ? EXIT.drift : EXIT.ok);
-    });
+    .action((opts: RunOptions & { all?: boolean }) =>
+      perEnvironment(kit, opts, async (kit) => {
+        const s = await kit.session();
+        const planned = warned(await planRun(s.ctx, prepare(s, opts)));
+        await s.ctx.records.audit.append({
+          action: 'plan',
+          actor: s.actor,
+          correlation_id: randomUUID(),
+          source: planned.plan.source.id,
+          targets: planned.plan.targets.map((tp) => tp.target.id),
+          counts: Object.fromEntries(
+            planned.plan.targets.map((tp) => [tp.target.id, tp.entries.filter(isWrite).length]),
+          ),
+          outcome: planned.report.has_drift ? 'drift' : 'ok',
+        });
+        if (kit.wantsJson()) kit.json(planJson(planned.plan));
+        else kit.out(planText(planned.plan, { all: opts.all }));
+        kit.setExit(planned.report.has_drift ? EXIT.drift : EXIT.ok);
+      }),
+    );
 
   /** Applies a plan after confirmation (unless `--yes` or `heal`), and reports. */
   const apply = async (
+    kit: CommandKit,
     s: CliSession,
     planned: PlannedRun,
     opts: { dryRun?: boolean; yes?: boolean },
@@ -219,7 +269,13 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
       dryRun || !writes
         ? await executeSync(s.ctx, planned, { dryRun, actor: s.actor, action })
         : await journaled(s, planned, action, run);
-    report(result, notes, dryRun ? (planned.report.has_drift ? EXIT.drift : EXIT.ok) : undefined, action);
+    report(
+      kit,
+      result,
+      notes,
+      dryRun ? (planned.report.has_drift ? EXIT.drift : EXIT.ok) : undefined,
+      action,
+    );
   };
 
   /**
@@ -282,6 +338,7 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
   };
 
   const report = (
+    kit: CommandKit,
     result: ExecutedSync,
     notes: string[],
     exit?: number,
@@ -312,17 +369,23 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
   addRunOptions(env.command('sync').description('apply the plan to the targets (snapshot first, then write)'))
     .option('--dry-run', 'everything but the writes (also HUBSYNC_DRYRUN=true)')
     .option('-y, --yes', 'do not ask for confirmation')
-    .action(async (opts: RunOptions & { dryRun?: boolean; yes?: boolean }) => {
-      const s = await kit.session();
-      await apply(s, warned(await planRun(s.ctx, prepare(s, opts))), opts, 'sync', { spec: specOf(opts) });
-    });
+    .action((opts: RunOptions & { dryRun?: boolean; yes?: boolean }) =>
+      perEnvironment(kit, opts, async (kit) => {
+        const s = await kit.session();
+        const spec = specOf({ ...opts, env: s.project.environment });
+        await apply(kit, s, warned(await planRun(s.ctx, prepare(s, opts))), opts, 'sync', { spec });
+      }),
+    );
 
   addRunOptions(env.command('heal').description('sync every drifted target from the source, without asking'))
     .option('--dry-run', 'everything but the writes (also HUBSYNC_DRYRUN=true)')
-    .action(async (opts: RunOptions & { dryRun?: boolean }) => {
-      const s = await kit.session();
-      await apply(s, warned(await planRun(s.ctx, prepare(s, opts))), opts, 'heal', { spec: specOf(opts) });
-    });
+    .action((opts: RunOptions & { dryRun?: boolean }) =>
+      perEnvironment(kit, opts, async (kit) => {
+        const s = await kit.session();
+        const spec = specOf({ ...opts, env: s.project.environment });
+        await apply(kit, s, warned(await planRun(s.ctx, prepare(s, opts))), opts, 'heal', { spec });
+      }),
+    );
 
   env
     .command('rollback')
@@ -342,6 +405,7 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
             ]
           : [];
       await apply(
+        kit,
         s,
         planned,
         opts,
@@ -374,7 +438,7 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
         journalId = newest.id;
       }
       const resumed = await resumeJournal(s, journalId, undefined, opts.takeOver === true);
-      report(resumed, [], undefined, resumed.action);
+      report(kit, resumed, [], undefined, resumed.action);
     });
 
   env
@@ -396,7 +460,7 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
         const s = await kit.session();
         const target = usableTarget(s, opts.target);
         const values = await adapterFor(s.ctx.adapters, target).list(target);
-        const source = opts.source ?? opts.from ?? s.project.sourceId;
+        const source = opts.source ?? opts.from ?? environmentOfTarget(s.project, target.id).sourceId;
         const variables = dict<string>();
         for (const [key, v] of [...values].sort(([a], [b]) => (a < b ? -1 : 1))) {
           variables[key] =

@@ -159,16 +159,18 @@ const KeySchema = fields({
   description: v.optional(v.string()),
 });
 
-export const ManifestSchema = fields({
-  version: v.optional(v.literal(1), 1),
+const TargetsSchema = v.pipe(
+  v.record(id, TargetSchema),
+  v.check((t) => Object.keys(t).length > 0, 'declare at least one target'),
+);
+
+/** One pipeline: a source, its targets, the keys and the policy. */
+const pipeline = {
   /** `manifest` (the values below and in `seed`) or the id of a target to copy from. */
   source: v.optional(id, 'manifest'),
   /** A flat `.env`-style file with values, relative to the manifest (the seed's manifest). */
   seed: v.optional(text),
-  targets: v.pipe(
-    v.record(id, TargetSchema),
-    v.check((t) => Object.keys(t).length > 0, 'declare at least one target'),
-  ),
+  targets: TargetsSchema,
   keys: v.optional(v.record(v.pipe(v.string(), v.minLength(1)), KeySchema), {}),
   policy: v.optional(
     fields({
@@ -181,9 +183,27 @@ export const ManifestSchema = fields({
     }),
     {},
   ),
+};
+const EnvironmentSchema = fields(pipeline);
+
+export const ManifestSchema = fields({
+  version: v.optional(v.literal(1), 1),
+  ...pipeline,
+  targets: v.optional(TargetsSchema),
+  /**
+   * Pipelines by environment (`production`, `staging`), each with its own source, targets, keys
+   * and policy; drift is per environment. Instead of the top-level ones, not beside them.
+   */
+  environments: v.optional(
+    v.pipe(
+      v.record(id, EnvironmentSchema),
+      v.check((e) => Object.keys(e).length > 0, 'declare at least one environment'),
+    ),
+  ),
 });
 export type ManifestInput = v.InferInput<typeof ManifestSchema>;
 type ManifestOutput = v.InferOutput<typeof ManifestSchema>;
+type Pipeline = v.InferOutput<typeof EnvironmentSchema>;
 
 export interface Project {
   /** Where the manifest lives (or the working directory when there is none). */
@@ -207,6 +227,13 @@ export interface Project {
   expand?(found: Discovered): Project;
   /** What each pattern found, when this project was expanded. */
   readonly discovered?: Discovered;
+  /** The environment this project is (the manifest's `environments`), if it has them. */
+  readonly environment?: string | undefined;
+  /**
+   * Each environment of the manifest as its own project. A project that has them stands for all
+   * (its targets are every environment's) and plans none: see `environmentsOf`.
+   */
+  readonly environments?: ReadonlyMap<string, Project>;
 }
 
 /** Why an undeclared key does not go to a plaintext store: its value could be a secret. */
@@ -226,27 +253,29 @@ export function parseManifest(raw: unknown, where: string): ManifestOutput {
   }
   const manifest = result.output;
   const problems: string[] = [];
-  for (const [keyName, key] of Object.entries(manifest.keys)) {
-    if (key.secret && key.value !== undefined) {
+  if (manifest.environments) {
+    const top = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>) : {};
+    const beside = ['source', 'seed', 'targets', 'keys', 'policy'].filter((f) => top[f] !== undefined);
+    if (beside.length > 0)
       problems.push(
-        `keys.${keyName}.value: a secret's value must not be kept in the manifest; set it on the source instead`,
+        `${beside.join(', ')}: with environments, declare them inside each environment (environments.<name>.${beside[0] ?? 'targets'})`,
       );
+    const owner = new Map<string, string>();
+    for (const [name, environment] of Object.entries(manifest.environments)) {
+      problems.push(...pipelineProblems(environment, `environments.${name}.`));
+      for (const t of Object.keys(environment.targets)) {
+        const first = owner.get(t);
+        if (first)
+          problems.push(
+            `environments.${name}.targets.${t}: also in environment "${first}"; target ids are unique across environments (name it ${t}-${name})`,
+          );
+        else owner.set(t, name);
+      }
     }
-    for (const t of key.targets ?? []) {
-      if (!(t in manifest.targets)) problems.push(`keys.${keyName}.targets: unknown target "${t}"`);
-    }
-  }
-  if (manifest.source !== 'manifest' && !(manifest.source in manifest.targets)) {
-    problems.push(`source: "${manifest.source}" is neither "manifest" nor a declared target`);
-  } else if (manifest.source !== 'manifest') {
-    const spec = manifest.targets[manifest.source];
-    if (spec && isGroup(spec))
-      problems.push(
-        `source: "${manifest.source}" lists many targets; a source is one service, site or repository`,
-      );
-  }
-  for (const t of Object.keys(manifest.policy.rename)) {
-    if (!(t in manifest.targets)) problems.push(`policy.rename.${t}: unknown target`);
+  } else if (!manifest.targets) {
+    problems.push('targets: declare at least one target (or environments, each with its targets)');
+  } else {
+    problems.push(...pipelineProblems({ ...manifest, targets: manifest.targets }, ''));
   }
   if (problems.length > 0) {
     throw new ConfigError(
@@ -254,6 +283,34 @@ export function parseManifest(raw: unknown, where: string): ManifestOutput {
     );
   }
   return manifest;
+}
+
+/** What a pipeline's fields say that its schema cannot: references to targets it does not declare. */
+function pipelineProblems(manifest: Pipeline, at: string): string[] {
+  const problems: string[] = [];
+  for (const [keyName, key] of Object.entries(manifest.keys)) {
+    if (key.secret && key.value !== undefined) {
+      problems.push(
+        `${at}keys.${keyName}.value: a secret's value must not be kept in the manifest; set it on the source instead`,
+      );
+    }
+    for (const t of key.targets ?? []) {
+      if (!(t in manifest.targets)) problems.push(`${at}keys.${keyName}.targets: unknown target "${t}"`);
+    }
+  }
+  if (manifest.source !== 'manifest' && !(manifest.source in manifest.targets)) {
+    problems.push(`${at}source: "${manifest.source}" is neither "manifest" nor a declared target`);
+  } else if (manifest.source !== 'manifest') {
+    const spec = manifest.targets[manifest.source];
+    if (spec && isGroup(spec))
+      problems.push(
+        `${at}source: "${manifest.source}" lists many targets; a source is one service, site or repository`,
+      );
+  }
+  for (const t of Object.keys(manifest.policy.rename)) {
+    if (!(t in manifest.targets)) problems.push(`${at}policy.rename.${t}: unknown target`);
+  }
+  return problems;
 }
 
 export async function readManifestFile(file: string): Promise<ManifestOutput> {
@@ -307,7 +364,7 @@ export async function readDotenvFile(
 
 function buildTarget(
   targetId: string,
-  spec: ManifestOutput['targets'][string],
+  spec: Pipeline['targets'][string],
   env: EnvConfig,
   root: string,
 ): Target {
@@ -395,7 +452,7 @@ function buildTarget(
  * a misspelt `secret: true` never turns a secret into a readable variable.
  */
 function routeKeys(
-  manifest: ManifestOutput,
+  manifest: Pipeline,
   targets: ReadonlyMap<string, Target>,
   keyNames: Iterable<string>,
   sourceId: string,
@@ -444,20 +501,96 @@ export async function loadProject(manifestFile: string, env: EnvConfig): Promise
   }
   const manifest = await readManifestFile(manifestFile);
   const root = path.dirname(path.resolve(manifestFile));
-  const manifestValues = manifest.seed
-    ? await readDotenvFile(path.resolve(root, manifest.seed), { mustExist: true })
-    : new Map<string, EnvValue>();
-  for (const [key, spec] of Object.entries(manifest.keys)) {
-    if (spec.value !== undefined)
-      manifestValues.set(key, { kind: 'value', value: new Secret(spec.value), secret: spec.secret ?? false });
+  const pipelineProject = async (pipe: Pipeline, environment?: string): Promise<Project> => {
+    const manifestValues = pipe.seed
+      ? await readDotenvFile(path.resolve(root, pipe.seed), { mustExist: true })
+      : new Map<string, EnvValue>();
+    for (const [key, spec] of Object.entries(pipe.keys)) {
+      if (spec.value !== undefined)
+        manifestValues.set(key, {
+          kind: 'value',
+          value: new Secret(spec.value),
+          secret: spec.secret ?? false,
+        });
+    }
+    return projectFromManifest(pipe, { env, root, manifestFile, manifestValues, environment }, new Map());
+  };
+  if (!manifest.environments) return pipelineProject({ ...manifest, targets: manifest.targets ?? {} });
+  const environments = new Map<string, Project>();
+  for (const [name, pipe] of Object.entries(manifest.environments))
+    environments.set(name, await pipelineProject(pipe, name));
+  return allEnvironments(environments);
+}
+
+/**
+ * A manifest's environments together: every target (for listings: history, page, sweeps), each
+ * environment as its own project. Planning needs one environment: `environmentsOf` picks them.
+ */
+function allEnvironments(environments: ReadonlyMap<string, Project>): Project {
+  const [first] = environments.values();
+  if (!first) throw new ConfigError('environments: declare at least one environment');
+  const targets = new Map<string, Target>();
+  const patterns = new Map<string, RepoPattern>();
+  for (const p of environments.values()) {
+    for (const [id, t] of p.targets) targets.set(id, t);
+    for (const [id, pattern] of p.patterns ?? []) patterns.set(id, pattern);
   }
-  return projectFromManifest(manifest, { env, root, manifestFile, manifestValues }, new Map());
+  const discovered = [...environments.values()].some((p) => p.discovered);
+  return {
+    ...first,
+    environment: undefined,
+    targets,
+    environments,
+    ...(patterns.size > 0
+      ? {
+          patterns,
+          expand: (found: Discovered) =>
+            allEnvironments(new Map([...environments].map(([n, p]) => [n, p.expand?.(found) ?? p]))),
+          ...(discovered
+            ? { discovered: new Map([...environments.values()].flatMap((p) => [...(p.discovered ?? [])])) }
+            : {}),
+        }
+      : { patterns: undefined, expand: undefined, discovered: undefined }),
+  };
+}
+
+/**
+ * The environments a command runs on: the one named, or every one (a manifest without
+ * environments is its own single one; naming one then is a mistake).
+ */
+export function environmentsOf(project: Project, name?: string): Project[] {
+  if (!project.environments) {
+    if (name)
+      throw new ConfigError(
+        `unknown environment "${name}": the manifest declares no environments; leave out --env (or ?env=)`,
+      );
+    return [project];
+  }
+  if (name === undefined) return [...project.environments.values()];
+  const one = project.environments.get(name);
+  if (!one)
+    throw new ConfigError(
+      `unknown environment "${name}"; the manifest declares ${[...project.environments.keys()].join(', ')}`,
+    );
+  return [one];
+}
+
+/** The environment a target belongs to (the project itself when it has none). */
+export function environmentOfTarget(project: Project, targetId: string): Project {
+  for (const p of project.environments?.values() ?? []) if (p.targets.has(targetId)) return p;
+  return project;
 }
 
 /** The project a manifest describes, with its patterns' repositories as `found`. */
 function projectFromManifest(
-  manifest: ManifestOutput,
-  where: { env: EnvConfig; root: string; manifestFile: string; manifestValues: EnvMap },
+  manifest: Pipeline,
+  where: {
+    env: EnvConfig;
+    root: string;
+    manifestFile: string;
+    manifestValues: EnvMap;
+    environment: string | undefined;
+  },
   found: Discovered,
 ): Project {
   const { env, root } = where;
@@ -488,6 +621,7 @@ function projectFromManifest(
   return {
     root,
     manifestPath: where.manifestFile,
+    ...(where.environment !== undefined ? { environment: where.environment } : {}),
     sourceId: manifest.source,
     targets,
     policy,

@@ -30,6 +30,8 @@ export interface CheckRecord {
   readonly targets: readonly TargetCheck[];
   /** KEY → { source id: fingerprint, target id: fingerprint | 'write-only' }: both sides of a conflict. */
   readonly conflicts?: DriftReport['conflicts'];
+  /** The manifest environment checked, when it has environments. */
+  readonly environment?: string;
 }
 
 export interface HistoryQuery {
@@ -49,6 +51,8 @@ export interface HistoryStore {
     correlationId: string;
     durationMs: number;
     at: Date;
+    /** The manifest environment checked, when it has environments. */
+    environment?: string;
   }): Promise<CheckRecord>;
   get(id: string): Promise<CheckRecord | undefined>;
   /** Newest first. */
@@ -62,6 +66,7 @@ export interface HistoryStore {
 /** A check as the chart and the history's pages list it: counts, no key names. */
 export interface CheckPoint {
   readonly id: string;
+  readonly environment?: string;
   readonly checked_at: string;
   readonly trigger: Trigger;
   readonly has_drift: boolean;
@@ -253,7 +258,7 @@ export function historyStore(store: Store): HistoryStore {
     });
 
   return {
-    async record({ report, trigger, correlationId, durationMs, at }) {
+    async record({ report, trigger, correlationId, durationMs, at, environment }) {
       const id = `chk_${timeKey(at)}_${randomBytes(4).toString('hex')}`;
       const record: CheckRecord = {
         id,
@@ -278,6 +283,7 @@ export function historyStore(store: Store): HistoryStore {
           invalid: t.invalid,
         })),
         conflicts: report.conflicts,
+        ...(environment !== undefined ? { environment } : {}),
       };
       await store.setJSON(`checks/${id}`, record, { onlyIfNew: true });
       // Index keys: every check, and every target of it, with the status in the name.
@@ -319,6 +325,7 @@ export function historyStore(store: Store): HistoryStore {
 function pointOf(record: CheckRecord): CheckPoint {
   return {
     id: record.id,
+    ...(record.environment !== undefined ? { environment: record.environment } : {}),
     checked_at: record.checked_at,
     trigger: record.trigger,
     has_drift: record.has_drift,

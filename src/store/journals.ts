@@ -10,6 +10,8 @@ import { getJson, getJsonWithEtag, timeKey } from './blobs.ts';
 
 /** What a caller asked for, as the API takes it: enough to plan again. */
 export interface RunSpec {
+  /** The manifest environment (when it has environments). */
+  readonly env?: string;
   readonly from?: string;
   readonly targets?: readonly string[];
   readonly include?: readonly string[];

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { isWrite } from '../core/apply.ts';
 import type { Plan, TargetPlan } from '../core/model.ts';
 import { reviseEntry } from '../core/plan.ts';
+import { environmentsOf } from '../config/manifest.ts';
 import type { Project } from '../config/manifest.ts';
 import type { Journal, PlannedEntry, RunSpec, StoredPlan } from '../store/journals.ts';
 import { doneKey, plannedEntries } from '../store/journals.ts';
@@ -27,7 +28,8 @@ export function specRequest(
   extra: Partial<RunRequest['policy']> = {},
 ): RunRequest {
   return {
-    project,
+    // Named, the environment's own project; otherwise the one the targets belong to (run.ts).
+    project: spec.env !== undefined ? (environmentsOf(project, spec.env)[0] ?? project) : project,
     from: spec.from,
     targets: spec.targets,
     policy: {

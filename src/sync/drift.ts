@@ -38,10 +38,13 @@ export async function checkDrift(
     correlationId,
     durationMs: performance.now() - started,
     at: ctx.now(),
+    ...(planned.environment !== undefined ? { environment: planned.environment } : {}),
   });
+  const environment = planned.environment !== undefined ? { environment: planned.environment } : {};
   if (report.has_drift && options.events !== false) {
     await ctx.records.events.publish('envsync.drift', correlationId, {
       check_id: record.id,
+      ...environment,
       trigger: options.trigger,
       source: report.source,
       has_drift: true,
@@ -61,7 +64,7 @@ export async function checkDrift(
       Object.entries(report.conflicts).map(([key, row]) => [key, row[report.source] ?? null]),
     ),
     outcome: report.has_drift ? 'drift' : 'ok',
-    detail: { check_id: record.id, trigger: options.trigger },
+    detail: { check_id: record.id, trigger: options.trigger, ...environment },
   });
   return { planned, record, correlationId };
 }

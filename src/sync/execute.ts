@@ -86,6 +86,8 @@ export async function executeSync(
   const { plan } = planned;
   const source = plan.source.id;
   const targetIds = plan.targets.map((tp) => tp.target.id);
+  // The manifest environment the run belongs to, on its audit entries and events.
+  const environment = planned.environment !== undefined ? { environment: planned.environment } : {};
   const audit = (
     outcome: AuditOutcome,
     extra: {
@@ -103,6 +105,7 @@ export async function executeSync(
       targets: targetIds,
       outcome,
       ...extra,
+      ...(planned.environment !== undefined ? { detail: { ...extra.detail, ...environment } } : {}),
     });
 
   if (options.dryRun) {
@@ -156,6 +159,7 @@ export async function executeSync(
       {
         action: options.action,
         actor: options.actor,
+        ...environment,
         source,
         targets: targetIds,
         planned: countPlanned(plan.targets),
@@ -251,6 +255,7 @@ export async function executeSync(
         correlationId,
         {
           ...commitPayload(tp, outcome, snapshots[tp.target.id] ?? {}),
+          ...environment,
           ...(followUps[tp.target.id] ? { follow_up: followUps[tp.target.id] } : {}),
         },
         `${correlationId}:commit:${tp.target.id}`,

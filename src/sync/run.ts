@@ -19,7 +19,7 @@ import { plan } from '../core/plan.ts';
 import { driftReport } from '../core/report.ts';
 import { keySelected } from '../core/filter.ts';
 import type { DriftReport } from '../core/report.ts';
-import { nearest } from '../config/manifest.ts';
+import { environmentOfTarget, nearest } from '../config/manifest.ts';
 import type { Project } from '../config/manifest.ts';
 import { ConfigError } from '../config/env.ts';
 import { adapterFor } from '../providers/adapter.ts';
@@ -54,6 +54,8 @@ export interface PlannedRun {
   readonly warnings?: readonly string[];
   /** What each target held when planned, by target id: the pre-sync snapshot is taken from it. */
   readonly currents: ReadonlyMap<string, EnvMap>;
+  /** The manifest environment planned (when it has environments). */
+  readonly environment?: string;
 }
 
 /** What each provider needs to be a target without a manifest: the seed's variables. */
@@ -70,8 +72,28 @@ export function notConfigured(id: string): string | undefined {
 }
 
 /** Resolves the source and target ids of a request, with errors that say which ids exist. */
-export function resolveRun(request: RunRequest): { source: Source; targets: Target[] } {
+/**
+ * A run plans within one environment: the project of the environment its targets belong to. A
+ * request on a manifest with environments that names no targets, or targets of several, is refused
+ * with the environments to choose from.
+ */
+export function inEnvironment(request: RunRequest): RunRequest {
   const { project } = request;
+  if (!project.environments) return request;
+  const named = (request.targets ?? []).filter((t) => t !== 'all');
+  const homes = new Set(named.map((t) => environmentOfTarget(project, t)));
+  const [home] = homes;
+  if (homes.size === 1 && home && home !== project) return { ...request, project: home };
+  const names = [...project.environments.keys()].join(', ');
+  throw new ConfigError(
+    named.length === 0 || homes.size === 1
+      ? `the manifest has environments (${names}): choose one with --env (or ?env=)`
+      : `the targets ${named.join(', ')} belong to different environments; run each environment on its own (${names})`,
+  );
+}
+
+export function resolveRun(request: RunRequest): { source: Source; targets: Target[] } {
+  const { project } = inEnvironment(request);
   const known = [...project.targets.keys()];
   const sourceId = request.from ?? project.sourceId;
   let source: Source;
@@ -112,7 +134,8 @@ async function readSource(ctx: SyncContext, project: Project, source: Source): P
 }
 
 /** Reads the source and every target in parallel, then plans. Reads only: safe for drift checks. */
-export async function planRun(ctx: SyncContext, request: RunRequest): Promise<PlannedRun> {
+export async function planRun(ctx: SyncContext, given: RunRequest): Promise<PlannedRun> {
+  const request = inEnvironment(given);
   const { project, restore } = request;
   const resolved = resolveRun(request);
   const { targets } = resolved;
@@ -144,6 +167,7 @@ export async function planRun(ctx: SyncContext, request: RunRequest): Promise<Pl
     plan: result,
     report: driftReport(result),
     ...(warnings.length > 0 ? { warnings } : {}),
+    ...(project.environment !== undefined ? { environment: project.environment } : {}),
     currents: new Map(targets.map((t, i) => [t.id, currents[i] ?? new Map<string, EnvValue>()])),
   };
 }

@@ -6,6 +6,7 @@
  * token never exceed what the provider allows.
  */
 import { randomUUID } from 'node:crypto';
+import { environmentOfTarget, environmentsOf } from '../config/manifest.ts';
 import type { Project } from '../config/manifest.ts';
 import type { ProviderId } from '../core/model.ts';
 import type { BatchState, SweepRecord } from '../store/sweeps.ts';
@@ -55,13 +56,18 @@ export async function planSweep(
   const found = discoveredRecord(project);
   const perHour = (p: ProviderId) => options.readsPerHour?.[p] ?? READS_PER_HOUR[p];
   const size = Math.max(1, options.batchSize ?? SWEEP_BATCH);
-  const targets = [...project.targets.values()].filter((t) => t.id !== project.sourceId);
+  // Each environment's source is read, not checked.
+  const sources = new Set(environmentsOf(project).map((p) => p.sourceId));
+  const targets = [...project.targets.values()].filter((t) => !sources.has(t.id));
   const estimated = new Map<ProviderId, number>();
-  for (const t of targets)
-    estimated.set(t.provider, (estimated.get(t.provider) ?? 0) + READS_PER_TARGET[t.provider]);
-  // The source is read once per target's check when it is a provider.
-  const source = project.targets.get(project.sourceId);
-  if (source) estimated.set(source.provider, (estimated.get(source.provider) ?? 0) + targets.length);
+  const add = (p: ProviderId, n: number) => estimated.set(p, (estimated.get(p) ?? 0) + n);
+  for (const t of targets) {
+    add(t.provider, READS_PER_TARGET[t.provider]);
+    // Its environment's source is read once per target's check when it is a provider.
+    const home = environmentOfTarget(project, t.id);
+    const source = home.targets.get(home.sourceId);
+    if (source) add(source.provider, 1);
+  }
   const over = [...estimated].filter(([p, n]) => n > perHour(p));
   const ids = targets.map((t) => t.id);
   const record: SweepRecord = {
