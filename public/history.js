@@ -4,6 +4,7 @@ import { fmtDuration, fmtNumber, h, put, stateBox, statusPill, timeEl, triggerNa
 import { chartPanel, dropChart, loadChart, syncChartControls } from './history-chart.js';
 import {
   $,
+  chosenEnv,
   failure,
   fillTargetSelects,
   labelCells,
@@ -138,7 +139,11 @@ const SORT_VALUE = {
 function checkRows(items, target, status) {
   return items
     .map((check) => {
-      const targets = check.targets.filter((t) => !target || t.id === target);
+      const env = chosenEnv();
+      const targets =
+        env && check.environment && check.environment !== env
+          ? []
+          : check.targets.filter((t) => !target || t.id === target);
       const sum = (k) => targets.reduce((n, t) => n + t[k].length, 0);
       return {
         check,

@@ -83,13 +83,22 @@ export const loading = (what) => stateBox('loading', `Loading ${what}…`);
 
 // ---------------------------------------------------------------- target pickers
 
+/** The manifest environment the page shows (`?env=`), when the manifest has environments. */
+export const chosenEnv = () => (session.targets?.environments ? (params().get('env') ?? '') : '');
+
+/** The targets of the chosen environment (every target when none is chosen). */
+export function visibleTargets() {
+  const env = chosenEnv();
+  return (session.targets?.targets ?? []).filter((t) => !env || t.environment === env);
+}
+
 export function fillTargetSelects() {
   for (const select of document.querySelectorAll('select[data-targets]')) {
     const chosen = select.value || params().get('target') || '';
     put(
       select,
       h('option', { value: '' }, 'All targets'),
-      (session.targets?.targets ?? []).map((t) => h('option', { value: t.id }, `${t.id} (${t.provider})`)),
+      visibleTargets().map((t) => h('option', { value: t.id }, `${t.id} (${t.provider})`)),
     );
     if (chosen && !session.targets?.targets.some((t) => t.id === chosen))
       select.append(h('option', { value: chosen }, chosen));

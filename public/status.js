@@ -1,7 +1,19 @@
 // The status strip: one tile per target (its state, when it was last checked), and who the token is.
 import { api } from './api.js';
 import { fmtClock, h, put, stateBox, statusPill, timeEl, triggerName } from './dom.js';
-import { $, can, failure, fillTargetSelects, link, loading, notice, session } from './shared.js';
+import {
+  $,
+  can,
+  chosenEnv,
+  failure,
+  fillTargetSelects,
+  link,
+  loading,
+  navigate,
+  notice,
+  session,
+  visibleTargets,
+} from './shared.js';
 
 export async function loadStatus() {
   const body = $('status-body');
@@ -30,26 +42,30 @@ export function renderStatus() {
     put(body, stateBox('empty', 'The manifest declares no targets. Add targets to envsync.manifest.yaml.'));
     return;
   }
-  const drifted = targets.targets.filter((t) => t.status === 'drift').length;
+  const env = chosenEnv();
+  const shown = visibleTargets();
+  const drifted = shown.filter((t) => t.status === 'drift').length;
+  const source = env ? targets.environments.find((e) => e.name === env)?.source : targets.source;
   put(
     body,
+    targets.environments ? environmentFilter(targets.environments, env) : null,
     h(
       'p',
       { class: 'summary' },
-      `Source: `,
-      h('code', {}, targets.source),
-      ` · ${drifted === 0 ? 'every checked target is in parity' : `${drifted} of ${targets.targets.length} targets drifted`}`,
+      env || !targets.environments ? ['Source: ', h('code', {}, source ?? '—'), ' · '] : null,
+      `${drifted === 0 ? 'every checked target is in parity' : `${drifted} of ${shown.length} targets drifted`}`,
       ' · ',
       link({ view: 'matrix' }, 'Parity matrix'),
     ),
     h(
       'ul',
       { class: 'tiles' },
-      targets.targets.map((t) =>
+      shown.map((t) =>
         h(
           'li',
           { class: `tile tile-${t.status}` },
           h('h3', {}, h('span', { class: 'provider' }, t.provider), ' ', t.label),
+          t.environment && !env ? h('p', { class: 'meta' }, 'Environment: ', t.environment) : null,
           h('p', {}, statusPill(t.status)),
           h(
             'p',
@@ -79,6 +95,24 @@ export function renderStatus() {
           ),
         ),
       ),
+    ),
+  );
+}
+
+/** Environment: All / production / staging — kept in the URL (`?env=`), like every filter. */
+function environmentFilter(environments, env) {
+  return h(
+    'form',
+    { class: 'filters', onsubmit: (e) => e.preventDefault() },
+    h('label', { for: 'filter-env' }, 'Environment'),
+    h(
+      'select',
+      {
+        id: 'filter-env',
+        onchange: (e) => navigate({ env: e.target.value, target: null, cursor: null, page: null }),
+      },
+      h('option', { value: '' }, 'All environments'),
+      environments.map((e) => h('option', { value: e.name, selected: e.name === env }, e.name)),
     ),
   );
 }
