@@ -11,6 +11,7 @@ import { planJson } from '../core/plan-json.ts';
 import { isJournalId, isPlanId, plannedEntries } from '../store/journals.ts';
 import type { RunSpec } from '../store/journals.ts';
 import { newJournal, specRequest, staleKeys } from '../sync/background.ts';
+import { approvePlan, assertApproved, assertNoApprovalNeeded, StalePlanError } from '../sync/approvals.ts';
 import { checkDrift } from '../sync/drift.ts';
 import { lockHolder } from '../sync/execute.ts';
 import { planRollback } from '../sync/rollback.ts';
@@ -117,6 +118,33 @@ async function queue(ctx: RouteContext, journal: ReturnType<typeof newJournal>):
     { correlation_id: journal.id, status: 'queued', status_url: `/api/sync/${journal.id}` },
     { location: `/api/sync/${journal.id}` },
   );
+}
+
+/** Runs a check that may refuse the sync; a refusal is audited before it is answered. */
+async function refusedUnless(
+  ctx: RouteContext,
+  spec: RunSpec,
+  source: string,
+  check: () => void,
+): Promise<void> {
+  try {
+    check();
+  } catch (error) {
+    await ctx.deps.records.audit.append({
+      action: 'sync',
+      actor: actor(ctx),
+      correlation_id: randomUUID(),
+      source,
+      targets: [...(spec.targets ?? [])],
+      outcome: 'refused',
+      error: (error as Error).name,
+      detail: {
+        reason: (error as Error).message.slice(0, 300),
+        ...(spec.env ? { environment: spec.env } : {}),
+      },
+    });
+    throw error;
+  }
 }
 
 /** `?env=` names the environment too; the body's and the query's must agree. */
@@ -229,6 +257,7 @@ export const actionRoutes: readonly Route[] = [
           });
         }
         if (!hasWrites(fresh.plan)) return json(200, { status: 'noop', message: 'Nothing to change.' });
+        await refusedUnless(ctx, spec, stored.source, () => assertApproved(deps.records, project, stored));
         return queue(
           ctx,
           newJournal(randomUUID(), fresh.plan, { action, actor: actor(ctx), spec, planId, now: deps.now() }),
@@ -238,11 +267,41 @@ export const actionRoutes: readonly Route[] = [
       spec = withEnv(ctx, rest);
       action = requested ?? 'sync';
       const planned = await planRun(deps.ctx, specRequest(project, spec));
+      await refusedUnless(ctx, spec, planned.plan.source.id, () => assertNoApprovalNeeded(project, spec));
       if (!hasWrites(planned.plan)) return json(200, { status: 'noop', message: 'Nothing to change.' });
       return queue(
         ctx,
         newJournal(randomUUID(), planned.plan, { action, actor: actor(ctx), spec, now: deps.now() }),
       );
+    },
+  },
+  {
+    method: 'POST',
+    path: '/api/plans/:id/approve',
+    permission: 'write',
+    async handle(ctx) {
+      validate(EnvQuery, queryOf(ctx.url), 'query');
+      const { deps } = ctx;
+      try {
+        const approved = await approvePlan(
+          deps.ctx,
+          await deps.project(),
+          ctx.params['id'] ?? '',
+          actor(ctx),
+        );
+        return json(200, {
+          plan_id: approved.plan.id,
+          approvals: deps.records.plans
+            .validApprovals(approved.plan)
+            .map(({ approver, at }) => ({ approver, at })),
+          required: approved.required,
+          approved: approved.approvals >= approved.required,
+        });
+      } catch (error) {
+        if (error instanceof StalePlanError)
+          return json(409, { error: { code: 'stale_plan', message: `${error.message}.`, keys: error.keys } });
+        throw error;
+      }
     },
   },
   {

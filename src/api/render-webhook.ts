@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import * as v from 'valibot';
 import { environmentOfTarget } from '../config/manifest.ts';
+import { queueForApproval } from '../sync/approvals.ts';
 import { newJournal } from '../sync/background.ts';
 import { checkDrift } from '../sync/drift.ts';
 import { ApiError, json, queryOf, readBodyText, validate } from './http.ts';
@@ -115,7 +116,14 @@ async function act(deps: ApiDeps, body: string, webhookId: string): Promise<Resp
     { trigger: 'webhook', actor: 'render-webhook', correlationId },
   );
   let healing: string | undefined;
-  if (check.planned.report.has_drift && autoheal) {
+  let awaiting: string | undefined;
+  const required = project.approvals?.required ?? 0;
+  if (check.planned.report.has_drift && autoheal && required > 0) {
+    // Under approvals, the heal waits as a plan for an admiral to approve.
+    const spec = project.environment !== undefined ? { env: project.environment } : {};
+    awaiting = (await queueForApproval(deps.ctx, check.planned, { actor: 'render-webhook', spec, required }))
+      .id;
+  } else if (check.planned.report.has_drift && autoheal) {
     const journal = newJournal(randomUUID(), check.planned.plan, {
       action: 'heal',
       actor: 'render-webhook',
@@ -140,6 +148,7 @@ async function act(deps: ApiDeps, body: string, webhookId: string): Promise<Resp
       check_id: check.record.id,
       ...(project.environment !== undefined ? { environment: project.environment } : {}),
       ...(healing ? { heal: healing } : {}),
+      ...(awaiting ? { awaiting_approval: awaiting } : {}),
     },
   });
   return json(200, {
@@ -148,5 +157,6 @@ async function act(deps: ApiDeps, body: string, webhookId: string): Promise<Resp
     has_drift: check.planned.report.has_drift,
     check_id: check.record.id,
     ...(healing ? { heal_correlation_id: healing } : {}),
+    ...(awaiting ? { awaiting_approval: awaiting } : {}),
   });
 }

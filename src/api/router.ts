@@ -55,6 +55,8 @@ const KNOWN_ERRORS: Readonly<Record<string, readonly [number, string]>> = {
   ConfigError: [400, 'invalid_request'],
   SnapshotNotFoundError: [404, 'not_found'],
   LockHeldError: [409, 'sync_in_progress'],
+  ApprovalRequiredError: [403, 'approval_required'],
+  ApprovalError: [409, 'approval_refused'],
   SnapshotKeyError: [503, 'not_configured'],
   TokenConfigError: [503, 'not_configured'],
   ProviderAuthError: [502, 'provider_auth'],

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { environmentsOf } from '../config/manifest.ts';
 import type { Project } from '../config/manifest.ts';
+import { queueForApproval } from '../sync/approvals.ts';
 import { newJournal } from '../sync/background.ts';
 import { checkDrift } from '../sync/drift.ts';
 import { SWEEP_FROM, planSweep } from '../sync/sweep.ts';
@@ -41,6 +42,8 @@ export interface ScheduledCheck {
   readonly checkId: string;
   readonly hasDrift: boolean;
   readonly heal?: string;
+  /** The plan of the heal, waiting for approval (the environment requires approvals). */
+  readonly awaitingApproval?: string;
 }
 
 /** Every environment of the manifest is checked on its own: drift is per environment. */
@@ -60,10 +63,17 @@ async function checkOne(deps: ApiDeps, project: Project): Promise<ScheduledCheck
   const hasDrift = check.planned.report.has_drift;
   const env = project.environment !== undefined ? { environment: project.environment } : {};
   if (!hasDrift || !deps.renderWebhook.autoheal) return { ...env, checkId: check.record.id, hasDrift };
+  const spec = project.environment !== undefined ? { env: project.environment } : {};
+  // Under approvals, the heal waits as a plan for an admiral to approve.
+  const required = project.approvals?.required ?? 0;
+  if (required > 0) {
+    const plan = await queueForApproval(deps.ctx, check.planned, { actor: 'scheduler', spec, required });
+    return { ...env, checkId: check.record.id, hasDrift, awaitingApproval: plan.id };
+  }
   const journal = newJournal(randomUUID(), check.planned.plan, {
     action: 'heal',
     actor: 'scheduler',
-    spec: project.environment !== undefined ? { env: project.environment } : {},
+    spec,
     now: deps.now(),
   });
   await deps.records.journals.create(journal);

@@ -15,7 +15,15 @@ import { checkDrift } from '../sync/drift.ts';
 import { executeSync } from '../sync/execute.ts';
 import type { ExecutedSync, ExecuteOptions } from '../sync/execute.ts';
 import { newJournal, runJournalWith } from '../sync/background.ts';
+import { plannedEntries } from '../store/journals.ts';
 import type { Journal, RunSpec } from '../store/journals.ts';
+import {
+  approvePlan,
+  assertApproved,
+  assertNoApprovalNeeded,
+  replanFresh,
+  StalePlanError,
+} from '../sync/approvals.ts';
 import { planRollback } from '../sync/rollback.ts';
 import { notConfigured, planRun, resolveRun } from '../sync/run.ts';
 import { privateDirectory, writePrivateFile } from './private-file.ts';
@@ -225,10 +233,28 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
       perEnvironment(kit, opts, async (kit) => {
         const s = await kit.session();
         const planned = warned(await planRun(s.ctx, prepare(s, opts)));
+        // Where approvals are required, the plan is kept so that someone else can approve it.
+        const required = s.project.approvals?.required ?? 0;
+        const stored =
+          required > 0 && planned.report.has_drift
+            ? await s.ctx.records.plans.save(
+                {
+                  actor: s.actor,
+                  spec: specOf({ ...opts, env: s.project.environment }),
+                  source: planned.plan.source.id,
+                  targets: plannedEntries(planned.plan),
+                },
+                s.ctx.now(),
+              )
+            : undefined;
+        if (stored)
+          kit.io.stderr(
+            `Plan ${stored.id} needs ${required} approval${required === 1 ? '' : 's'}: genesisctl env approve ${stored.id} (by someone else), then genesisctl env sync --plan ${stored.id}\n`,
+          );
         await s.ctx.records.audit.append({
           action: 'plan',
           actor: s.actor,
-          correlation_id: randomUUID(),
+          correlation_id: stored?.id ?? randomUUID(),
           source: planned.plan.source.id,
           targets: planned.plan.targets.map((tp) => tp.target.id),
           counts: Object.fromEntries(
@@ -366,13 +392,47 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
     kit.setExit(exit ?? (result.ok ? EXIT.ok : unreachable ? EXIT.unreachable : EXIT.drift));
   };
 
+  env
+    .command('approve')
+    .description('approve a plan someone else made, where the manifest requires approvals')
+    .argument('<plan>', 'the plan id `env plan` printed')
+    .action(async (planId: string) => {
+      const s = await kit.session();
+      const approved = await approvePlan(s.ctx, s.project, planId, s.actor);
+      const done = approved.approvals >= approved.required;
+      if (kit.wantsJson())
+        kit.json({ plan_id: planId, approvals: approved.approvals, required: approved.required });
+      else
+        kit.out(
+          `Approved plan ${planId}: ${approved.approvals} of ${approved.required} approval${approved.required === 1 ? '' : 's'}.` +
+            (done ? ` Apply it: genesisctl env sync --plan ${planId}` : ''),
+        );
+      kit.setExit(EXIT.ok);
+    });
+
   addRunOptions(env.command('sync').description('apply the plan to the targets (snapshot first, then write)'))
     .option('--dry-run', 'everything but the writes (also HUBSYNC_DRYRUN=true)')
     .option('-y, --yes', 'do not ask for confirmation')
-    .action((opts: RunOptions & { dryRun?: boolean; yes?: boolean }) =>
+    .option('--plan <id>', 'apply this approved plan (where the manifest requires approvals)')
+    .action((opts: RunOptions & { dryRun?: boolean; yes?: boolean; plan?: string }) =>
       perEnvironment(kit, opts, async (kit) => {
         const s = await kit.session();
+        if (opts.plan) {
+          const stored = await s.ctx.records.plans.get(opts.plan);
+          if (!stored) throw new ConfigError(`No plan ${opts.plan}: make one with genesisctl env plan.`);
+          assertApproved(s.ctx.records, s.project, stored);
+          const fresh = await replanFresh(s.ctx, s.project, stored).catch((error: unknown) => {
+            if (error instanceof StalePlanError)
+              throw new ConfigError(
+                `Plan ${opts.plan}: ${error.message} (${error.keys.slice(0, 10).join(', ')}).`,
+              );
+            throw error;
+          });
+          await apply(kit, s, fresh, { ...opts, yes: true }, 'sync', { spec: stored.spec });
+          return;
+        }
         const spec = specOf({ ...opts, env: s.project.environment });
+        if (!opts.dryRun) assertNoApprovalNeeded(s.project, spec);
         await apply(kit, s, warned(await planRun(s.ctx, prepare(s, opts))), opts, 'sync', { spec });
       }),
     );
@@ -383,6 +443,7 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
       perEnvironment(kit, opts, async (kit) => {
         const s = await kit.session();
         const spec = specOf({ ...opts, env: s.project.environment });
+        if (!opts.dryRun) assertNoApprovalNeeded(s.project, spec);
         await apply(kit, s, warned(await planRun(s.ctx, prepare(s, opts))), opts, 'heal', { spec });
       }),
     );

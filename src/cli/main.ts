@@ -30,6 +30,8 @@ const USAGE_ERRORS = new Set([
   'ProviderAuthError',
   'SnapshotKeyError',
   'SnapshotNotFoundError',
+  'ApprovalRequiredError',
+  'ApprovalError',
 ]);
 
 export function buildProgram(

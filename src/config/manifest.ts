@@ -172,6 +172,17 @@ const pipeline = {
   seed: v.optional(text),
   targets: TargetsSchema,
   keys: v.optional(v.record(v.pipe(v.string(), v.minLength(1)), KeySchema), {}),
+  /** A plan must be approved by this many admirals other than its author before it is applied. */
+  approvals: v.optional(
+    fields({
+      required: v.pipe(
+        v.number(),
+        v.integer('must be a whole number'),
+        v.minValue(1, 'must be at least 1 (leave approvals out for none)'),
+        v.maxValue(5, 'must be at most 5'),
+      ),
+    }),
+  ),
   policy: v.optional(
     fields({
       include: prefixes,
@@ -227,6 +238,8 @@ export interface Project {
   expand?(found: Discovered): Project;
   /** What each pattern found, when this project was expanded. */
   readonly discovered?: Discovered;
+  /** Approvals a plan needs before it is applied (none when absent). */
+  readonly approvals?: { readonly required: number };
   /** The environment this project is (the manifest's `environments`), if it has them. */
   readonly environment?: string | undefined;
   /**
@@ -623,6 +636,7 @@ function projectFromManifest(
     manifestPath: where.manifestFile,
     ...(where.environment !== undefined ? { environment: where.environment } : {}),
     sourceId: manifest.source,
+    ...(manifest.approvals ? { approvals: manifest.approvals } : {}),
     targets,
     policy,
     manifestValues: where.manifestValues,

@@ -14,7 +14,16 @@ import { getJson, listKeys } from './blobs.ts';
 import { appendInSequence, listSequence } from './sequence.ts';
 
 export type AuditAction =
-  'audit' | 'plan' | 'sync' | 'heal' | 'rollback' | 'webhook' | 'export' | 'drift-check' | 'lock-release';
+  | 'audit'
+  | 'plan'
+  | 'approve'
+  | 'sync'
+  | 'heal'
+  | 'rollback'
+  | 'webhook'
+  | 'export'
+  | 'drift-check'
+  | 'lock-release';
 export type AuditOutcome =
   'ok' | 'drift' | 'dry-run' | 'partial' | 'failed' | 'refused' | 'interrupted' | 'timeout';
 

@@ -35,7 +35,7 @@ export function parseSnapshotKey(raw: string | undefined): Buffer {
 }
 
 /** A key for another purpose derived from the snapshot key (HKDF-SHA256), so it is never stored. */
-export function deriveKey(snapshotKey: Uint8Array, purpose: 'audit-v1'): Buffer {
+export function deriveKey(snapshotKey: Uint8Array, purpose: 'audit-v1' | 'approvals-v1'): Buffer {
   return Buffer.from(hkdfSync('sha256', snapshotKey, 'envsync', purpose, 32));
 }
 

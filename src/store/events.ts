@@ -11,7 +11,13 @@ import { Webhook } from 'standardwebhooks';
 import { getJson, listKeys } from './blobs.ts';
 import { appendInSequence, lastInSequence, listSequence, seqKey } from './sequence.ts';
 
-export type EventType = 'envsync.init' | 'envsync.commit' | 'envsync.drift' | 'envsync.sweep';
+export type EventType =
+  | 'envsync.init'
+  | 'envsync.commit'
+  | 'envsync.drift'
+  | 'envsync.sweep'
+  /** A plan waits for approval (a heal the schedule or a Render deploy queued under `approvals`). */
+  | 'envsync.approval';
 
 export interface EnvSyncEvent {
   readonly id: string;

@@ -3,8 +3,9 @@
  * names, actions and fingerprints — never values: a sync re-reads values from the source when it
  * runs and refuses if they no longer match what was planned.
  */
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Store } from '@netlify/blobs';
+import * as v from 'valibot';
 import type { Plan, PlanEntry } from '../core/model.ts';
 import { getJson, getJsonWithEtag, timeKey } from './blobs.ts';
 
@@ -36,6 +37,20 @@ export interface StoredPlan {
   readonly spec: RunSpec;
   readonly source: string;
   readonly targets: readonly { readonly id: string; readonly entries: readonly PlannedEntry[] }[];
+  /** Approvals, each signed over the plan's content (see `approvalMac`): an edited plan loses them. */
+  readonly approvals?: readonly Approval[];
+}
+
+export interface Approval {
+  readonly approver: string;
+  readonly at: string;
+  /** HMAC under a key derived from the snapshot key, over the plan's content, approver and time. */
+  readonly mac: string;
+}
+
+/** A plan cannot be approved: by its own author, twice by one approver, or without a key. */
+export class ApprovalError extends Error {
+  override readonly name = 'ApprovalError';
 }
 
 /** `interrupted`: stopped on request (Ctrl-C, a deadline) after some writes; resumable. */
@@ -108,10 +123,70 @@ export const isJournalId = (id: string) => JOURNAL_ID.test(id);
 export interface PlanStore {
   save(plan: Omit<StoredPlan, 'id' | 'created_at'>, at: Date): Promise<StoredPlan>;
   get(id: string): Promise<StoredPlan | undefined>;
+  /** Adds a signed approval (compare-and-set); refuses the plan's author and a second approval by one approver. */
+  approve(id: string, approver: string, at: Date): Promise<StoredPlan>;
+  /** The approvals whose signature holds for the plan as stored now, one per approver, none by its author. */
+  validApprovals(plan: StoredPlan): readonly Approval[];
 }
 
-export function planStore(store: Store): PlanStore {
+/** Approvals as read from Blobs, where someone else may have written them. */
+const ApprovalsSchema = v.array(v.object({ approver: v.string(), at: v.string(), mac: v.string() }));
+
+/** What an approval signs: the plan as it was planned, who approves it and when. */
+function approvalMac(key: Buffer, plan: StoredPlan, approver: string, at: string): string {
+  const content = JSON.stringify([
+    plan.id,
+    plan.created_at,
+    plan.actor,
+    plan.spec,
+    plan.source,
+    plan.targets,
+  ]);
+  return createHmac('sha256', key)
+    .update(JSON.stringify([content, approver, at]))
+    .digest('base64url');
+}
+
+export function planStore(store: Store, approvalKey: () => Buffer | undefined = () => undefined): PlanStore {
+  const key = () => {
+    const k = approvalKey();
+    if (!k)
+      throw new ApprovalError('approvals are signed with a key derived from ENVSYNC_SNAPSHOT_KEY; set it');
+    return k;
+  };
+  const validApprovals = (plan: StoredPlan): Approval[] => {
+    const k = approvalKey();
+    const stored = v.safeParse(ApprovalsSchema, plan.approvals);
+    if (!k || !stored.success) return [];
+    const seen = new Set<string>([plan.actor]);
+    return stored.output.filter((a) => {
+      const expected = Buffer.from(approvalMac(k, plan, a.approver, a.at));
+      const given = Buffer.from(a.mac);
+      if (seen.has(a.approver) || given.length !== expected.length || !timingSafeEqual(given, expected))
+        return false;
+      seen.add(a.approver);
+      return true;
+    });
+  };
   return {
+    validApprovals,
+    async approve(id, approver, at) {
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const found = isPlanId(id) ? await getJsonWithEtag<StoredPlan>(store, id) : undefined;
+        if (!found) throw new ApprovalError(`no plan ${id}; make one with POST /api/plan`);
+        const plan = found.data;
+        if (approver === plan.actor)
+          throw new ApprovalError('a plan is approved by someone other than who made it');
+        if (validApprovals(plan).some((a) => a.approver === approver))
+          throw new ApprovalError(`${approver} has approved this plan already`);
+        const when = at.toISOString();
+        const approval = { approver, at: when, mac: approvalMac(key(), plan, approver, when) };
+        const next: StoredPlan = { ...plan, approvals: [...validApprovals(plan), approval] };
+        const written = await store.setJSON(id, next, { onlyIfMatch: found.etag });
+        if (written.modified) return next;
+      }
+      throw new ApprovalError('the plan kept changing while it was approved; try again');
+    },
     async save(plan, at) {
       const stored: StoredPlan = {
         id: `plan_${timeKey(at)}_${randomBytes(6).toString('hex')}`,

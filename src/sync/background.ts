@@ -29,7 +29,10 @@ export function specRequest(
 ): RunRequest {
   return {
     // Named, the environment's own project; otherwise the one the targets belong to (run.ts).
-    project: spec.env !== undefined ? (environmentsOf(project, spec.env)[0] ?? project) : project,
+    project:
+      spec.env !== undefined && project.environment !== spec.env
+        ? (environmentsOf(project, spec.env)[0] ?? project)
+        : project,
     from: spec.from,
     targets: spec.targets,
     policy: {

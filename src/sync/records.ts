@@ -20,6 +20,7 @@ import type { SnapshotStore } from '../store/snapshots.ts';
 import type { SweepStore } from '../store/sweeps.ts';
 import { sweepStore } from '../store/sweeps.ts';
 import { snapshotStore } from '../store/snapshots.ts';
+import { deriveKey } from '../store/encryption.ts';
 
 export interface Records {
   readonly snapshots: SnapshotStore;
@@ -53,6 +54,14 @@ export function openRecords({
   now,
 }: RecordsOptions): Records {
   const audit = auditLog(blobs.store('audit'), now, auditKey);
+  // Approvals are signed under a key of their own, derived from the snapshot key.
+  const approvalKey = () => {
+    try {
+      return deriveKey(snapshotKey(), 'approvals-v1');
+    } catch {
+      return undefined;
+    }
+  };
   return {
     snapshots: snapshotStore(blobs.store('snapshots'), snapshotKey, fingerprint, now),
     audit,
@@ -63,7 +72,7 @@ export function openRecords({
     }),
     locks: lockStore(blobs.store('locks'), now),
     ledger: blobLedgerStore(blobs.store('ledger')),
-    plans: planStore(blobs.store('plans')),
+    plans: planStore(blobs.store('plans'), approvalKey),
     journals: journalStore(blobs.store('journals')),
     sweeps: sweepStore(blobs.store('sweeps')),
   };

@@ -125,7 +125,9 @@ describe('environments', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('unknown environment "qa"');
     // Healed per environment: staging's target gets staging's value.
-    expect((await cli(['env', 'heal', '--env', 'staging'])).code).toBe(0);
+    const healed = await cli(['env', 'heal', '--env', 'staging']);
+    expect(healed.stderr).toBe('');
+    expect(healed.code).toBe(0);
     expect((await cli(['env', 'verify'])).code).toBe(0);
   }, 30_000);
 
