@@ -17,6 +17,7 @@ import { parseSnapshotKey } from '../store/encryption.ts';
 import type { Records } from '../sync/records.ts';
 import type { SyncContext } from '../sync/run.ts';
 import { fingerprintFor, syncContext } from '../sync/context.ts';
+import { channelLoader } from '../sync/notify.ts';
 
 export interface ApiDeps {
   readonly config: EnvConfig;
@@ -72,12 +73,19 @@ export async function createApiDeps(options: DepsOptions = {}): Promise<ApiDeps>
     directory: env['ENVSYNC_BLOBS_DIR'],
   });
   const fingerprint = await fingerprintFor(config, { legacy: () => legacyFingerprintKey(blobs) });
+  let project: Promise<Project> | undefined;
+  const loadProjectOnce = () =>
+    (project ??= options.project
+      ? Promise.resolve(options.project)
+      : config.manifestPath
+        ? loadProject(path.resolve(config.manifestPath), config)
+        : Promise.resolve(projectFromEnv(config, process.cwd())));
   const ctx = syncContext(config, blobs, fingerprint, {
     fetch: options.fetch,
     ...(options.transport ? { transport: options.transport } : {}),
+    channels: channelLoader(loadProjectOnce, env),
   });
   const { records, now } = ctx;
-  let project: Promise<Project> | undefined;
   const doFetch = options.fetch ?? fetch;
   /** A signed POST to the background function; each hand-off has its own id, so it runs once. */
   const handOff = async (work: Record<string, unknown>): Promise<void> => {
@@ -101,12 +109,7 @@ export async function createApiDeps(options: DepsOptions = {}): Promise<ApiDeps>
     blobs,
     records,
     ctx,
-    project: () =>
-      (project ??= options.project
-        ? Promise.resolve(options.project)
-        : config.manifestPath
-          ? loadProject(path.resolve(config.manifestPath), config)
-          : Promise.resolve(projectFromEnv(config, process.cwd()))),
+    project: loadProjectOnce,
     renderWebhook: {
       secret: env['RENDER_WEBHOOK_SECRET'] ?? '',
       events: (env['ENVSYNC_RENDER_EVENTS'] ?? 'deploy_ended')

@@ -7,6 +7,7 @@ import * as v from 'valibot';
 import { targetLabel } from '../core/model.ts';
 import { may } from '../auth/tokens.ts';
 import { planJson } from '../core/plan-json.ts';
+import { EVENT_TYPES } from '../store/events.ts';
 import { isCheckId } from '../store/history.ts';
 import type { TargetCheck } from '../store/history.ts';
 import { planRollback } from '../sync/rollback.ts';
@@ -61,10 +62,7 @@ const EventsQuery = v.strictObject({
   before: seq,
   correlation_id: correlationId,
   type: v.optional(
-    v.picklist(
-      ['envsync.init', 'envsync.commit', 'envsync.drift'],
-      'must be envsync.init, envsync.commit or envsync.drift',
-    ),
+    v.picklist(EVENT_TYPES, `must be one of ${EVENT_TYPES.join(', ')}`),
   ),
 });
 const NoQuery = v.strictObject({});

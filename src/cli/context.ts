@@ -16,6 +16,7 @@ import { openBlobStores } from '../store/blobs.ts';
 import type { Records } from '../sync/records.ts';
 import type { SyncContext } from '../sync/run.ts';
 import { fingerprintFor, syncContext } from '../sync/context.ts';
+import { channelLoader } from '../sync/notify.ts';
 
 export interface CliEnvironment {
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -85,7 +86,9 @@ export async function openSession(
     directory: environment.env['ENVSYNC_BLOBS_DIR'] ?? path.join(stateDir, 'blobs'),
     env: environment.env,
   });
-  const ctx = syncContext(config, blobs, fingerprint);
+  const ctx = syncContext(config, blobs, fingerprint, {
+    channels: channelLoader(() => Promise.resolve(project), environment.env),
+  });
   return { config, project, ctx, actor: `cli:${userName(environment.env)}`, close: () => blobs.close() };
 }
 
