@@ -61,9 +61,7 @@ const EventsQuery = v.strictObject({
   limit: limit(200),
   before: seq,
   correlation_id: correlationId,
-  type: v.optional(
-    v.picklist(EVENT_TYPES, `must be one of ${EVENT_TYPES.join(', ')}`),
-  ),
+  type: v.optional(v.picklist(EVENT_TYPES, `must be one of ${EVENT_TYPES.join(', ')}`)),
 });
 const NoQuery = v.strictObject({});
 const VerifyQuery = v.strictObject({

@@ -59,8 +59,7 @@ export function syncContext(
     auditKey: () =>
       config.snapshotKey ? deriveKey(parseSnapshotKey(config.snapshotKey), 'audit-v1') : undefined,
     fingerprint,
-    delivery:
-      urls.length > 0 || channels ? { urls, secret, ...(channels ? { channels } : {}) } : undefined,
+    delivery: urls.length > 0 || channels ? { urls, secret, ...(channels ? { channels } : {}) } : undefined,
     now,
   });
   // Budgets a provider never announces are shared by every run of the same token (store/pacing.ts).

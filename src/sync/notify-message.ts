@@ -79,7 +79,8 @@ export function noticeOf(event: EnvSyncEvent, pageUrl: string | undefined): Noti
       const d = v.safeParse(DriftData, event.data);
       if (!d.success) return undefined;
       const { targets, summary, source, check_id } = d.output;
-      const total = (k: 'missing' | 'extra' | 'conflicts' | 'unknown') => sum(targets.map((t) => t[k].length));
+      const total = (k: 'missing' | 'extra' | 'conflicts' | 'unknown') =>
+        sum(targets.map((t) => t[k].length));
       return {
         kind: 'drift',
         title: 'Drift found',
@@ -142,14 +143,17 @@ export function noticeOf(event: EnvSyncEvent, pageUrl: string | undefined): Noti
       if (!d.success) return undefined;
       const f = d.output;
       const applied = f.counts['applied'] ?? 0;
-      const notDone = f.outcome === 'interrupted' ? (f.counts['not_written'] ?? 0) : (f.counts['failed'] ?? 0);
+      const notDone =
+        f.outcome === 'interrupted' ? (f.counts['not_written'] ?? 0) : (f.counts['failed'] ?? 0);
       return {
         kind: 'sync_failed',
         title: f.outcome === 'interrupted' ? 'Sync interrupted' : 'Sync failed',
         summary:
           `${f.action} from ${f.source} ${f.outcome === 'interrupted' ? 'was interrupted' : 'failed'}: ` +
           `${applied} written, ${notDone} ${f.outcome === 'interrupted' ? 'not written' : 'failed'}` +
-          (f.outcome === 'interrupted' ? `; resume it with genesisctl env resume ${event.correlation_id}` : '') +
+          (f.outcome === 'interrupted'
+            ? `; resume it with genesisctl env resume ${event.correlation_id}`
+            : '') +
           (f.error ? ` (${f.error})` : ''),
         counts: f.counts,
         targets: (f.failed.length > 0 ? f.failed : f.targets.map((target) => ({ target, keys: [] }))).map(
@@ -192,7 +196,8 @@ export function noticeOf(event: EnvSyncEvent, pageUrl: string | undefined): Noti
  * Slack's mrkdwn control characters, escaped as Slack documents: a key named `<!channel>` or
  * `<http://evil|x>` shows as text instead of pinging a channel or linking elsewhere.
  */
-export const escapeMrkdwn = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+export const escapeMrkdwn = (s: string) =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** Slack's limits: a section's text, a header's, blocks a message. */
 export const SLACK_LIMITS = { sectionText: 3000, headerText: 150, blocks: 50 } as const;
