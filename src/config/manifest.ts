@@ -98,8 +98,6 @@ export const ManifestSchema = fields({
     v.check((t) => Object.keys(t).length > 0, 'declare at least one target'),
   ),
   keys: v.optional(v.record(v.pipe(v.string(), v.minLength(1)), KeySchema), {}),
-  /** Slack or JSON webhooks told of drift, failed and finished syncs, approvals (config/notifications.ts). */
-  notifications: NotificationsSchema,
   policy: v.optional(
     fields({
       include: prefixes,
@@ -111,6 +109,8 @@ export const ManifestSchema = fields({
     }),
     {},
   ),
+  /** Slack or JSON webhooks told of drift, failed and finished syncs, approvals (config/notifications.ts). */
+  notifications: NotificationsSchema,
 });
 export type ManifestInput = v.InferInput<typeof ManifestSchema>;
 type ManifestOutput = v.InferOutput<typeof ManifestSchema>;
