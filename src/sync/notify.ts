@@ -5,6 +5,7 @@
  * needed, `envsync.sync_failed` and `envsync.approval_needed`, are published from here.
  */
 import * as v from 'valibot';
+import { isWrite } from '../core/apply.ts';
 import type { Project } from '../config/manifest.ts';
 import type { NotificationConfig } from '../config/notifications.ts';
 import type { EnvSyncEvent, EventBus, NotificationChannel } from '../store/events.ts';
@@ -131,7 +132,8 @@ export function failureOf(
     action: run.action,
     actor: run.actor,
     source: result.plan.source.id,
-    targets: result.plan.targets.map((tp) => tp.target.id),
+    // The targets the run was to change, not every target it read.
+    targets: result.plan.targets.filter((tp) => tp.entries.some(isWrite)).map((tp) => tp.target.id),
     outcome,
     counts: {
       applied: result.targets.reduce((n, t) => n + t.applied.length, 0),
