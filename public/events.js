@@ -11,6 +11,8 @@ const TYPES = {
   'envsync.drift': 'Drift found',
   'envsync.init': 'Sync started',
   'envsync.commit': 'Changes written',
+  'envsync.sync_failed': 'Sync failed',
+  'envsync.approval_needed': 'Approval needed',
 };
 const STARTED = { sync: 'Sync started', heal: 'Heal started', rollback: 'Rollback started' };
 
@@ -54,6 +56,28 @@ export function describe(e) {
       ],
     ];
   }
+  if (e.type === 'envsync.sync_failed') {
+    const c = d.counts ?? {};
+    const interrupted = d.outcome === 'interrupted';
+    return [
+      interrupted ? 'Sync interrupted' : TYPES[e.type],
+      list(d.targets).map(String),
+      [
+        `${n(Number(c.applied) || 0, 'write')} made, ${fmtNumber(Number(interrupted ? c.not_written : c.failed) || 0)} ${interrupted ? 'not written' : 'failed'}`,
+      ],
+    ];
+  }
+  if (e.type === 'envsync.approval_needed') {
+    const targets = list(d.targets);
+    return [
+      TYPES[e.type],
+      targets.map((t) => String(t?.target ?? '')),
+      targets.map(
+        (t) =>
+          `${t?.target}: ${n(Number(t?.create) || 0, 'create')}, ${n(Number(t?.update) || 0, 'update')}, ${n(Number(t?.delete) || 0, 'delete')}`,
+      ),
+    ];
+  }
   return [String(e.type), [], []];
 }
 
@@ -71,7 +95,7 @@ function delivery(deliveries) {
         h('span', { 'aria-hidden': 'true' }, d.ok ? '✓ ' : '✕ '),
         d.ok ? 'Delivered to ' : 'Failed: ',
         h('code', {}, d.endpoint),
-        ` (${n(d.attempts, 'attempt')}${d.status ? `, HTTP ${d.status}` : ''}${!d.ok && d.error ? `, ${d.error}` : ''})`,
+        ` (${n(d.attempts, 'attempt')}${d.status ? `, HTTP ${d.status}` : ''}${!d.ok && d.error ? `, ${d.error}` : ''}${!d.ok && d.detail ? `, ${d.detail}` : ''}${d.final ? ', refused: not sent again' : ''})`,
       ),
     ),
   );
@@ -88,7 +112,7 @@ export function renderEvents() {
       h(
         'p',
         { class: 'muted' },
-        'What EnvSync told webhooks (envsync.init, envsync.commit, envsync.drift): names and counts, never values.',
+        'What EnvSync told webhooks and notification channels (envsync.init, envsync.commit, envsync.drift, envsync.sync_failed, envsync.approval_needed): names and counts, never values.',
       ),
       correlationFilter(correlation),
       pagedTable({

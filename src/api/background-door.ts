@@ -10,6 +10,7 @@ import { isJournalId } from '../store/journals.ts';
 import type { Journal } from '../store/journals.ts';
 import { isSweepId } from '../store/sweeps.ts';
 import { runJournalWith } from '../sync/background.ts';
+import { failureOf, publishSyncFailed } from '../sync/notify.ts';
 import { runSweepBatch } from '../sync/sweep.ts';
 import type { BatchOutcome } from '../sync/sweep.ts';
 import type { ApiDeps } from './deps.ts';
@@ -32,18 +33,32 @@ export async function continueJournal(
   // Writes stop being admitted at the deadline; reads (the re-plan of a resumed journal) and the
   // writes in flight get the grace after it, and no request outlives that.
   const ran = await withDeadline(Date.now() + deadlineMs + BACKGROUND_GRACE_MS, async () =>
-    runJournalWith(deps.ctx, await deps.project(), journalId, { stop: AbortSignal.timeout(deadlineMs) }),
+    // A deadline is a hand-off, not a failure: only giving up is announced (below).
+    runJournalWith(deps.ctx, await deps.project(), journalId, {
+      stop: AbortSignal.timeout(deadlineMs),
+      announceInterruption: false,
+    }),
   );
   if (ran.result?.interrupted) {
     // An invocation that could write nothing before its deadline hands on; three in a row stop,
     // so that a provider too slow for the deadline never turns into endless invocations.
     if ((ran.journal.stalled ?? 0) < MAX_STALLED) await deps.startBackground(journalId);
-    else
+    else {
+      await publishSyncFailed(
+        deps.records.events,
+        failureOf(
+          ran.result,
+          ran.journal,
+          'interrupted',
+          `${MAX_STALLED} invocations in a row wrote nothing before their deadline`,
+        ),
+      ).catch(() => undefined); // the journal stays resumable whether or not this is announced
       console.error(
         `[envsync] sync-background: journal ${journalId} stopped: ${MAX_STALLED} invocations in a row ` +
           'wrote nothing before their deadline (a provider too slow?); resume it with ' +
           `\`genesisctl env resume ${journalId}\` when the provider answers again`,
       );
+    }
   }
   // The outbox: events a subscriber has not acknowledged yet get another round.
   await deps.records.events.retryPending(OUTBOX_PASS_MS).catch(() => 0);

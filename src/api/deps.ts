@@ -18,6 +18,7 @@ import type { Records } from '../sync/records.ts';
 import type { SyncContext } from '../sync/run.ts';
 import { fingerprintFor, syncContext } from '../sync/context.ts';
 import { expandPatterns } from '../sync/discover.ts';
+import { channelLoader } from '../sync/notify.ts';
 
 export interface ApiDeps {
   readonly config: EnvConfig;
@@ -76,12 +77,19 @@ export async function createApiDeps(options: DepsOptions = {}): Promise<ApiDeps>
     directory: env['ENVSYNC_BLOBS_DIR'],
   });
   const fingerprint = await fingerprintFor(config, { legacy: () => legacyFingerprintKey(blobs) });
+  let project: Promise<Project> | undefined;
+  const loadProjectOnce = () =>
+    (project ??= options.project
+      ? Promise.resolve(options.project)
+      : config.manifestPath
+        ? loadProject(path.resolve(config.manifestPath), config)
+        : Promise.resolve(projectFromEnv(config, process.cwd())));
   const ctx = syncContext(config, blobs, fingerprint, {
     fetch: options.fetch,
     ...(options.transport ? { transport: options.transport } : {}),
+    channels: channelLoader(loadProjectOnce, env),
   });
   const { records, now } = ctx;
-  let project: Promise<Project> | undefined;
   let expanded: Promise<Project> | undefined;
   const doFetch = options.fetch ?? fetch;
   /** A signed POST to the background function; each hand-off has its own id, so it runs once. */
@@ -106,13 +114,8 @@ export async function createApiDeps(options: DepsOptions = {}): Promise<ApiDeps>
     blobs,
     records,
     ctx,
-    manifestProject: () =>
-      (project ??= options.project
-        ? Promise.resolve(options.project)
-        : config.manifestPath
-          ? loadProject(path.resolve(config.manifestPath), config)
-          : Promise.resolve(projectFromEnv(config, process.cwd()))),
-    project: () => (expanded ??= deps.manifestProject().then((p) => expandPatterns(ctx, p))),
+    manifestProject: loadProjectOnce,
+    project: () => (expanded ??= loadProjectOnce().then((p) => expandPatterns(ctx, p))),
     renderWebhook: {
       secret: env['RENDER_WEBHOOK_SECRET'] ?? '',
       events: (env['ENVSYNC_RENDER_EVENTS'] ?? 'deploy_ended')

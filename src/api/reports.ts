@@ -8,6 +8,7 @@ import { environmentOfTarget, environmentsOf } from '../config/manifest.ts';
 import { targetLabel } from '../core/model.ts';
 import { may } from '../auth/tokens.ts';
 import { planJson } from '../core/plan-json.ts';
+import { EVENT_TYPES } from '../store/events.ts';
 import { isCheckId } from '../store/history.ts';
 import type { TargetCheck } from '../store/history.ts';
 import { planRollback } from '../sync/rollback.ts';
@@ -61,12 +62,7 @@ const EventsQuery = v.strictObject({
   limit: limit(200),
   before: seq,
   correlation_id: correlationId,
-  type: v.optional(
-    v.picklist(
-      ['envsync.init', 'envsync.commit', 'envsync.drift'],
-      'must be envsync.init, envsync.commit or envsync.drift',
-    ),
-  ),
+  type: v.optional(v.picklist(EVENT_TYPES, `must be one of ${EVENT_TYPES.join(', ')}`)),
 });
 /** `?env=`: only the targets of one manifest environment. */
 const TargetsQuery = v.strictObject({

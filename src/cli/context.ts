@@ -17,6 +17,7 @@ import type { Records } from '../sync/records.ts';
 import type { SyncContext } from '../sync/run.ts';
 import { fingerprintFor, syncContext } from '../sync/context.ts';
 import { expandPatterns } from '../sync/discover.ts';
+import { channelLoader } from '../sync/notify.ts';
 
 export interface CliEnvironment {
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -86,15 +87,17 @@ export async function openSession(
     directory: environment.env['ENVSYNC_BLOBS_DIR'] ?? path.join(stateDir, 'blobs'),
     env: environment.env,
   });
-  const ctx = syncContext(config, blobs, fingerprint);
+  const ctx = syncContext(config, blobs, fingerprint, {
+    channels: channelLoader(() => Promise.resolve(project), environment.env),
+  });
   // Targets declared by pattern become targets now: the organisation's repositories are listed once.
-  const expanded = await expandPatterns(ctx, project).catch(async (error: unknown) => {
+  const ready = await expandPatterns(ctx, project).catch(async (error: unknown) => {
     await blobs.close();
     throw error;
   });
   return {
     config,
-    project: expanded,
+    project: ready,
     ctx,
     actor: `cli:${userName(environment.env)}`,
     close: () => blobs.close(),

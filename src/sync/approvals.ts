@@ -7,7 +7,9 @@
 import type { Project } from '../config/manifest.ts';
 import type { StoredPlan } from '../store/journals.ts';
 import { ApprovalError, plannedEntries } from '../store/journals.ts';
+import { isWrite } from '../core/apply.ts';
 import { specRequest, staleKeys } from './background.ts';
+import { requestApproval } from './notify.ts';
 import type { Records } from './records.ts';
 import { inEnvironment, planRun } from './run.ts';
 import type { PlannedRun, SyncContext } from './run.ts';
@@ -144,13 +146,23 @@ export async function queueForApproval(
       ...(options.spec.env ? { environment: options.spec.env } : {}),
     },
   });
-  await ctx.records.events.publish('envsync.approval', stored.id, {
-    plan_id: stored.id,
-    ...(options.spec.env ? { environment: options.spec.env } : {}),
+  await requestApproval(ctx.records.events, {
+    correlationId: stored.id,
     actor: options.actor,
     source: stored.source,
-    targets: stored.targets.map((t) => t.id),
-    required: options.required,
+    targets: planned.plan.targets.map((tp) => {
+      const writes = tp.entries.filter(isWrite);
+      const count = (action: string) => writes.filter((e) => e.action === action).length;
+      return {
+        target: tp.target.id,
+        create: count('create'),
+        update: count('update'),
+        delete: count('delete'),
+        keys: writes.map((e) => e.key),
+      };
+    }),
+    reason: `plan ${stored.id} needs ${options.required} approval${options.required === 1 ? '' : 's'}`,
+    ...(options.spec.env ? { environment: options.spec.env } : {}),
   });
   return stored;
 }

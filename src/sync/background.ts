@@ -147,6 +147,8 @@ export async function runJournalWith(
     readonly planned?: PlannedRun;
     /** Claim it even under a live lease: its runner is known to be gone (a killed process). */
     readonly takeOver?: boolean;
+    /** See `ExecuteOptions.announceInterruption`. @default true */
+    readonly announceInterruption?: boolean;
   } = {},
 ): Promise<JournalRun> {
   const { journals } = ctx.records;
@@ -227,6 +229,7 @@ export async function runJournalWith(
       correlationId: journal.id,
       journal: hooks,
       ...(options.stop ? { stop: options.stop } : {}),
+      ...(options.announceInterruption === false ? { announceInterruption: false } : {}),
     });
     result = executed;
     // A rollback's plan compares the target with a snapshot; the check the page shows compares it

@@ -10,6 +10,7 @@ import { createAdapters } from '../providers/index.ts';
 import type { TransportOptions } from '../providers/index.ts';
 import type { BlobStores } from '../store/blobs.ts';
 import { deriveKey, parseSnapshotKey } from '../store/encryption.ts';
+import type { NotificationChannel } from '../store/events.ts';
 import { paceKey, paceShares } from '../store/pacing.ts';
 import { openRecords } from './records.ts';
 import type { Records } from './records.ts';
@@ -42,17 +43,23 @@ export function syncContext(
   config: EnvConfig,
   blobs: BlobStores,
   fingerprint: Fingerprinter,
-  options: { readonly fetch?: typeof fetch; readonly transport?: TransportOptions } = {},
+  options: {
+    readonly fetch?: typeof fetch;
+    readonly transport?: TransportOptions;
+    /** The manifest's notification channels (sync/notify.ts `channelLoader`), delivered with the events. */
+    readonly channels?: () => Promise<readonly NotificationChannel[]>;
+  } = {},
 ): SyncContext & { readonly records: Records } {
   const now = () => new Date();
   const { urls, secret } = config.webhooks;
+  const { channels } = options;
   const records = openRecords({
     blobs,
     snapshotKey: () => parseSnapshotKey(config.snapshotKey),
     auditKey: () =>
       config.snapshotKey ? deriveKey(parseSnapshotKey(config.snapshotKey), 'audit-v1') : undefined,
     fingerprint,
-    delivery: urls.length > 0 ? { urls, secret } : undefined,
+    delivery: urls.length > 0 || channels ? { urls, secret, ...(channels ? { channels } : {}) } : undefined,
     now,
   });
   // Budgets a provider never announces are shared by every run of the same token (store/pacing.ts).

@@ -42,15 +42,20 @@ export async function checkDrift(
   });
   const environment = planned.environment !== undefined ? { environment: planned.environment } : {};
   if (report.has_drift && options.events !== false) {
-    await ctx.records.events.publish('envsync.drift', correlationId, {
-      check_id: record.id,
-      ...environment,
-      trigger: options.trigger,
-      source: report.source,
-      has_drift: true,
-      targets: record.targets.filter((t) => t.has_drift),
-      summary: report.summary,
-    });
+    await ctx.records.events.publish(
+      'envsync.drift',
+      correlationId,
+      {
+        check_id: record.id,
+        trigger: options.trigger,
+        source: report.source,
+        has_drift: true,
+        targets: record.targets.filter((t) => t.has_drift),
+        summary: report.summary,
+      },
+      undefined,
+      environment,
+    );
   }
   if (options.audit === false) return { planned, record, correlationId };
   await ctx.records.audit.append({

@@ -14,6 +14,7 @@ import { adapterFor } from '../providers/adapter.ts';
 import type { WriteOutcome } from '../providers/adapter.ts';
 import { budgetWaitCut } from '../providers/stop.ts';
 import type { AuditAction, AuditOutcome } from '../store/audit.ts';
+import { failureOf, publishSyncFailed } from './notify.ts';
 import type { Records } from './records.ts';
 import { applyPlan } from './run.ts';
 import type { PlannedRun, SyncContext, SyncResult, TargetOutcome } from './run.ts';
@@ -34,6 +35,11 @@ export interface ExecuteOptions {
    * locks are released and an `interrupted` audit entry says what was written; the journal resumes.
    */
   readonly stop?: AbortSignal;
+  /**
+   * An interruption publishes `envsync.sync_failed` (and so notifies) unless the caller hands the
+   * run on by itself (the background function, until it gives up). @default true
+   */
+  readonly announceInterruption?: boolean;
 }
 
 /**
@@ -159,12 +165,12 @@ export async function executeSync(
       {
         action: options.action,
         actor: options.actor,
-        ...environment,
         source,
         targets: targetIds,
         planned: countPlanned(plan.targets),
       },
       `${correlationId}:init`,
+      environment,
     );
     // The rollback point of every changing target exists before the first write to any of them.
     const before = new Map<string, string>();
@@ -218,6 +224,16 @@ export async function executeSync(
           reason: lockLost.signal.aborted ? 'the target lock was lost' : 'asked to stop',
         },
       });
+      if (options.announceInterruption !== false)
+        await publishSyncFailed(
+          records.events,
+          failureOf(
+            { ...result, correlationId },
+            options,
+            'interrupted',
+            lockLost.signal.aborted ? 'the target lock was lost' : 'asked to stop',
+          ),
+        );
       const snapshots = Object.fromEntries([...before].map(([t, id]) => [t, { before: id }]));
       return {
         ...result,
@@ -255,10 +271,10 @@ export async function executeSync(
         correlationId,
         {
           ...commitPayload(tp, outcome, snapshots[tp.target.id] ?? {}),
-          ...environment,
           ...(followUps[tp.target.id] ? { follow_up: followUps[tp.target.id] } : {}),
         },
         `${correlationId}:commit:${tp.target.id}`,
+        environment,
       );
     }
     const failed = result.targets.some((t) => t.failed.length > 0);
@@ -268,7 +284,8 @@ export async function executeSync(
       await recordCheckAfter(ctx, plan, result, correlationId);
       return { ...result, correlationId, snapshots, followUps };
     }
-    await audit(result.ok ? 'ok' : failed && applied === 0 ? 'failed' : 'partial', {
+    const outcome: AuditOutcome = result.ok ? 'ok' : failed && applied === 0 ? 'failed' : 'partial';
+    await audit(outcome, {
       counts: {
         ...countPlanned(plan.targets),
         applied,
@@ -278,6 +295,8 @@ export async function executeSync(
       error: result.targets.flatMap((t) => t.failed.map((f) => f.error))[0],
       detail: { snapshots, ...(Object.keys(followUps).length > 0 ? { follow_ups: followUps } : {}) },
     });
+    if (outcome === 'failed')
+      await publishSyncFailed(records.events, failureOf({ ...result, correlationId }, options, 'failed'));
     await journal?.markAudited();
     await recordCheckAfter(ctx, plan, result, correlationId);
     return { ...result, correlationId, snapshots, followUps };

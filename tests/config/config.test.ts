@@ -227,7 +227,9 @@ describe('manifest mistakes', () => {
     };
     const top = attempt({ targets: { a: { provider: 'dotenv', path: 'x' } }, polcy: {} });
     expect(top).toContain('polcy: unknown field "polcy" (did you mean "policy"?)');
-    expect(top).toContain('allowed: version, source, seed, targets, keys, policy');
+    expect(top).toContain(
+      'allowed: version, source, seed, targets, keys, approvals, policy, notifications, environments',
+    );
     const key = attempt({ targets: { a: { provider: 'dotenv', path: 'x' } }, keys: { K: { secert: true } } });
     expect(key).toContain('keys.K.secert: unknown field "secert" (did you mean "secret"?)');
     expect(`${top}${key}`).not.toContain('Expected never');

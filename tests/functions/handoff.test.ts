@@ -79,6 +79,8 @@ describe('syncs longer than one invocation', () => {
     expect(writes).toHaveLength(4); // as many as planned: none made twice
     const events = (await deps.records.events.list({ correlationId: journal.id })).items.map((e) => e.type);
     expect(events.filter((t) => t === 'envsync.init')).toHaveLength(1);
+    // A hand-off at a deadline is not a failure: nothing announces one.
+    expect(events).not.toContain('envsync.sync_failed');
     const audit = (await deps.records.audit.list({ correlationId: journal.id })).items.map((e) => e.outcome);
     expect(audit).toContain('ok');
     expect(audit.filter((o) => o === 'interrupted').length).toBe(count() - 1);
@@ -98,5 +100,15 @@ describe('syncs longer than one invocation', () => {
       (e) => WRITE.includes(e.method) && e.status < 300,
     );
     expect(writes).toHaveLength(0);
+    // Giving up is announced once (and so notified), naming the target, never a value.
+    const failed = (
+      await deps.records.events.list({ correlationId: journal.id, type: 'envsync.sync_failed' })
+    ).items;
+    expect(failed).toHaveLength(1);
+    expect(failed[0]?.data).toMatchObject({
+      outcome: 'interrupted',
+      targets: ['github-vars'],
+      reason: `${MAX_STALLED} invocations in a row wrote nothing before their deadline`,
+    });
   }, 60_000);
 });

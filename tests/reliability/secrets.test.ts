@@ -1,8 +1,9 @@
 /**
  * Secret hygiene, end to end: canary values planted in every provider; after a full round of CLI
  * commands, API calls and a webhook, every log line, CLI output, HTTP response, event, audit entry,
- * history record, written file and raw blob is searched for the canaries and for their unsalted
- * hashes. Only the providers (after a sync) and the encrypted snapshots may hold them.
+ * history record, written file, raw blob and notification (Slack and JSON, as a receiver got them)
+ * is searched for the canaries and for their unsalted hashes. Only the providers (after a sync) and
+ * the encrypted snapshots may hold them; the notification webhook's secret path is held nowhere.
  */
 import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
@@ -19,12 +20,16 @@ import { startDemoSandbox } from '../../src/cli/sandbox-session.ts';
 import type { SandboxSession } from '../../src/cli/sandbox-session.ts';
 import { DEMO } from '../../src/sandbox/demo.ts';
 import { runJournal } from '../../src/sync/background.ts';
+import { slackReceiver } from '../sync/slack-receiver.ts';
+import type { SlackReceiver } from '../sync/slack-receiver.ts';
 
 const CANARIES = {
   render: 'canary-render-7d1e0c',
   netlify: 'canary-netlify-51f7aa',
   github: 'canary-github-0b9e22',
   plain: 'canary-plain-c4ff33',
+  /** The secret part of the notification webhook's URL: not a value, but no record may hold it. */
+  webhookPath: 'canary-slack-path-5e1f',
 };
 const ADMIRAL = 'admiral-secrets-test-token-000000';
 const WEBHOOK = `whsec_${Buffer.from('secrets-test-webhook-secret').toString('base64')}`;
@@ -52,6 +57,7 @@ async function files(dir: string): Promise<{ file: string; text: string }[]> {
 }
 
 let session: SandboxSession;
+let receiver: SlackReceiver;
 let dir: string;
 const seen: { where: string; text: string }[] = [];
 
@@ -67,6 +73,7 @@ beforeAll(async () => {
     values: [{ context: 'production', value: CANARIES.netlify }],
   });
   github.inspect.setSecret({ repo: DEMO.githubRepo }, 'GH_ONLY_SECRET', CANARIES.github);
+  receiver = await slackReceiver(`T0/B0/${CANARIES.webhookPath}`);
   dir = await mkdtemp(path.join(tmpdir(), 'secrets-'));
   await writeFile(
     path.join(dir, 'envsync.manifest.yaml'),
@@ -80,10 +87,16 @@ beforeAll(async () => {
       '  API_TOKEN: { secret: true }',
       'policy:',
       '  include: [API_TOKEN, PLAIN_FLAG, NETLIFY_ONLY, GH_ONLY]',
+      'notifications:',
+      '  - { url_env: SLACK_WEBHOOK_URL }',
+      '  - { url_env: OPS_JSON_URL, format: json }',
     ].join('\n'),
   );
 });
-afterAll(() => session.close());
+afterAll(async () => {
+  await receiver.close();
+  await session.close();
+});
 
 describe('secret hygiene', () => {
   it('no output, record or blob shows a canary or an unsalted hash of one', async () => {
@@ -104,6 +117,9 @@ describe('secret hygiene', () => {
       ENVSYNC_FINGERPRINT_KEY: 'secrets-test',
       ENVSYNC_TOKENS: `ci:admiral:${digestToken(ADMIRAL)}`,
       RENDER_WEBHOOK_SECRET: WEBHOOK,
+      SLACK_WEBHOOK_URL: receiver.url,
+      OPS_JSON_URL: `${receiver.url}/json`,
+      ENVSYNC_SITE_URL: 'https://envsync.example.com',
     };
 
     // The CLI, every command that reads or writes.
@@ -190,6 +206,18 @@ describe('secret hygiene', () => {
     expect(session.sandbox.github.inspect.secretPlaintext({ repo: DEMO.githubRepo }, 'API_TOKEN')).toBe(
       CANARIES.render,
     );
+
+    // Every kind but approvals reached the notification channels, in both formats.
+    const kinds = new Set(
+      receiver.received.map((r) => {
+        const p = r.payload as { type?: string; text?: string };
+        return p.type ?? p.text?.split(':')[0];
+      }),
+    );
+    expect([...kinds].sort()).toEqual(['Drift found', 'Sync done', 'drift', 'sync_done']);
+    const slack = receiver.received.filter((r) => !(r.payload as { type?: string }).type);
+    expect(slack.flatMap((r) => r.problems)).toEqual([]);
+    for (const r of receiver.received) seen.push({ where: 'notification', text: r.raw });
 
     const haystack = [...seen, ...(await files(dir)).map((f) => ({ where: f.file, text: f.text }))];
     expect(haystack.length).toBeGreaterThan(60);

@@ -102,7 +102,7 @@ describe('approvals', () => {
     expect(result.heal).toBeUndefined();
     expect(result.awaitingApproval).toMatch(/^plan_/);
     const events = (await api.deps.records.events.list({})).items.map((e) => e.type);
-    expect(events).toContain('envsync.approval');
+    expect(events).toContain('envsync.approval_needed');
     expect(await api.deps.records.journals.unfinished(new Date())).toEqual([]);
   });
 });

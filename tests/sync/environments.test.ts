@@ -162,7 +162,7 @@ describe('environments', () => {
     const events = await api.deps.records.events.list({});
     const drift = events.items.filter((e) => e.type === 'envsync.drift');
     expect(drift.length).toBeGreaterThan(0);
-    expect(drift.every((e) => (e.data as { environment?: string }).environment === 'staging')).toBe(true);
+    expect(drift.every((e) => e.environment === 'staging')).toBe(true);
   });
 
   it('the scheduled check: one check per environment', async () => {
