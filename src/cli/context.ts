@@ -60,6 +60,8 @@ export interface CliSession {
   readonly ctx: SyncContext & { readonly records: Records };
   /** `cli:<user>`: who the audit trail says acted. */
   readonly actor: string;
+  /** Where the records live: the local folder, a Blobs server's URL, or `netlify`. */
+  readonly recordStore: string;
   /** Stops the local Blobs server, if one was started. */
   close(): Promise<void>;
 }
@@ -86,7 +88,14 @@ export async function openSession(
     env: environment.env,
   });
   const ctx = syncContext(config, blobs, fingerprint);
-  return { config, project, ctx, actor: `cli:${userName(environment.env)}`, close: () => blobs.close() };
+  return {
+    config,
+    project,
+    ctx,
+    actor: `cli:${userName(environment.env)}`,
+    recordStore: blobs.location,
+    close: () => blobs.close(),
+  };
 }
 
 function userName(env: Readonly<Record<string, string | undefined>>): string {

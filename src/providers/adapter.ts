@@ -5,6 +5,7 @@
 import type { EnvMap, EnvValue, ProviderId, Target } from '../core/model.ts';
 import type { TargetRules } from '../core/rules.ts';
 import type { Secret } from '../core/secret.ts';
+import type { ProviderProbe } from './probes.ts';
 
 export interface Capabilities {
   /** Values can be read back (`false`: write-only, like GitHub secrets). */
@@ -57,6 +58,8 @@ export interface Adapter<T extends Target = Target> {
    * the provider needs for them to take effect, such as a Render deploy. Says what it did.
    */
   afterChanges?(target: T, changed: number): Promise<string | undefined>;
+  /** `genesisctl doctor`'s reads: the token accepted, write access (remote providers only). */
+  readonly probe?: ProviderProbe<T>;
 }
 
 export type Adapters = { readonly [P in ProviderId]: Adapter<Extract<Target, { provider: P }>> };
