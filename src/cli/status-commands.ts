@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { targetLabel } from '../core/model.ts';
+import { escapeName } from '../core/names.ts';
 import type { CheckRecord, LatestCheck } from '../store/history.ts';
 import type { Journal } from '../store/journals.ts';
 import type { LockRecord } from '../store/locks.ts';
@@ -155,7 +156,13 @@ function statusText(
       'Locks:',
       table([
         ['TARGET', 'HELD BY', 'SINCE', 'EXPIRES'],
-        ...locks.map(({ target, lock }) => [target, lock.holder, lock.acquired_at, lock.expires_at]),
+        // Escaped before padding, so an escape sequence in a holder's name keeps the columns straight.
+        ...locks.map(({ target, lock }) => [
+          target,
+          escapeName(lock.holder),
+          lock.acquired_at,
+          lock.expires_at,
+        ]),
       ]),
     );
   if (journals.length === 0) lines.push('Journals: none open.');
