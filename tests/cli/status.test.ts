@@ -119,7 +119,12 @@ describe('genesisctl status', () => {
     expect(r.stdout).toMatch(/spare\s+file \S*spare\.env\s+never/);
     // The holder's escape sequence is shown, not obeyed.
     expect(r.stdout).not.toContain('\u001b');
-    expect(r.stdout).toMatch(/spare\s+cli:eve\\x1b\[2J  \d{4}/);
+    expect(r.stdout).toMatch(/spare\s+cli:eve\\x1b\[2J {2}\d{4}/);
+    // Escaped before the columns are padded: the lock's row lines up with its header.
+    const lines = r.stdout.split('\n');
+    const header = lines.find((l) => l.includes('HELD BY')) ?? '';
+    const row = lines.find((l) => l.includes('cli:eve')) ?? '';
+    expect(row.slice(header.indexOf('SINCE'))).toMatch(/^\d{4}-/);
     expect(r.stdout).toMatch(new RegExp(`${queued.id}\\s+sync\\s+queued\\s+local\\s+1/2`));
     expect(r.stdout).toMatch(new RegExp(`${interrupted.id}\\s+sync\\s+interrupted\\s+local\\s+1/2`));
     expect(r.stdout).toContain(`genesisctl env resume ${interrupted.id}`);
