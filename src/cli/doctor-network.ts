@@ -21,7 +21,8 @@ export function endpointOf(apiUrl: string): Endpoint {
 export type NetworkAnswer =
   { readonly ok: true; readonly detail: string } | { readonly ok: false; readonly reason: string };
 
-function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+/** Rejects with `<what> timed out after N s` when `work` takes longer than `ms`. */
+export function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms / 1000} s`)), ms);
