@@ -8,7 +8,7 @@ import type { EnvConfig } from '../config/env.ts';
 import { projectFromEnv } from '../config/manifest.ts';
 import type { Project } from '../config/manifest.ts';
 import type { Target } from '../core/model.ts';
-import { createAdapters } from '../providers/index.ts';
+import { createAdapters, scrubValues } from '../providers/index.ts';
 import type { CliEnvironment } from './context.ts';
 import { findProject } from './context.ts';
 import type { Check } from './doctor-check.ts';
@@ -65,7 +65,27 @@ export async function runDoctor(options: DoctorOptions): Promise<Check[]> {
   for (const target of targets.values())
     if (target.provider === 'dotenv') checks.push(await listCheck(target, adapters));
   checks.push(await recordStoreCheck(options, project?.root ?? options.cwd, timeoutMs));
-  return checks;
+  return withoutSecrets(checks, [
+    config.github.token,
+    config.render.apiKey,
+    config.netlify.token,
+    config.snapshotKey,
+    config.fingerprintKey,
+    options.env['ENVSYNC_BLOBS_TOKEN'] ?? '',
+  ]);
+}
+
+/**
+ * A provider's error body may echo the token it refused: every secret doctor was handed is
+ * removed from every line, whichever check's text carried it.
+ */
+function withoutSecrets(checks: readonly Check[], secrets: readonly string[]): Check[] {
+  const scrub = (text: string) => scrubValues(text, secrets);
+  return checks.map((c) => ({
+    ...c,
+    detail: scrub(c.detail),
+    ...(c.fix === undefined ? {} : { fix: scrub(c.fix) }),
+  }));
 }
 
 async function manifestStep(

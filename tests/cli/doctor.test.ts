@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -151,6 +152,31 @@ describe('genesisctl doctor', () => {
     expect(r.find('netlify', 'auth')?.detail).toMatch(/^the token was refused \(401/);
     expect(r.find('netlify', 'auth')?.fix).toContain('NETLIFY_AUTH_TOKEN');
     expect(r.stdout).not.toContain('nfp_wrongDoctor');
+  });
+
+  it('a provider whose 401 echoes the token (hostile): the token is never shown', async () => {
+    const echo = 'ghp_echoedDoctorToken00000000000';
+    const server = createHttpServer((req, res) => {
+      res.writeHead(401, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ message: `Bad credentials: ${req.headers.authorization ?? ''} \u001b[2J` }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const address = server.address();
+      if (!address || typeof address === 'string') throw new Error('no port');
+      const env = { GITHUB_API_URL: `http://127.0.0.1:${address.port}`, GITHUB_TOKEN: echo };
+      const r = await doctorJson(env);
+      expect(r.code).toBe(1);
+      expect(r.find('github', 'auth')?.detail).toBe(
+        'the token was refused (401: Bad credentials: Bearer «redacted» \u001b[2J)',
+      );
+      const text = await doctor(env);
+      expect(text.stdout + text.stderr).not.toContain(echo.slice(0, 12));
+      // The escape sequence in the provider's words is shown, not obeyed.
+      expect(text.stdout).not.toContain('\u001b');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('a read-only GitHub token: can list but not write a target (exit 1); enough for a source', async () => {
