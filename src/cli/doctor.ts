@@ -80,7 +80,9 @@ export async function runDoctor(options: DoctorOptions): Promise<Check[]> {
  * removed from every line, whichever check's text carried it.
  */
 function withoutSecrets(checks: readonly Check[], secrets: readonly string[]): Check[] {
-  const scrub = (text: string) => scrubValues(text, secrets);
+  // Under 8 characters a secret is no secret, and scrubbing it would mangle every word holding it.
+  const long = secrets.filter((secret) => secret.length >= 8);
+  const scrub = (text: string) => scrubValues(text, long);
   return checks.map((c) => ({
     ...c,
     detail: scrub(c.detail),

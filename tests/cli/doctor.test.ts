@@ -227,7 +227,10 @@ describe('genesisctl doctor', () => {
 
   it('an unreachable record store: exit 1 naming it', async () => {
     const port = await closedPort();
-    const r = await doctorJson({ ENVSYNC_BLOBS_URL: `http://127.0.0.1:${port}`, ENVSYNC_BLOBS_TOKEN: 't' });
+    const r = await doctorJson({
+      ENVSYNC_BLOBS_URL: `http://127.0.0.1:${port}`,
+      ENVSYNC_BLOBS_TOKEN: 'blobs-doctor-token-0000',
+    });
     expect(r.code).toBe(1);
     expect(r.failed).toEqual(['records read/write']);
     expect(r.find('records', 'read/write')).toMatchObject({
