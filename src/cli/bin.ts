@@ -9,6 +9,7 @@ const io: CliIo = {
   cwd: process.cwd(),
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
+  isTTY: process.stdout.isTTY,
   confirm: process.stdin.isTTY
     ? async (question) => {
         // Asked on stderr, so stdout holds only the result (`--json … > out.json`).

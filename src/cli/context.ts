@@ -62,6 +62,8 @@ export interface CliSession {
   readonly ctx: SyncContext & { readonly records: Records };
   /** `cli:<user>`: who the audit trail says acted. */
   readonly actor: string;
+  /** Where the records live: the local folder, a Blobs server's URL, or `netlify`. */
+  readonly recordStore: string;
   /** Stops the local Blobs server, if one was started. */
   close(): Promise<void>;
 }
@@ -100,6 +102,7 @@ export async function openSession(
     project: ready,
     ctx,
     actor: `cli:${userName(environment.env)}`,
+    recordStore: blobs.location,
     close: () => blobs.close(),
   };
 }

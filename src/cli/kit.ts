@@ -21,12 +21,19 @@ export interface CliIo extends CliEnvironment {
    * once); returns the function that stops listening. Undefined where there are no signals.
    */
   onInterrupt?: (handler: () => void) => () => void;
+  /** stdout is a terminal: styled spans are coloured there (unless NO_COLOR is set). */
+  readonly isTTY?: boolean;
 }
+
+/** A piece of a line: plain, or styled (coloured only on a terminal that wants colour). */
+export type Span = string | { readonly text: string; readonly style: 'ok' | 'fail' | 'warn' | 'dim' };
 
 /** What every command gets: output, the session (opened once, on first use) and the exit code. */
 export interface CommandKit {
   readonly io: CliIo;
   out(text: string): void;
+  /** One line of spans, each escaped like everything printed; colour never carries outside text unescaped. */
+  outSpans(spans: readonly Span[]): void;
   json(value: unknown): void;
   /** True when `--json` was given. */
   wantsJson(): boolean;

@@ -12,8 +12,10 @@ import { addEnvCommands } from './env-commands.ts';
 import { addRecordCommands } from './record-commands.ts';
 import { addLockCommands } from './lock-commands.ts';
 import { addTokenCommands } from './token-commands.ts';
+import { addDoctorCommands } from './doctor-commands.ts';
+import { addStatusCommands } from './status-commands.ts';
 import { EXIT } from './kit.ts';
-import type { CliIo, CommandKit } from './kit.ts';
+import type { CliIo, CommandKit, Span } from './kit.ts';
 
 export { EXIT } from './kit.ts';
 
@@ -22,6 +24,9 @@ const VERSION = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 export type { CliIo, CommandKit } from './kit.ts';
+
+/** Select Graphic Rendition codes of the styles: green, red, yellow, faint. */
+const SGR = { ok: '32', fail: '31', warn: '33', dim: '2' } as const;
 
 /** Errors the user fixes by changing a flag, a file or a variable (exit 2), by class name. */
 const USAGE_ERRORS = new Set([
@@ -58,6 +63,9 @@ export function buildProgram(
   addRecordCommands(program, full);
   addTokenCommands(program, full);
   addLockCommands(program, full);
+  addStatusCommands(program, full);
+  // Doctor opens no session: it checks the parts a session is built from, one by one.
+  addDoctorCommands(program, full, () => globals().manifest);
   program
     .command('sandbox')
     .description(
@@ -119,9 +127,24 @@ export async function runCli(argv: readonly string[], raw: CliIo): Promise<numbe
   let exit: number = EXIT.ok;
   let opened: Promise<CliSession> | undefined;
   const out = (text: string) => io.stdout(text.endsWith('\n') ? text : `${text}\n`);
+  // https://no-color.org: any non-empty NO_COLOR turns colour off.
+  const colour = raw.isTTY === true && !raw.env['NO_COLOR'];
+  const outSpans = (spans: readonly Span[]) =>
+    raw.stdout(
+      `${spans
+        .map((s) =>
+          typeof s === 'string'
+            ? terminalText(s)
+            : colour
+              ? `\u001b[${SGR[s.style]}m${terminalText(s.text)}\u001b[0m`
+              : terminalText(s.text),
+        )
+        .join('')}\n`,
+    );
   const program = buildProgram({
     io,
     out,
+    outSpans,
     json: (value) => out(JSON.stringify(value, null, 2)),
     session: (manifest) => (opened ??= openSession(io, manifest)),
     setExit: (code) => (exit = code),

@@ -5,6 +5,7 @@
 import type { EnvMap, EnvValue, ProviderId, Target } from '../core/model.ts';
 import type { TargetRules } from '../core/rules.ts';
 import type { Secret } from '../core/secret.ts';
+import type { ProviderProbe } from './probes.ts';
 
 export interface Capabilities {
   /** Values can be read back (`false`: write-only, like GitHub secrets). */
@@ -62,6 +63,8 @@ export interface Adapter<T extends Target = Target> {
    * repositories, as the token may see them), by name (`owner/name`).
    */
   discover?(owner: string): Promise<readonly Discovered[]>;
+  /** `genesisctl doctor`'s reads: the token accepted, write access (remote providers only). */
+  readonly probe?: ProviderProbe<T>;
 }
 
 export interface Discovered {

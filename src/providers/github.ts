@@ -18,6 +18,7 @@ import { outcomesFor } from './outcomes.ts';
 import { GITHUB_BUDGETS } from './pacer.ts';
 import { GITHUB_RESET } from './retry-policy.ts';
 import { clientFor } from './transport.ts';
+import { gitHubProbe } from './probes.ts';
 import type { RemoteAdapterOptions } from './transport.ts';
 
 type GitHubTarget = Extract<Target, { provider: 'github' }>;
@@ -317,6 +318,7 @@ export function createGitHubAdapter(options: GitHubAdapterOptions): Adapter<GitH
 
   return {
     provider: 'github',
+    probe: gitHubProbe(client),
     capabilities: (target) => ({
       readableValues: target.store === 'variables',
       batchCreate: false,

@@ -16,6 +16,7 @@ import { asError, outcomesFor, reportAll } from './outcomes.ts';
 import { NETLIFY_BUDGETS } from './pacer.ts';
 import { NETLIFY_RESET } from './retry-policy.ts';
 import { clientFor } from './transport.ts';
+import { netlifyProbe } from './probes.ts';
 import type { RemoteAdapterOptions } from './transport.ts';
 
 type NetlifyTarget = Extract<Target, { provider: 'netlify' }>;
@@ -281,6 +282,7 @@ export function createNetlifyAdapter(options: NetlifyAdapterOptions): Adapter<Ne
 
   return {
     provider: 'netlify',
+    probe: netlifyProbe(client),
     capabilities: () => ({ readableValues: true, batchCreate: true, perContextValues: true }),
     rules: (target) => netlifyRules(target),
     async list(target): Promise<EnvMap> {

@@ -14,6 +14,7 @@ import { RENDER_BUDGETS } from './pacer.ts';
 import { renderRules } from './render-rules.ts';
 import { RENDER_RESET } from './retry-policy.ts';
 import { clientFor } from './transport.ts';
+import { renderProbe } from './probes.ts';
 import type { RemoteAdapterOptions } from './transport.ts';
 
 type RenderTarget = Extract<Target, { provider: 'render' }>;
@@ -160,6 +161,7 @@ export function createRenderAdapter(options: RenderAdapterOptions): RenderAdapte
 
   return {
     provider: 'render',
+    probe: renderProbe(client),
     capabilities: () => ({ readableValues: true, batchCreate: false, perContextValues: false }),
     rules: () => renderRules,
     list: (target): Promise<EnvMap> => list(client, target),

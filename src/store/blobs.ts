@@ -24,6 +24,8 @@ export const STORE_NAMES = [
   'journals',
   'pacing',
   'sweeps',
+  /** Probe blobs of `genesisctl doctor`, each deleted once read back. */
+  'doctor',
 ] as const;
 export type StoreName = (typeof STORE_NAMES)[number];
 

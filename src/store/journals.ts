@@ -230,9 +230,16 @@ export interface JournalStore {
    * running one with `takeOver`, when its runner is known to be gone). Newest first.
    */
   unfinished(now: Date, options?: { takeOver?: boolean }): Promise<Journal[]>;
+  /** Every journal not done or failed (queued, running, interrupted), newest first: for `status`. */
+  open(): Promise<Journal[]>;
 }
 
 export function journalStore(store: Store): JournalStore {
+  async function all(): Promise<Journal[]> {
+    const keys = (await store.list()).blobs.map((b) => b.key).filter(isJournalId);
+    const found = await Promise.all(keys.map((k) => getJson<Journal>(store, k)));
+    return found.filter((j): j is Journal => j !== undefined);
+  }
   return {
     async create(journal) {
       const { modified } = await store.setJSON(journal.id, journal, { onlyIfNew: true });
@@ -266,16 +273,18 @@ export function journalStore(store: Store): JournalStore {
       return written.modified && written.etag ? { journal, etag: written.etag } : undefined;
     },
     async unfinished(now, options = {}) {
-      const keys = (await store.list()).blobs.map((b) => b.key).filter(isJournalId);
-      const all = await Promise.all(keys.map((k) => getJson<Journal>(store, k)));
-      return all
-        .filter((j): j is Journal => j !== undefined)
+      return (await all())
         .filter(
           (j) =>
             j.status === 'interrupted' ||
             (j.status === 'running' &&
               (options.takeOver || !j.lease || Date.parse(j.lease.expires_at) <= now.getTime())),
         )
+        .sort((a, b) => (a.updated_at < b.updated_at ? 1 : -1));
+    },
+    async open() {
+      return (await all())
+        .filter((j) => j.status !== 'done' && j.status !== 'failed')
         .sort((a, b) => (a.updated_at < b.updated_at ? 1 : -1));
     },
     async putHeld(journal, etag) {

@@ -144,6 +144,11 @@ describe('secret hygiene', () => {
     const list = await cli('--json', 'snapshots', 'list');
     for (const item of (JSON.parse(list) as { items: { id: string }[] }).items)
       await cli('snapshots', 'show', item.id);
+    // Doctor reads every target (values stay in memory) and status reads the records.
+    for (const json of [[], ['--json']]) {
+      await cli(...json, 'doctor');
+      await cli(...json, 'status');
+    }
 
     // The HTTP API, through the same records.
     const deps = await createApiDeps({
