@@ -59,7 +59,7 @@ describe('contracts', () => {
   it('are read from the copies vendored in the repository', () => {
     const repo = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
     expect(contractsDirectory()).toBe(path.join(repo, 'src', 'sandbox', 'contracts'));
-    expect(gitHubContract().operations).toHaveLength(38);
+    expect(gitHubContract().operations).toHaveLength(55);
     expect(netlifyContract().operations).toHaveLength(10);
     expect(renderContract().operations.length).toBeGreaterThan(15);
   });
