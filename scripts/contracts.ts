@@ -61,6 +61,18 @@ export const SOURCES: ContractSource[] = [
       [`${GITHUB_ENV}/variables/{name}`]: ['get', 'patch', 'delete'],
       // Organisation repositories matched by a manifest pattern (issue #16).
       [`${GITHUB_ORG}/repos`]: ['get'],
+      [`${GITHUB_ORG}/dependabot/secrets`]: ['get'],
+      [`${GITHUB_ORG}/dependabot/secrets/public-key`]: ['get'],
+      [`${GITHUB_ORG}/dependabot/secrets/{secret_name}`]: ['get', 'put', 'delete'],
+      [`${GITHUB_ORG}/dependabot/secrets/{secret_name}/repositories`]: ['get', 'put'],
+      [`${GITHUB_ORG}/dependabot/secrets/{secret_name}/repositories/{repository_id}`]: ['put', 'delete'],
+      [`${GITHUB_REPO}/dependabot/secrets`]: ['get'],
+      [`${GITHUB_REPO}/dependabot/secrets/public-key`]: ['get'],
+      [`${GITHUB_REPO}/dependabot/secrets/{secret_name}`]: ['get', 'put', 'delete'],
+      // GitHub App auth: find the installation, then buy an installation token with the app's JWT.
+      [`${GITHUB_REPO}/installation`]: ['get'],
+      [`${GITHUB_ORG}/installation`]: ['get'],
+      '/app/installations/{installation_id}/access_tokens': ['post'],
     },
   },
   {

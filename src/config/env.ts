@@ -5,6 +5,8 @@
 import * as v from 'valibot';
 import { parsePrefixList } from '../core/filter.ts';
 import type { DeletionPolicy } from '../core/model.ts';
+import { parseAppPrivateKey } from '../providers/github-app.ts';
+import type { GitHubAppCredentials } from '../providers/github-app.ts';
 
 const optionalText = v.optional(v.pipe(v.string(), v.trim()), '');
 const url = (fallback: string) =>
@@ -38,6 +40,18 @@ export const EnvSchema = v.object({
     '',
   ),
   GITHUB_API_URL: url('https://api.github.com'),
+  /** GitHub App auth (instead of GITHUB_TOKEN): the App ID and its private key (PEM, `\n` escapes allowed). */
+  GITHUB_APP_ID: v.optional(
+    v.pipe(v.string(), v.trim(), v.regex(/^\d*$/, 'must be the numeric App ID, e.g. 123456')),
+    '',
+  ),
+  // Checked after parsing: valibot's messages could quote a key.
+  GITHUB_APP_PRIVATE_KEY: optionalText,
+  /** Found from the target's repository or organization when unset. */
+  GITHUB_APP_INSTALLATION_ID: v.optional(
+    v.pipe(v.string(), v.trim(), v.regex(/^\d*$/, 'must be the numeric installation id, e.g. 12345678')),
+    '',
+  ),
   RENDER_API_KEY: optionalText,
   RENDER_SERVICE_ID: optionalText,
   RENDER_API_URL: url('https://api.render.com/v1'),
@@ -93,7 +107,13 @@ export const EnvSchema = v.object({
 });
 
 export interface EnvConfig {
-  readonly github: { readonly token: string; readonly repo: string; readonly apiUrl: string };
+  readonly github: {
+    readonly token: string;
+    readonly repo: string;
+    readonly apiUrl: string;
+    /** Set when GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY are: installation tokens instead of the token. */
+    readonly app?: GitHubAppCredentials;
+  };
   readonly render: {
     readonly apiKey: string;
     readonly serviceId: string;
@@ -144,7 +164,12 @@ export function loadEnvConfig(env: Readonly<Record<string, string | undefined>>)
     all: 'all',
   };
   const config: EnvConfig = {
-    github: { token: e.GITHUB_TOKEN, repo: e.GITHUB_REPO, apiUrl: e.GITHUB_API_URL },
+    github: {
+      token: e.GITHUB_TOKEN,
+      repo: e.GITHUB_REPO,
+      apiUrl: e.GITHUB_API_URL,
+      ...gitHubApp(e.GITHUB_APP_ID, e.GITHUB_APP_PRIVATE_KEY, e.GITHUB_APP_INSTALLATION_ID),
+    },
     render: {
       apiKey: e.RENDER_API_KEY,
       serviceId: e.RENDER_SERVICE_ID,
@@ -174,17 +199,51 @@ export function loadEnvConfig(env: Readonly<Record<string, string | undefined>>)
   return config;
 }
 
+/** GitHub App credentials from the three variables; none when neither id nor key is set. */
+function gitHubApp(
+  appId: string,
+  privateKey: string,
+  installationId: string,
+): { app?: GitHubAppCredentials } {
+  if (!appId && !privateKey) {
+    if (installationId)
+      throw new ConfigError(
+        'GITHUB_APP_INSTALLATION_ID is set but GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY are not: set them too, or unset it.',
+      );
+    return {};
+  }
+  if (!appId)
+    throw new ConfigError(
+      'GITHUB_APP_PRIVATE_KEY is set but GITHUB_APP_ID is not: set the App ID (a number).',
+    );
+  if (!privateKey)
+    throw new ConfigError(
+      "GITHUB_APP_ID is set but GITHUB_APP_PRIVATE_KEY is not: set it to the app's private key (the .pem GitHub generated).",
+    );
+  const key = parseAppPrivateKey(privateKey);
+  if (!key)
+    throw new ConfigError(
+      'GITHUB_APP_PRIVATE_KEY is not an RSA private key in PEM: paste the whole .pem file GitHub generated for the app (from -----BEGIN RSA PRIVATE KEY----- or -----BEGIN PRIVATE KEY----- to its END line), with real line breaks or \\n escapes.',
+    );
+  return {
+    app: { appId, privateKey: key, ...(installationId ? { installationId: Number(installationId) } : {}) },
+  };
+}
+
 /** Which variables each provider needs, for the seed's "Not Configured" message. */
 export const PROVIDER_CREDENTIALS = {
-  github: ['GITHUB_TOKEN'],
+  github: ['GITHUB_TOKEN (or GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY)'],
   render: ['RENDER_API_KEY'],
   netlify: ['NETLIFY_AUTH_TOKEN'],
 } as const;
 
 export function credentialsFor(provider: keyof typeof PROVIDER_CREDENTIALS, config: EnvConfig): string {
-  const token = { github: config.github.token, render: config.render.apiKey, netlify: config.netlify.token }[
-    provider
-  ];
+  const app = config.github.app;
+  const token = {
+    github: config.github.token || (app ? `github-app:${app.appId}` : ''),
+    render: config.render.apiKey,
+    netlify: config.netlify.token,
+  }[provider];
   if (!token) {
     throw new ConfigError(
       `${provider}: Not Configured. Set ${PROVIDER_CREDENTIALS[provider].join(', ')} in the environment (see README, Configuration).`,

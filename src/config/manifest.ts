@@ -106,7 +106,10 @@ const GitHubTargetSchema = fields({
   org: v.optional(text),
   visibility: v.optional(v.picklist(['all', 'private', 'selected'])),
   selectedRepositoryIds: v.optional(v.array(v.pipe(v.number(), v.integer()))),
-  store: v.optional(v.picklist(['secrets', 'variables'], 'must be secrets or variables'), 'secrets'),
+  store: v.optional(
+    v.picklist(['secrets', 'variables', 'dependabot'], 'must be secrets, variables or dependabot'),
+    'secrets',
+  ),
 });
 const DotenvTargetSchema = fields({ provider: v.literal('dotenv'), path: text });
 
@@ -408,6 +411,10 @@ function buildTarget(
           },
         };
       }
+      if (spec.store === 'dependabot' && spec.environment)
+        throw new ConfigError(
+          `target "${targetId}": store dependabot has no environment scope (Dependabot secrets belong to a repository or an organization); remove "environment", or use store: secrets for environment secrets`,
+        );
       const [owner = '', repo = ''] = need(
         spec.repo ?? env.github.repo,
         'Not Configured. Set GITHUB_REPO (owner/repo) or the target\'s "repo".',
@@ -455,7 +462,8 @@ function routeKeys(
       targets: chosen.filter((t) => {
         const target = targets.get(t);
         if (Object.hasOwn(refused, t)) return false;
-        return target?.provider !== 'github' || (target.store === 'secrets') === secret;
+        // Secrets go to the sealed stores (Actions or Dependabot secrets), plain values to variables.
+        return target?.provider !== 'github' || (target.store !== 'variables') === secret;
       }),
       ...(Object.keys(refused).length > 0 ? { refused } : {}),
     };

@@ -67,6 +67,9 @@ export type GitHubScope =
       readonly selectedRepositoryIds?: readonly number[];
     };
 
+/** A GitHub target's store: Actions secrets, Actions variables, or Dependabot secrets. */
+export type GitHubStore = 'secrets' | 'variables' | 'dependabot';
+
 /** Where variables live. `id` is the user's name for it (`render`, `netlify-prod`, `github-secrets`). */
 export type Target =
   | {
@@ -81,8 +84,11 @@ export type Target =
       readonly id: string;
       readonly provider: 'github';
       readonly scope: GitHubScope;
-      /** Actions secrets (write-only, sealed) or Actions variables (plain, readable). */
-      readonly store: 'secrets' | 'variables';
+      /**
+       * Actions secrets (write-only, sealed), Actions variables (plain, readable), or Dependabot
+       * secrets (write-only, sealed with their own key; repository and organization only).
+       */
+      readonly store: GitHubStore;
     }
   | { readonly id: string; readonly provider: 'dotenv'; readonly scope: { readonly path: string } };
 

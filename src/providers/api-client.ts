@@ -43,6 +43,17 @@ export interface TransportOptions {
 
 export const DEFAULT_USER_AGENT = 'envsync/0.1';
 
+/**
+ * A credential that changes during a run (GitHub App installation tokens): asked for the
+ * `Authorization` header of each request, and told when the provider answered 401 to it.
+ */
+export interface ClientAuth {
+  /** The header for a request to `path` (the URL's path below the API root). */
+  header(path: string): Promise<string>;
+  /** After a 401 to `used`: forgets it and says whether one retry with a fresh header is worth it. */
+  rejected(used: string): boolean;
+}
+
 export interface ApiClientConfig {
   readonly provider: RemoteProviderId;
   readonly baseUrl: string;
@@ -52,6 +63,8 @@ export interface ApiClientConfig {
   /** The setting that holds the base URL (`GITHUB_API_URL`…), named when the host is unreachable. */
   readonly apiUrlSetting: string;
   readonly transport: TransportOptions;
+  /** Replaces a fixed `Authorization` header in `headers`. */
+  readonly auth?: ClientAuth;
 }
 
 export interface ApiRequest {
@@ -93,6 +106,7 @@ export function segment(value: string): string {
 export function createApiClient(config: ApiClientConfig): ApiClient {
   const baseUrl = config.baseUrl.replace(/\/+$/, '');
   const origin = new URL(baseUrl).origin;
+  const basePath = new URL(baseUrl).pathname.replace(/\/+$/, '');
 
   function urlFor(req: ApiRequest): URL {
     const url = /^https?:\/\//i.test(req.path) ? new URL(req.path) : new URL(baseUrl + req.path);
@@ -119,27 +133,15 @@ export function createApiClient(config: ApiClientConfig): ApiClient {
       const url = urlFor(req);
       const headers: Record<string, string> = { ...config.headers };
       if (req.body !== undefined) headers['Content-Type'] = 'application/json';
-      const answer = await fetchWithRetry(
-        {
-          url: url.toString(),
-          method: req.method,
-          headers,
-          body: req.body === undefined ? undefined : JSON.stringify(req.body),
-          retrySafe: req.retrySafe,
-          key: req.key,
-        },
-        {
-          ...config.transport.retry,
-          provider: config.provider,
-          fetch: config.transport.fetch,
-          resetHeader: config.resetHeader,
-          pacer: config.pacer,
-          timeScale: config.transport.timeScale,
-          clock: config.transport.clock,
-          random: config.transport.random,
-          apiUrlSetting: config.apiUrlSetting,
-        },
-      );
+      const { auth } = config;
+      const path = url.pathname.slice(basePath.length);
+      if (auth) headers.Authorization = await auth.header(path);
+      let answer = await send(req, url, headers);
+      // An installation token that expired on the provider's clock before ours: one fresh try.
+      if (answer.status === 401 && auth && headers.Authorization && auth.rejected(headers.Authorization)) {
+        headers.Authorization = await auth.header(path);
+        answer = await send(req, url, headers);
+      }
       const ok = answer.status >= 200 && answer.status < 300;
       if (!ok && !(req.accept ?? []).includes(answer.status)) {
         throw errorForResponse(answer.status, answer.headers, answer.bodyText, {
@@ -154,6 +156,30 @@ export function createApiClient(config: ApiClientConfig): ApiClient {
       return { status: answer.status, headers: answer.headers, data: parseJson(answer.bodyText) };
     },
   };
+
+  function send(req: ApiRequest, url: URL, headers: Record<string, string>) {
+    return fetchWithRetry(
+      {
+        url: url.toString(),
+        method: req.method,
+        headers,
+        body: req.body === undefined ? undefined : JSON.stringify(req.body),
+        retrySafe: req.retrySafe,
+        key: req.key,
+      },
+      {
+        ...config.transport.retry,
+        provider: config.provider,
+        fetch: config.transport.fetch,
+        resetHeader: config.resetHeader,
+        pacer: config.pacer,
+        timeScale: config.transport.timeScale,
+        clock: config.transport.clock,
+        random: config.transport.random,
+        apiUrlSetting: config.apiUrlSetting,
+      },
+    );
+  }
 }
 
 function parseJson(text: string): unknown {

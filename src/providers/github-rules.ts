@@ -12,6 +12,8 @@ const VALID_NAME = /^(?!GITHUB_)[A-Za-z_][A-Za-z0-9_]*$/i;
 const CAPACITY = {
   secrets: { repo: 100, environment: 100, org: 1000 },
   variables: { repo: 500, environment: 100, org: 1000 },
+  // The manifest refuses Dependabot environment targets; the figure is never used.
+  dependabot: { repo: 100, environment: 100, org: 1000 },
 } as const;
 
 /** One function for every GitHub target, so the plan checks the source's keys against it once. */
@@ -19,7 +21,8 @@ const upperCase = (key: string) => key.toUpperCase();
 
 export function githubRules(target: GitHubTarget): TargetRules {
   const kind = target.scope.kind;
-  const what = `${target.store} per ${kind === 'repo' ? 'repository' : kind === 'environment' ? 'environment' : 'organization'} on GitHub`;
+  const store = target.store === 'dependabot' ? 'Dependabot secrets' : target.store;
+  const what = `${store} per ${kind === 'repo' ? 'repository' : kind === 'environment' ? 'environment' : 'organization'} on GitHub`;
   return {
     // GitHub names are case-insensitive and stored upper-case: `foo` and `FOO` are one name.
     normalizeKey: upperCase,

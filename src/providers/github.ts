@@ -1,7 +1,8 @@
 /**
- * GitHub Actions secrets and variables, for a repository, an environment or an organization.
- * Secrets are write-only: they are sealed with the scope's public key (libsodium sealed box) and
- * read back only as a name and `updated_at`. Variables are plain text.
+ * GitHub Actions secrets and variables, for a repository, an environment or an organization, and
+ * Dependabot secrets for a repository or an organization. Secrets are write-only: they are sealed
+ * with the store's own public key (libsodium sealed box) and read back only as a name and
+ * `updated_at`. Variables are plain text.
  */
 import { Buffer } from 'node:buffer';
 import type * as Sodium from 'libsodium-wrappers';
@@ -12,7 +13,9 @@ import { Secret } from '../core/secret.ts';
 import type { Adapter, Progress, WriteOp, WriteOutcome } from './adapter.ts';
 import { decode, segment } from './api-client.ts';
 import type { ApiClient } from './api-client.ts';
-import { ProviderValidationError } from './errors.ts';
+import { ProviderError, ProviderValidationError } from './errors.ts';
+import { gitHubAppAuth } from './github-app.ts';
+import type { GitHubAppCredentials } from './github-app.ts';
 import { githubRules } from './github-rules.ts';
 import { outcomesFor } from './outcomes.ts';
 import { GITHUB_BUDGETS } from './pacer.ts';
@@ -23,12 +26,15 @@ import type { RemoteAdapterOptions } from './transport.ts';
 
 type GitHubTarget = Extract<Target, { provider: 'github' }>;
 
-export type GitHubAdapterOptions = RemoteAdapterOptions;
+export interface GitHubAdapterOptions extends RemoteAdapterOptions {
+  /** GitHub App credentials: when set, installation tokens are used and `token` is ignored. */
+  readonly app?: GitHubAppCredentials;
+}
 
 export const GITHUB_API_URL = 'https://api.github.com';
 
 /** The largest pages each list allows (contract: secrets ≤ 100, variables ≤ 30). */
-const PAGE_SIZE = { secrets: 100, variables: 30 } as const;
+const PAGE_SIZE = { secrets: 100, variables: 30, dependabot: 100 } as const;
 /** Stops a misbehaving `Link` chain; 1,000 org secrets fit in 10 pages. */
 const MAX_PAGES = 1_000;
 
@@ -56,9 +62,24 @@ const OneVariable = v.looseObject({
 const PublicKey = v.looseObject({ key_id: v.string(), key: v.string() });
 type PublicKey = v.InferOutput<typeof PublicKey>;
 
-/** `/repos/o/r/actions/secrets`, `/repos/o/r/environments/e/variables`, `/orgs/o/actions/secrets`… */
+/** Both secret stores are write-only and sealed; only variables are plain. */
+function holdsSecrets(target: GitHubTarget): boolean {
+  return target.store !== 'variables';
+}
+
+/** `/repos/o/r/actions/secrets`, `/repos/o/r/environments/e/variables`, `/orgs/o/dependabot/secrets`… */
 function storePath(target: GitHubTarget): string {
   const s = target.scope;
+  if (target.store === 'dependabot') {
+    if (s.kind === 'environment')
+      throw new ProviderError(
+        `[envsync] [github] target "${target.id}": Dependabot secrets belong to a repository or an organization, not an environment`,
+        { provider: 'github' },
+      );
+    return s.kind === 'org'
+      ? `/orgs/${segment(s.org)}/dependabot/secrets`
+      : `/repos/${segment(s.owner)}/${segment(s.repo)}/dependabot/secrets`;
+  }
   if (s.kind === 'org') return `/orgs/${segment(s.org)}/actions/${target.store}`;
   const repo = `/repos/${segment(s.owner)}/${segment(s.repo)}`;
   if (s.kind === 'environment') return `${repo}/environments/${segment(s.environment)}/${target.store}`;
@@ -141,7 +162,7 @@ export function pageLinks(link: string | null): string[] {
 async function listStore(client: ApiClient, target: GitHubTarget): Promise<Map<string, EnvValue>> {
   const map = new Map<string, EnvValue>();
   const what = { provider: 'github', what: `GET ${storePath(target)}` } as const;
-  if (target.store === 'secrets') {
+  if (holdsSecrets(target)) {
     const secrets = await listPages(client, target, (data) => decode(SecretsPage, data, what).secrets);
     for (const s of secrets) map.set(s.name, { kind: 'write-only', updatedAt: s.updated_at });
   } else {
@@ -300,6 +321,7 @@ async function writeVariables(
 }
 
 export function createGitHubAdapter(options: GitHubAdapterOptions): Adapter<GitHubTarget> {
+  const { app } = options;
   const client = clientFor(
     {
       provider: 'github',
@@ -313,14 +335,16 @@ export function createGitHubAdapter(options: GitHubAdapterOptions): Adapter<GitH
       apiUrlSetting: 'GITHUB_API_URL',
       headers: { Accept: 'application/vnd.github+json', 'X-GitHub-Api-Version': '2022-11-28' },
     },
-    options,
+    // The app's budget is shared by its runs as a token's is: keyed by the app, not a token.
+    app ? { ...options, token: `github-app:${app.appId}` } : options,
+    app ? (clientWith) => gitHubAppAuth(app, clientWith, options.clock) : undefined,
   );
 
   return {
     provider: 'github',
     probe: gitHubProbe(client),
     capabilities: (target) => ({
-      readableValues: target.store === 'variables',
+      readableValues: !holdsSecrets(target),
       batchCreate: false,
       perContextValues: false,
     }),
@@ -331,7 +355,7 @@ export function createGitHubAdapter(options: GitHubAdapterOptions): Adapter<GitH
       const res = await client.request({ method: 'GET', path, key, accept: [404] });
       if (res.status === 404) return undefined;
       const what = { provider: 'github', what: `GET ${path}` } as const;
-      if (target.store === 'secrets') {
+      if (holdsSecrets(target)) {
         return { kind: 'write-only', updatedAt: decode(OneSecret, res.data, what).updated_at };
       }
       const variable = decode(OneVariable, res.data, what);
@@ -339,7 +363,7 @@ export function createGitHubAdapter(options: GitHubAdapterOptions): Adapter<GitH
     },
     write(target, ops, progress) {
       if (ops.length === 0) return Promise.resolve([]);
-      return target.store === 'secrets'
+      return holdsSecrets(target)
         ? writeSecrets(client, target, ops, progress)
         : writeVariables(client, target, ops, progress);
     },

@@ -6,6 +6,7 @@ import type { Adapters } from './adapter.ts';
 import type { TransportOptions } from './api-client.ts';
 import { dotenvAdapter } from './dotenv.ts';
 import { createGitHubAdapter } from './github.ts';
+import type { GitHubAdapterOptions } from './github.ts';
 import { createNetlifyAdapter } from './netlify.ts';
 import { createRenderAdapter } from './render.ts';
 import type { RenderAdapter } from './render.ts';
@@ -13,8 +14,11 @@ import type { RemoteAdapterOptions } from './transport.ts';
 import type { RenderAdapterOptions } from './render.ts';
 
 export interface CreateAdaptersOptions extends TransportOptions {
-  /** `baseUrl` @default 'https://api.github.com' (Enterprise Server: `https://HOST/api/v3`) */
-  readonly github: RemoteAdapterOptions;
+  /**
+   * `baseUrl` @default 'https://api.github.com' (Enterprise Server: `https://HOST/api/v3`).
+   * `app`: GitHub App credentials, used instead of `token` when set.
+   */
+  readonly github: GitHubAdapterOptions;
   /** `token` is a Render API key. `baseUrl` @default 'https://api.render.com/v1' */
   readonly render: RenderAdapterOptions;
   /** `baseUrl` @default 'https://api.netlify.com/api/v1' */
@@ -44,4 +48,7 @@ export type { RetryOptions } from './http.ts';
 export type { PaceBudget, Clock } from './pacer.ts';
 export type { RemoteAdapterOptions } from './transport.ts';
 export type { RenderAdapter } from './render.ts';
+export type { GitHubAdapterOptions } from './github.ts';
+export type { GitHubAppCredentials } from './github-app.ts';
+export { parseAppPrivateKey } from './github-app.ts';
 export * from './errors.ts';

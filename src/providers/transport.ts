@@ -1,6 +1,6 @@
 /** Builds an adapter's API client from its credentials, its provider's defaults and the shared transport options. */
 import { DEFAULT_USER_AGENT, createApiClient } from './api-client.ts';
-import type { ApiClient, TransportOptions } from './api-client.ts';
+import type { ApiClient, ClientAuth, TransportOptions } from './api-client.ts';
 import type { RemoteProviderId } from './errors.ts';
 import { Pacer } from './pacer.ts';
 import type { PaceBudget } from './pacer.ts';
@@ -31,7 +31,15 @@ export interface RemoteAdapterOptions extends TransportOptions {
  * token (like a connection pool), not sync state, and two targets of one provider synced in
  * parallel must share it.
  */
-export function clientFor(defaults: ProviderDefaults, options: RemoteAdapterOptions): ApiClient {
+export function clientFor(
+  defaults: ProviderDefaults,
+  options: RemoteAdapterOptions,
+  /**
+   * A credential that changes during the run (GitHub App), built from a client on the same pacer
+   * that it uses for its own requests (`auth` left out: a bare client, with no Authorization).
+   */
+  authFor?: (clientWith: (auth?: ClientAuth) => ApiClient) => ClientAuth,
+): ApiClient {
   const baseUrl = options.baseUrl ?? defaults.baseUrl;
   const share = options.paceShare?.(defaults.provider, baseUrl, options.token);
   const pacer = new Pacer({
@@ -42,17 +50,20 @@ export function clientFor(defaults: ProviderDefaults, options: RemoteAdapterOpti
     timeScale: options.timeScale,
     clock: options.clock,
   });
-  return createApiClient({
-    provider: defaults.provider,
-    baseUrl,
-    headers: {
-      ...defaults.headers,
-      Authorization: `Bearer ${options.token}`,
-      'User-Agent': options.userAgent ?? DEFAULT_USER_AGENT,
-    },
-    resetHeader: defaults.resetHeader,
-    pacer,
-    apiUrlSetting: defaults.apiUrlSetting,
-    transport: options,
-  });
+  const clientWith = (auth?: ClientAuth): ApiClient =>
+    createApiClient({
+      provider: defaults.provider,
+      baseUrl,
+      headers: {
+        ...defaults.headers,
+        ...(authFor ? {} : { Authorization: `Bearer ${options.token}` }),
+        'User-Agent': options.userAgent ?? DEFAULT_USER_AGENT,
+      },
+      resetHeader: defaults.resetHeader,
+      pacer,
+      apiUrlSetting: defaults.apiUrlSetting,
+      transport: options,
+      ...(auth ? { auth } : {}),
+    });
+  return clientWith(authFor?.(clientWith));
 }

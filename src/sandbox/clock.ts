@@ -7,17 +7,29 @@
  *    epoch second plus the sandbox seconds left, so `reset - now` is again a sandbox duration.
  * Every response carries `x-sandbox-time-scale`; a client under test multiplies any wait it derives
  * from headers by that factor. Body timestamps and fault delays are real time, never scaled.
+ *
+ * `advance(ms)` moves the sandbox's "now" forward without waiting, so a test can let a GitHub App
+ * installation token (1 h) or a JWT (10 min) expire; windows and timestamps follow it.
  */
 export class SandboxClock {
+  private offsetMs = 0;
+
   constructor(readonly timeScale = 1) {
     if (!(timeScale > 0) || !Number.isFinite(timeScale)) {
       throw new Error(`[sandbox] timeScale must be a positive number, got ${String(timeScale)}`);
     }
   }
 
-  /** Real epoch milliseconds. */
+  /** Epoch milliseconds: real time plus what `advance` added. */
   now(): number {
-    return Date.now();
+    return Date.now() + this.offsetMs;
+  }
+
+  /** Moves "now" forward by `ms` (never back: expired tokens stay expired). */
+  advance(ms: number): void {
+    if (!(ms >= 0) || !Number.isFinite(ms))
+      throw new Error(`[sandbox] the clock moves forward only, got ${String(ms)} ms`);
+    this.offsetMs += ms;
   }
 
   /** Real milliseconds that a sandbox duration of `sandboxMs` lasts. */

@@ -51,6 +51,16 @@ export class SandboxEndpoint {
     return this.server.violations;
   }
 
+  /** Moves the sandbox's clock forward (token and JWT expiry, rate-limit windows); see clock.ts. */
+  advanceClock(ms: number): void {
+    this.server.clock.advance(ms);
+  }
+
+  /** The sandbox's "now", in epoch milliseconds (real time plus every `advanceClock`). */
+  now(): number {
+    return this.server.clock.now();
+  }
+
   close(): Promise<void> {
     return this.server.close();
   }

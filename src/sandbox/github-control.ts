@@ -1,7 +1,8 @@
 import { isoSeconds } from './clock.ts';
 import type { AdminRoute } from './http.ts';
 import { resetRoutes, SandboxAdminError } from './http.ts';
-import { publicKeyJson } from './github-routes.ts';
+import type { GitHubAppSeed, GitHubInstallationSeed } from './github-apps.ts';
+import { publicKeyJson } from './github-secrets.ts';
 import type { GitHubScopeRef, GitHubSeed, GitHubState, GitHubVisibility } from './github-state.ts';
 import { isValidActionsName } from './github-state.ts';
 
@@ -29,6 +30,10 @@ export interface GitHubInspector {
   ): void;
   deleteSecret(scope: GitHubScopeRef, name: string): boolean;
   setVariable(scope: GitHubScopeRef, name: string, value: string, options?: { updated_at?: string }): void;
+  /** Registers a GitHub App (id, RSA public key in PEM) and any installations it lists. */
+  registerApp(app: GitHubAppSeed): void;
+  /** Installs a registered app on an org or a user's repositories; returns the installation id. */
+  installApp(appId: number, installation: GitHubInstallationSeed): number;
   /** Replaces the whole state with a fresh one built from `seed`. */
   reset(seed?: GitHubSeed): void;
   /** Forgets every rate-limit window. */
@@ -97,20 +102,25 @@ export function gitHubInspector(
         updatedAt: options.updated_at ?? now,
       });
     },
+    registerApp: (app) => state().apps.register(app, state()),
+    installApp: (appId, installation) => state().apps.install(appId, installation, state()),
     reset,
     resetRateLimits,
   };
 }
 
-/** `repo=owner/name[&environment=x]` or `org=login`. */
+/** `repo=owner/name[&environment=x]` or `org=login`, with `&store=dependabot` for Dependabot secrets. */
 function scopeFromQuery(query: URLSearchParams): GitHubScopeRef {
+  const store = query.get('store') ?? 'actions';
+  if (store !== 'actions' && store !== 'dependabot')
+    throw new SandboxAdminError(400, 'store must be actions or dependabot');
   const org = query.get('org');
-  if (org) return { org };
+  if (org) return { org, store };
   const repo = query.get('repo');
   if (!repo)
     throw new SandboxAdminError(400, 'name a scope: ?repo=owner/name[&environment=env] or ?org=login');
   const environment = query.get('environment');
-  return environment ? { repo, environment } : { repo };
+  return environment ? { repo, environment, store } : { repo, store };
 }
 
 function stringField(body: unknown, field: string): string {
@@ -124,6 +134,25 @@ function stringField(body: unknown, field: string): string {
 export function gitHubAdminRoutes(inspect: GitHubInspector): AdminRoute[] {
   return [
     ...resetRoutes(inspect),
+    {
+      method: 'POST',
+      route: '/apps',
+      handle: ({ body }) => {
+        const app = (body ?? {}) as GitHubAppSeed;
+        stringField(body, 'public_key');
+        inspect.registerApp(app);
+        return { status: 201, body: { id: app.id } };
+      },
+    },
+    {
+      method: 'POST',
+      route: '/apps/{app_id}/installations',
+      handle: ({ params, body }) => {
+        stringField(body, 'account');
+        const id = inspect.installApp(Number(params.app_id), body as GitHubInstallationSeed);
+        return { status: 201, body: { id } };
+      },
+    },
     {
       method: 'GET',
       route: '/secrets',

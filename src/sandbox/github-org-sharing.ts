@@ -6,6 +6,7 @@ import { paginate } from './github-pagination.ts';
 import type {
   GitHubOrg,
   GitHubRepo,
+  GitHubStoreKind,
   GitHubVisibility,
   StoredSecret,
   StoredVariable,
@@ -77,12 +78,16 @@ function repositoryIdsOf(
   return out;
 }
 
-export function selectedRepositoryHandlers(ctx: GitHubRouteContext, what: 'secrets' | 'variables') {
+export function selectedRepositoryHandlers(
+  ctx: GitHubRouteContext,
+  what: 'secrets' | 'variables',
+  store: GitHubStoreKind = 'actions',
+) {
   const itemParam = what === 'secrets' ? 'secret_name' : 'name';
   const find = (
     req: SandboxRequest,
   ): { org: GitHubOrg; item: StoredSecret | StoredVariable } | SandboxReply => {
-    const r = resolveScope(ctx, 'org', req);
+    const r = resolveScope(ctx, 'org', req, store);
     if (isReply(r) || !r.org) return isReply(r) ? r : gitHubError(404, 'Not Found', docsFor(ctx, req));
     const item = r.scope[what].get((req.params[itemParam] ?? '').toUpperCase());
     return item ? { org: r.org, item } : gitHubError(404, 'Not Found', docsFor(ctx, req));

@@ -2,13 +2,21 @@ import type { GitHubRepo } from './github-state.ts';
 
 /** A "Simple User" (owner) object as GitHub returns it, with API URLs pointing at the sandbox. */
 function ownerJson(repo: GitHubRepo, origin: string): Record<string, unknown> {
-  const login = repo.owner;
-  const api = repo.ownerType === 'Organization' ? `${origin}/orgs/${login}` : `${origin}/users/${login}`;
+  return accountJson({ login: repo.owner, id: repo.ownerId, type: repo.ownerType }, origin);
+}
+
+/** The "Simple User" object of a user or an organization (repo owners, app installations). */
+export function accountJson(
+  account: { login: string; id: number; type: 'User' | 'Organization' },
+  origin: string,
+): Record<string, unknown> {
+  const { login, id, type } = account;
+  const api = type === 'Organization' ? `${origin}/orgs/${login}` : `${origin}/users/${login}`;
   return {
     login,
-    id: repo.ownerId,
-    node_id: Buffer.from(`04:${repo.ownerType}${repo.ownerId}`).toString('base64'),
-    avatar_url: `https://avatars.githubusercontent.com/u/${repo.ownerId}?v=4`,
+    id,
+    node_id: Buffer.from(`04:${type}${id}`).toString('base64'),
+    avatar_url: `https://avatars.githubusercontent.com/u/${id}?v=4`,
     gravatar_id: '',
     url: api,
     html_url: `https://github.com/${login}`,
@@ -21,7 +29,7 @@ function ownerJson(repo: GitHubRepo, origin: string): Record<string, unknown> {
     repos_url: `${origin}/users/${login}/repos`,
     events_url: `${origin}/users/${login}/events{/privacy}`,
     received_events_url: `${origin}/users/${login}/received_events`,
-    type: repo.ownerType,
+    type,
     site_admin: false,
   };
 }

@@ -1,6 +1,6 @@
 import type { Contract } from './contract.ts';
 import type { SandboxReply, SandboxRequest } from './http.ts';
-import type { ActionsScope, GitHubOrg, GitHubRepo, GitHubState } from './github-state.ts';
+import type { ActionsScope, GitHubOrg, GitHubRepo, GitHubState, GitHubStoreKind } from './github-state.ts';
 
 // What every GitHub handler needs: the token's reach, the limits, the scope a path names, GitHub's errors.
 
@@ -13,6 +13,13 @@ export interface GitHubTokenGrant {
   orgs?: string[];
   /** Writes answer 403 "Resource not accessible by personal access token". */
   readOnly?: boolean;
+  /**
+   * A GitHub App installation token's permissions (`secrets: 'write'`…): a route whose permission
+   * is missing, or only `read` for a write, answers 403 "Resource not accessible by integration".
+   */
+  permissions?: Record<string, 'read' | 'write'>;
+  /** Set for an app's JWT: it opens the `/app` and `…/installation` routes only. */
+  appId?: number;
 }
 
 export interface GitHubLimits {
@@ -72,7 +79,8 @@ export function gitHubError(status: number, message: string, docs = GITHUB_DOCS)
 export interface GitHubRouteContext {
   state(): GitHubState;
   limits: GitHubLimits;
-  grants: Map<string, GitHubTokenGrant>;
+  /** What a token may reach: a configured grant, an installation token's, or an app JWT's. */
+  grant(token: string): GitHubTokenGrant | undefined;
   contract: Contract;
   /** The `/rate_limit` body for a token. */
   rateLimitJson(token: string): unknown;
@@ -87,7 +95,7 @@ export interface Resolved {
 export function findRepo(ctx: GitHubRouteContext, req: SandboxRequest): GitHubRepo | undefined {
   const repo = ctx.state().repo(req.params.owner ?? '', req.params.repo ?? '');
   if (!repo) return undefined;
-  const grant = ctx.grants.get(req.token);
+  const grant = ctx.grant(req.token);
   if (
     grant?.repos &&
     !grant.repos.some((r) => r.toLowerCase() === `${repo.owner}/${repo.name}`.toLowerCase())
@@ -105,17 +113,18 @@ export function resolveScope(
   ctx: GitHubRouteContext,
   kind: ScopeKind,
   req: SandboxRequest,
+  store: GitHubStoreKind = 'actions',
 ): Resolved | SandboxReply {
   const docs = docsFor(ctx, req);
-  const grant = ctx.grants.get(req.token);
+  const grant = ctx.grant(req.token);
   let resolved: Resolved | undefined;
   if (kind === 'org') {
     const org = ctx.state().org(req.params.org ?? '');
     if (org && (!grant?.orgs || grant.orgs.some((o) => o.toLowerCase() === org.login.toLowerCase())))
-      resolved = { scope: org.scope, org };
+      resolved = { scope: store === 'dependabot' ? org.dependabot : org.scope, org };
   } else {
     const repo = findRepo(ctx, req);
-    if (repo && kind === 'repo') resolved = { scope: repo.scope };
+    if (repo && kind === 'repo') resolved = { scope: store === 'dependabot' ? repo.dependabot : repo.scope };
     const environment =
       repo && kind === 'environment'
         ? repo.environments.get((req.params.environment_name ?? '').toLowerCase())
@@ -125,7 +134,22 @@ export function resolveScope(
   if (!resolved) return gitHubError(404, 'Not Found', docs);
   if (grant?.readOnly && req.method !== 'GET')
     return gitHubError(403, 'Resource not accessible by personal access token', docs);
+  if (grant?.permissions) {
+    const level = grant.permissions[permissionFor(kind, store, req.route)];
+    if (!level || (req.method !== 'GET' && level !== 'write'))
+      return gitHubError(403, 'Resource not accessible by integration', docs);
+  }
   return resolved;
+}
+
+/** The GitHub App permission a secrets/variables route needs (read for GET, write otherwise). */
+export function permissionFor(kind: ScopeKind, store: GitHubStoreKind, route: string): string {
+  const variables = route.includes('/variables');
+  if (store === 'dependabot')
+    return kind === 'org' ? 'organization_dependabot_secrets' : 'dependabot_secrets';
+  if (kind === 'environment') return 'environments';
+  if (kind === 'org') return variables ? 'organization_actions_variables' : 'organization_secrets';
+  return variables ? 'actions_variables' : 'secrets';
 }
 
 export function isReply(value: Resolved | SandboxReply): value is SandboxReply {

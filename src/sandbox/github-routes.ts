@@ -1,6 +1,7 @@
-import sodium from 'libsodium-wrappers';
 import { isoSeconds } from './clock.ts';
 import type { ApiRoute, SandboxReply, SandboxRequest } from './http.ts';
+import { appRoutes, INTEGRATION_ONLY_MESSAGE } from './github-apps.ts';
+import type { GitHubAppRouteContext } from './github-apps.ts';
 import type { Sharing } from './github-org-sharing.ts';
 import {
   isSharingError,
@@ -10,18 +11,17 @@ import {
 } from './github-org-sharing.ts';
 import { paginate } from './github-pagination.ts';
 import { repositoryJson } from './github-repository.ts';
-import type { GitHubLimits, GitHubRouteContext, ScopeKind } from './github-request.ts';
+import type { GitHubRouteContext, ScopeKind } from './github-request.ts';
 import {
   docsFor,
   findRepo,
   gitHubError,
-  IMPROPERLY_ENCRYPTED_MESSAGE,
-  invalid,
   isReply,
   NAME_RULES_MESSAGE,
   resolveScope,
 } from './github-request.ts';
-import type { ActionsScope, GitHubVisibility, StoredSecret, StoredVariable } from './github-state.ts';
+import { countLimit, SCOPE_NOUN, secretHandlers } from './github-secrets.ts';
+import type { GitHubVisibility, StoredVariable } from './github-state.ts';
 import { isValidActionsName } from './github-state.ts';
 
 // Repo, environment and org serve the same secrets/variables routes under their own prefix (environments have no /actions).
@@ -31,7 +31,7 @@ const PREFIX: Record<ScopeKind, string> = {
   org: '/orgs/{org}/actions',
 };
 
-export function gitHubRoutes(ctx: GitHubRouteContext): ApiRoute[] {
+export function gitHubRoutes(ctx: GitHubAppRouteContext): ApiRoute[] {
   const routes: ApiRoute[] = [];
   const add = (
     method: string,
@@ -39,7 +39,12 @@ export function gitHubRoutes(ctx: GitHubRouteContext): ApiRoute[] {
     handle: (req: SandboxRequest) => SandboxReply,
     contractRoute?: null,
   ): void => {
-    routes.push({ method, route, handle, ...(contractRoute === null ? { contractRoute } : {}) });
+    // An app's JWT opens only the app's own routes; everything else needs an installation token.
+    const guarded = (req: SandboxRequest): SandboxReply =>
+      ctx.grant(req.token)?.appId !== undefined
+        ? gitHubError(403, INTEGRATION_ONLY_MESSAGE, docsFor(ctx, req))
+        : handle(req);
+    routes.push({ method, route, handle: guarded, ...(contractRoute === null ? { contractRoute } : {}) });
   };
   for (const kind of ['repo', 'environment', 'org'] as const) {
     const secrets = secretHandlers(ctx, kind);
@@ -56,13 +61,27 @@ export function gitHubRoutes(ctx: GitHubRouteContext): ApiRoute[] {
     add('PATCH', `${p}/variables/{name}`, variables.update);
     add('DELETE', `${p}/variables/{name}`, variables.remove);
   }
-  for (const what of ['secrets', 'variables'] as const) {
-    const selected = selectedRepositoryHandlers(ctx, what);
+  // Dependabot keeps secrets only, at repo and org scope, beside (not inside) Actions.
+  for (const kind of ['repo', 'org'] as const) {
+    const secrets = secretHandlers(ctx, kind, 'dependabot');
+    const p = kind === 'repo' ? '/repos/{owner}/{repo}/dependabot' : '/orgs/{org}/dependabot';
+    add('GET', `${p}/secrets`, secrets.list);
+    add('GET', `${p}/secrets/public-key`, secrets.publicKey);
+    add('GET', `${p}/secrets/{secret_name}`, secrets.get);
+    add('PUT', `${p}/secrets/{secret_name}`, secrets.put);
+    add('DELETE', `${p}/secrets/{secret_name}`, secrets.remove);
+  }
+  for (const [store, what] of [
+    ['actions', 'secrets'],
+    ['actions', 'variables'],
+    ['dependabot', 'secrets'],
+  ] as const) {
+    const selected = selectedRepositoryHandlers(ctx, what, store);
     const item = what === 'secrets' ? '{secret_name}' : '{name}';
-    add('GET', `/orgs/{org}/actions/${what}/${item}/repositories`, selected.list);
-    add('PUT', `/orgs/{org}/actions/${what}/${item}/repositories`, selected.set);
-    add('PUT', `/orgs/{org}/actions/${what}/${item}/repositories/{repository_id}`, selected.add);
-    add('DELETE', `/orgs/{org}/actions/${what}/${item}/repositories/{repository_id}`, selected.remove);
+    add('GET', `/orgs/{org}/${store}/${what}/${item}/repositories`, selected.list);
+    add('PUT', `/orgs/{org}/${store}/${what}/${item}/repositories`, selected.set);
+    add('PUT', `/orgs/{org}/${store}/${what}/${item}/repositories/{repository_id}`, selected.add);
+    add('DELETE', `/orgs/{org}/${store}/${what}/${item}/repositories/{repository_id}`, selected.remove);
   }
   add('GET', '/orgs/{org}/repos', (req) => listOrgRepos(ctx, req));
   // Outside the Actions contract but needed by a client: access checks, environments, budget.
@@ -73,7 +92,7 @@ export function gitHubRoutes(ctx: GitHubRouteContext): ApiRoute[] {
       const repo = findRepo(ctx, req);
       if (!repo)
         return gitHubError(404, 'Not Found', 'https://docs.github.com/rest/repos/repos#get-a-repository');
-      return { status: 200, body: repositoryJson(repo, req.origin, !ctx.grants.get(req.token)?.readOnly) };
+      return { status: 200, body: repositoryJson(repo, req.origin, !ctx.grant(req.token)?.readOnly) };
     },
     null,
   );
@@ -106,6 +125,8 @@ export function gitHubRoutes(ctx: GitHubRouteContext): ApiRoute[] {
     null,
   );
   add('GET', '/rate_limit', (req) => ({ status: 200, body: ctx.rateLimitJson(req.token) }), null);
+  // Pushed as they are: they take the app's JWT, not an installation token.
+  routes.push(...appRoutes(ctx));
   return routes;
 }
 
@@ -118,7 +139,10 @@ function listOrgRepos(ctx: GitHubRouteContext, req: SandboxRequest): SandboxRepl
   const state = ctx.state();
   const org = state.org(req.params.org ?? '');
   if (!org) return gitHubError(404, 'Not Found', docsFor(ctx, req));
-  const grant = ctx.grants.get(req.token);
+  const grant = ctx.grant(req.token);
+  // An installation token (or a grant) reaches only its own organisations.
+  if (grant?.orgs && !grant.orgs.some((o) => o.toLowerCase() === org.login.toLowerCase()))
+    return gitHubError(404, 'Not Found', docsFor(ctx, req));
   const type = req.query.get('type') ?? 'all';
   const sort = req.query.get('sort') ?? 'created';
   const direction = req.query.get('direction') ?? (sort === 'full_name' ? 'asc' : 'desc');
@@ -143,141 +167,6 @@ function listOrgRepos(ctx: GitHubRouteContext, req: SandboxRequest): SandboxRepl
     body: page.items.map((r) => repositoryJson(r, req.origin, canWrite)),
     headers: page.headers,
   };
-}
-
-function countLimit(limits: GitHubLimits, kind: ScopeKind, what: 'secrets' | 'variables'): number {
-  const table = {
-    secrets: {
-      repo: limits.secretsPerRepo,
-      environment: limits.secretsPerEnvironment,
-      org: limits.secretsPerOrg,
-    },
-    variables: {
-      repo: limits.variablesPerRepo,
-      environment: limits.variablesPerEnvironment,
-      org: limits.variablesPerOrg,
-    },
-  };
-  return table[what][kind];
-}
-
-const SCOPE_NOUN: Record<ScopeKind, string> = {
-  repo: 'repository',
-  environment: 'environment',
-  org: 'organization',
-};
-
-function secretHandlers(ctx: GitHubRouteContext, kind: ScopeKind) {
-  const secretJson = (s: StoredSecret, req: SandboxRequest): Record<string, unknown> => ({
-    name: s.name,
-    created_at: s.createdAt,
-    updated_at: s.updatedAt,
-    ...(kind === 'org'
-      ? sharingJson(s, `${req.origin}/orgs/${req.params.org ?? ''}/actions/secrets/${s.name}/repositories`)
-      : {}),
-  });
-  return {
-    list: (req: SandboxRequest): SandboxReply => {
-      const r = resolveScope(ctx, kind, req);
-      if (isReply(r)) return r;
-      const all = [...r.scope.secrets.values()].sort((a, b) => a.name.localeCompare(b.name));
-      const page = paginate(all, req, 30, 100);
-      return {
-        status: 200,
-        body: { total_count: all.length, secrets: page.items.map((s) => secretJson(s, req)) },
-        headers: page.headers,
-      };
-    },
-    publicKey: (req: SandboxRequest): SandboxReply => {
-      const r = resolveScope(ctx, kind, req);
-      if (isReply(r)) return r;
-      return { status: 200, body: publicKeyJson(r.scope) };
-    },
-    get: (req: SandboxRequest): SandboxReply => {
-      const r = resolveScope(ctx, kind, req);
-      if (isReply(r)) return r;
-      const secret = r.scope.secrets.get((req.params.secret_name ?? '').toUpperCase());
-      return secret
-        ? { status: 200, body: secretJson(secret, req) }
-        : gitHubError(404, 'Not Found', docsFor(ctx, req));
-    },
-    put: (req: SandboxRequest): SandboxReply => {
-      const r = resolveScope(ctx, kind, req);
-      if (isReply(r)) return r;
-      const docs = docsFor(ctx, req);
-      const name = req.params.secret_name ?? '';
-      if (!isValidActionsName(name)) return gitHubError(422, NAME_RULES_MESSAGE, docs);
-      const body = req.body as {
-        encrypted_value?: string;
-        key_id?: string;
-        visibility?: GitHubVisibility;
-        selected_repository_ids?: (number | string)[];
-      };
-      const existing = r.scope.secrets.get(name.toUpperCase());
-      let sharing: Sharing | undefined;
-      if (r.org) {
-        const s = sharingFrom(ctx, r.org, body.visibility, body.selected_repository_ids, existing, docs);
-        if (isSharingError(s)) return s;
-        sharing = s;
-      }
-      let plaintext = existing?.plaintext;
-      // An org secret may be PUT with only a new visibility; anything else needs a sealed value.
-      if (body.encrypted_value !== undefined || body.key_id !== undefined || !existing) {
-        if (body.encrypted_value === undefined) return invalid(`"encrypted_value" wasn't supplied.`, docs);
-        if (body.key_id === undefined) return invalid(`"key_id" wasn't supplied.`, docs);
-        const opened = openSealedBox(r.scope, body.key_id, body.encrypted_value);
-        if (!opened) return gitHubError(422, IMPROPERLY_ENCRYPTED_MESSAGE, docs);
-        if (opened.byteLength > ctx.limits.valueBytes) {
-          return gitHubError(
-            422,
-            `Secret value is too large: the limit is ${ctx.limits.valueBytes / 1024} KB.`,
-            docs,
-          );
-        }
-        plaintext = new TextDecoder().decode(opened);
-      }
-      const limit = countLimit(ctx.limits, kind, 'secrets');
-      if (!existing && r.scope.secrets.size >= limit) {
-        return gitHubError(
-          422,
-          `Secret limit reached: a ${SCOPE_NOUN[kind]} can have at most ${limit} secrets.`,
-          docs,
-        );
-      }
-      const now = isoSeconds(Date.now());
-      r.scope.secrets.set(name.toUpperCase(), {
-        name: name.toUpperCase(),
-        plaintext: plaintext ?? '',
-        createdAt: existing?.createdAt ?? now,
-        updatedAt: now,
-        ...sharing,
-      });
-      return existing ? { status: 204 } : { status: 201, body: {} };
-    },
-    remove: (req: SandboxRequest): SandboxReply => {
-      const r = resolveScope(ctx, kind, req);
-      if (isReply(r)) return r;
-      return r.scope.secrets.delete((req.params.secret_name ?? '').toUpperCase())
-        ? { status: 204 }
-        : gitHubError(404, 'Not Found', docsFor(ctx, req));
-    },
-  };
-}
-
-export function publicKeyJson(scope: ActionsScope): { key_id: string; key: string } {
-  const key = scope.sealingKey();
-  return { key_id: key.keyId, key: sodium.to_base64(key.publicKey, sodium.base64_variants.ORIGINAL) };
-}
-
-/** Opens a sealed box with the scope's current key; undefined for a stale key_id or a bad box. */
-function openSealedBox(scope: ActionsScope, keyId: string, encrypted: string): Uint8Array | undefined {
-  const key = scope.sealingKey();
-  if (keyId !== key.keyId) return undefined;
-  try {
-    return sodium.crypto_box_seal_open(Buffer.from(encrypted, 'base64'), key.publicKey, key.privateKey);
-  } catch {
-    return undefined;
-  }
 }
 
 function variableHandlers(ctx: GitHubRouteContext, kind: ScopeKind) {

@@ -2,6 +2,8 @@ import sodium from 'libsodium-wrappers';
 import { isoSeconds } from './clock.ts';
 import { SandboxAdminError } from './http.ts';
 import { SeededRandom } from './random.ts';
+import type { GitHubAppSeed } from './github-apps.ts';
+import { GitHubApps } from './github-apps.ts';
 
 export type GitHubVisibility = 'all' | 'private' | 'selected';
 
@@ -40,21 +42,30 @@ export interface GitHubRepoSeed {
   environments?: GitHubEnvironmentSeed[];
   secrets?: GitHubSecretSeed[];
   variables?: GitHubVariableSeed[];
+  /** Dependabot secrets: their own collection, sealed with their own key. */
+  dependabot_secrets?: GitHubSecretSeed[];
 }
 export interface GitHubOrgSeed {
   login: string;
   id?: number;
   secrets?: (GitHubSecretSeed & GitHubOrgSharing)[];
   variables?: (GitHubVariableSeed & GitHubOrgSharing)[];
+  dependabot_secrets?: (GitHubSecretSeed & GitHubOrgSharing)[];
 }
 /** The GitHub part of a sandbox fixture. A repo whose owner is listed in `orgs` belongs to that org. */
 export interface GitHubSeed {
   orgs?: GitHubOrgSeed[];
   repos?: GitHubRepoSeed[];
+  /** GitHub Apps and their installations (see github-apps.ts). */
+  apps?: GitHubAppSeed[];
 }
 
-/** Which secrets/variables collection an inspection call means. */
-export type GitHubScopeRef = { repo: string; environment?: string } | { org: string };
+/** Which store of a scope: Actions secrets and variables, or Dependabot secrets. */
+export type GitHubStoreKind = 'actions' | 'dependabot';
+
+/** Which secrets/variables collection an inspection call means (`store` @default 'actions'). */
+export type GitHubScopeRef =
+  { repo: string; environment?: string; store?: GitHubStoreKind } | { org: string; store?: GitHubStoreKind };
 
 export interface StoredSecret {
   name: string;
@@ -125,6 +136,8 @@ export interface GitHubRepo {
   archived: boolean;
   createdAt: string;
   scope: ActionsScope;
+  /** Dependabot secrets, with a key pair distinct from the Actions one. */
+  dependabot: ActionsScope;
   /** Keyed by lower-case name: environment names are case-insensitive. */
   environments: Map<string, GitHubEnvironment>;
 }
@@ -132,6 +145,7 @@ export interface GitHubOrg {
   id: number;
   login: string;
   scope: ActionsScope;
+  dependabot: ActionsScope;
 }
 
 /** `[A-Za-z0-9_]`, not starting with a digit, not starting with `GITHUB_` (any case). */
@@ -143,6 +157,7 @@ export function isValidActionsName(name: string): boolean {
 export class GitHubState {
   readonly repos = new Map<string, GitHubRepo>();
   readonly orgs = new Map<string, GitHubOrg>();
+  readonly apps = new GitHubApps();
   private readonly random: SeededRandom;
   private nextId = 1_000_000;
 
@@ -157,19 +172,25 @@ export class GitHubState {
         id: org.id ?? this.id(),
         login: org.login,
         scope: this.scope('org'),
+        dependabot: this.scope('org'),
       });
     }
     for (const repo of seed.repos ?? []) this.addRepo(repo, now);
     for (const orgSeed of seed.orgs ?? []) {
       const org = this.orgs.get(orgSeed.login.toLowerCase());
       if (!org) continue;
-      for (const s of orgSeed.secrets ?? []) {
-        org.scope.secrets.set(checkedName(s.name), {
-          ...stamps(s, now),
-          name: s.name.toUpperCase(),
-          plaintext: s.value,
-          ...this.sharing(org, s),
-        });
+      for (const [scope, secrets] of [
+        [org.scope, orgSeed.secrets],
+        [org.dependabot, orgSeed.dependabot_secrets],
+      ] as const) {
+        for (const s of secrets ?? []) {
+          scope.secrets.set(checkedName(s.name), {
+            ...stamps(s, now),
+            name: s.name.toUpperCase(),
+            plaintext: s.value,
+            ...this.sharing(org, s),
+          });
+        }
       }
       for (const v of orgSeed.variables ?? []) {
         org.scope.variables.set(checkedName(v.name), {
@@ -180,6 +201,7 @@ export class GitHubState {
         });
       }
     }
+    for (const app of seed.apps ?? []) this.apps.register(app, this);
   }
 
   repo(owner: string, name: string): GitHubRepo | undefined {
@@ -200,15 +222,17 @@ export class GitHubState {
 
   /** Resolves an inspection reference, throwing a 404 admin error when it names nothing. */
   resolve(ref: GitHubScopeRef): ActionsScope {
+    const dependabot = ref.store === 'dependabot';
     if ('org' in ref) {
       const org = this.org(ref.org);
       if (!org) throw new SandboxAdminError(404, `no org ${ref.org}`);
-      return org.scope;
+      return dependabot ? org.dependabot : org.scope;
     }
     const [owner = '', name = ''] = ref.repo.split('/');
     const repo = this.repo(owner, name);
     if (!repo) throw new SandboxAdminError(404, `no repo ${ref.repo}`);
-    if (ref.environment === undefined) return repo.scope;
+    if (ref.environment === undefined) return dependabot ? repo.dependabot : repo.scope;
+    if (dependabot) throw new SandboxAdminError(400, 'environments have no Dependabot secrets');
     const environment = repo.environments.get(ref.environment.toLowerCase());
     if (!environment) throw new SandboxAdminError(404, `no environment ${ref.environment} in ${ref.repo}`);
     return environment.scope;
@@ -234,14 +258,20 @@ export class GitHubState {
       archived: seed.archived ?? false,
       createdAt: now,
       scope: this.scope('repo'),
+      dependabot: this.scope('repo'),
       environments: new Map(),
     };
-    for (const s of seed.secrets ?? [])
-      repo.scope.secrets.set(checkedName(s.name), {
-        ...stamps(s, now),
-        name: s.name.toUpperCase(),
-        plaintext: s.value,
-      });
+    for (const [scope, secrets] of [
+      [repo.scope, seed.secrets],
+      [repo.dependabot, seed.dependabot_secrets],
+    ] as const) {
+      for (const s of secrets ?? [])
+        scope.secrets.set(checkedName(s.name), {
+          ...stamps(s, now),
+          name: s.name.toUpperCase(),
+          plaintext: s.value,
+        });
+    }
     for (const v of seed.variables ?? [])
       repo.scope.variables.set(checkedName(v.name), {
         ...stamps(v, now),

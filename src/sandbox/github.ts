@@ -10,6 +10,7 @@ import type { GitHubInspector } from './github-control.ts';
 import { gitHubAdminRoutes, gitHubInspector } from './github-control.ts';
 import type { GitHubLimits, GitHubTokenGrant } from './github-request.ts';
 import { DEFAULT_GITHUB_LIMITS, GITHUB_DOCS, gitHubError } from './github-request.ts';
+import { looksLikeJwt } from './github-apps.ts';
 import { gitHubRoutes } from './github-routes.ts';
 import type { GitHubSeed } from './github-state.ts';
 import { GitHubState } from './github-state.ts';
@@ -19,7 +20,8 @@ import { assertDistinctAdminToken, newAdminToken } from './tokens.ts';
 
 export type { GitHubInspector } from './github-control.ts';
 export type { GitHubLimits, GitHubTokenGrant } from './github-request.ts';
-export type { GitHubScopeRef, GitHubSeed } from './github-state.ts';
+export type { GitHubScopeRef, GitHubSeed, GitHubStoreKind } from './github-state.ts';
+export type { AppPermissionLevel, GitHubAppSeed, GitHubInstallationSeed } from './github-apps.ts';
 
 export interface GitHubSandboxOptions {
   /** @default 0 (a free port) */
@@ -257,11 +259,19 @@ export async function startGitHubSandbox(options: GitHubSandboxOptions = {}): Pr
           reply: { ...gitHubError(401, 'Requires authentication'), headers: rate.anonymousHeaders() },
         };
       const token = bearerToken(authorization, ['bearer', 'token']);
-      if (!token || !grants.has(token))
-        return { reply: { ...gitHubError(401, 'Bad credentials'), headers: rate.anonymousHeaders() } };
-      return { token };
+      if (token && grants.has(token)) return { token };
+      // An app's JWT is judged here, whatever the route: GitHub refuses a bad one before routing.
+      if (token && looksLikeJwt(token)) {
+        const verdict = state.apps.verifyJwt(token, clock.now());
+        return 'reply' in verdict
+          ? { reply: { ...verdict.reply, headers: rate.anonymousHeaders() } }
+          : { token };
+      }
+      // An installation token works until it expires on the sandbox clock, then is Bad credentials.
+      if (token && state.apps.grantFor(token, clock.now(), state)) return { token };
+      return { reply: { ...gitHubError(401, 'Bad credentials'), headers: rate.anonymousHeaders() } };
     },
-    admit: ({ method, route, token }) => rate.admit(method, route, token),
+    admit: ({ method, route, token }) => rate.admit(method, route, state.apps.budgetKey(token) ?? token),
     errors: {
       notFound: () => gitHubError(404, 'Not Found'),
       methodNotAllowed: () => gitHubError(404, 'Not Found'),
@@ -302,7 +312,8 @@ export async function startGitHubSandbox(options: GitHubSandboxOptions = {}): Pr
   const routes = gitHubRoutes({
     state: () => state,
     limits,
-    grants,
+    grant: (token) => grants.get(token) ?? state.apps.grantFor(token, clock.now(), state),
+    clock,
     contract,
     rateLimitJson: (token) => rate.rateLimitJson(token),
   });

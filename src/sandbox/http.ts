@@ -225,6 +225,10 @@ export class HttpSandbox {
     return Number(new URL(this.origin).port);
   }
 
+  get clock(): SandboxClock {
+    return this.options.clock;
+  }
+
   async listen(): Promise<void> {
     const host = this.options.host ?? '127.0.0.1';
     await new Promise<void>((resolve, reject) => {
@@ -487,6 +491,17 @@ export class HttpSandbox {
         },
       },
       { method: 'GET', route: '/violations', handle: () => ({ status: 200, body: this.violations }) },
+      {
+        method: 'POST',
+        route: '/clock/advance',
+        handle: ({ body }) => {
+          const seconds = (body as { seconds?: unknown } | undefined)?.seconds;
+          if (typeof seconds !== 'number' || !(seconds >= 0))
+            throw new SandboxAdminError(400, 'body.seconds must be a number of seconds ≥ 0');
+          this.options.clock.advance(seconds * 1000);
+          return { status: 200, body: { now: new Date(this.options.clock.now()).toISOString() } };
+        },
+      },
     ];
   }
 

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { Store } from '@netlify/blobs';
 import type { Fingerprinter } from '../core/fingerprint.ts';
-import type { EnvMap, EnvValue, Target } from '../core/model.ts';
+import type { EnvMap, EnvValue, GitHubStore, Target } from '../core/model.ts';
 import { dict } from '../core/names.ts';
 import { Secret } from '../core/secret.ts';
 import { getJson, listKeys, timeKey } from './blobs.ts';
@@ -42,7 +42,7 @@ export interface SnapshotRecord {
     >
   >;
   /** GitHub targets: the store and, for an organisation, who may use its keys, when snapshotted. */
-  readonly store?: 'secrets' | 'variables';
+  readonly store?: GitHubStore;
   readonly visibility?: 'all' | 'private' | 'selected';
   readonly selected_repository_ids?: readonly number[];
   /** Keys whose value the snapshot holds (encrypted), so rollback can restore them. */

@@ -66,7 +66,11 @@ export function syncContext(
   const pacing = paceShares(blobs.store('pacing'));
   const adapters = createAdapters({
     ...options.transport,
-    github: { baseUrl: config.github.apiUrl, token: config.github.token },
+    github: {
+      baseUrl: config.github.apiUrl,
+      token: config.github.token,
+      ...(config.github.app ? { app: config.github.app } : {}),
+    },
     render: {
       baseUrl: config.render.apiUrl,
       token: config.render.apiKey,

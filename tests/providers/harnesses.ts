@@ -3,11 +3,16 @@
  * builds the real adapter through `createAdapters` pointed at it, and reads back what the
  * provider holds through the sandbox's inspection API. The shared contract suite runs on these.
  */
-import type { Target } from '../../src/core/model.ts';
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
+import type { GitHubStore, Target } from '../../src/core/model.ts';
 import type { Adapter } from '../../src/providers/adapter.ts';
 import type { RetryOptions } from '../../src/providers/http.ts';
 import { createAdapters } from '../../src/providers/index.ts';
-import type { CreateAdaptersOptions, ProviderAdapters } from '../../src/providers/index.ts';
+import type {
+  CreateAdaptersOptions,
+  GitHubAppCredentials,
+  ProviderAdapters,
+} from '../../src/providers/index.ts';
 import { startGitHubSandbox, startNetlifySandbox, startRenderSandbox } from '../../src/sandbox/index.ts';
 import type {
   GitHubSandbox,
@@ -75,11 +80,14 @@ export function adaptersFor(
   endpoint: SandboxEndpoint,
   options: StartOptions,
   overrides: AdapterOverrides = {},
+  app?: GitHubAppCredentials,
 ): ProviderAdapters {
   const unused = { token: 'unused', baseUrl: 'http://127.0.0.1:9' };
   const mine = { token: overrides.token ?? endpoint.token, baseUrl: overrides.baseUrl ?? endpoint.url };
+  // App credentials, unless the case swaps in a token of its own (a bad one).
+  const withApp = app && overrides.token === undefined ? { ...mine, token: '', app } : mine;
   const config: CreateAdaptersOptions = {
-    github: kind === 'github' ? mine : unused,
+    github: kind === 'github' ? withApp : unused,
     render: kind === 'render' ? mine : unused,
     netlify: kind === 'netlify' ? mine : unused,
     timeScale: options.timeScale ?? TIME_SCALE,
@@ -96,35 +104,89 @@ const entries = (seed: Readonly<Record<string, string>>) =>
 
 interface GitHubVariant {
   readonly name: string;
-  readonly store: 'secrets' | 'variables';
+  readonly store: GitHubStore;
   readonly scope: GitHubTarget['scope'];
   readonly ref: GitHubScopeRef;
   readonly pageSize?: number;
+  /** Authenticate as a GitHub App installed on the org (installation found from the target). */
+  readonly app?: boolean;
+}
+
+/** The GitHub App of the app-auth harnesses: its key pair is made once per test file. */
+export const TEST_APP_ID = 31337;
+let appKeys: { privatePem: string; publicPem: string } | undefined;
+export function testAppKeys(): { privatePem: string; publicPem: string } {
+  if (!appKeys) {
+    const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    appKeys = {
+      privatePem: pair.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
+      publicPem: pair.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    };
+  }
+  return appKeys;
 }
 
 function gitHubHarness(variant: GitHubVariant): AdapterHarness<GitHubTarget> {
   const prefix =
-    variant.scope.kind === 'org'
-      ? '/orgs/{org}/actions'
-      : variant.scope.kind === 'environment'
-        ? '/repos/{owner}/{repo}/environments/{environment_name}'
-        : '/repos/{owner}/{repo}/actions';
+    variant.store === 'dependabot'
+      ? variant.scope.kind === 'org'
+        ? '/orgs/{org}/dependabot'
+        : '/repos/{owner}/{repo}/dependabot'
+      : variant.scope.kind === 'org'
+        ? '/orgs/{org}/actions'
+        : variant.scope.kind === 'environment'
+          ? '/repos/{owner}/{repo}/environments/{environment_name}'
+          : '/repos/{owner}/{repo}/actions';
+  const secrets = variant.store !== 'variables';
   return {
     name: variant.name,
     pageSize: variant.pageSize,
-    readable: variant.store === 'variables',
+    readable: !secrets,
     // Only write-only secrets need it (to see changes made outside EnvSync); variables are compared by value.
-    reportsUpdatedAt: variant.store === 'secrets',
-    updateRoute:
-      variant.store === 'secrets'
-        ? { method: 'PUT', route: `${prefix}/secrets/{secret_name}` }
-        : { method: 'PATCH', route: `${prefix}/variables/{name}` },
+    reportsUpdatedAt: secrets,
+    updateRoute: secrets
+      ? { method: 'PUT', route: `${prefix}/secrets/{secret_name}` }
+      : { method: 'PATCH', route: `${prefix}/variables/{name}` },
     async start(seed = {}, options = {}) {
       const items = entries(seed);
-      const fill = variant.store === 'secrets' ? { secrets: items } : { variables: items };
+      const fill =
+        variant.store === 'secrets'
+          ? { secrets: items }
+          : variant.store === 'dependabot'
+            ? { dependabot_secrets: items }
+            : { variables: items };
+      const keys = variant.app ? testAppKeys() : undefined;
+      const app = keys && {
+        appId: String(TEST_APP_ID),
+        privateKey: createPrivateKey(keys.privatePem),
+      };
       const sandbox: GitHubSandbox = await startGitHubSandbox({
         timeScale: options.timeScale ?? TIME_SCALE,
         seed: {
+          ...(keys
+            ? {
+                apps: [
+                  {
+                    id: TEST_APP_ID,
+                    public_key: keys.publicPem,
+                    installations: [
+                      {
+                        account: 'acme',
+                        permissions: {
+                          secrets: 'write' as const,
+                          actions_variables: 'write' as const,
+                          environments: 'write' as const,
+                          dependabot_secrets: 'write' as const,
+                          organization_secrets: 'write' as const,
+                          organization_actions_variables: 'write' as const,
+                          organization_dependabot_secrets: 'write' as const,
+                        },
+                      },
+                    ],
+                  },
+                ],
+              }
+            : {}),
           orgs: [{ login: 'acme', id: 1, ...(variant.scope.kind === 'org' ? fill : {}) }],
           repos: [
             {
@@ -144,7 +206,7 @@ function gitHubHarness(variant: GitHubVariant): AdapterHarness<GitHubTarget> {
         scope: variant.scope,
         store: variant.store,
       };
-      const adapters = adaptersFor('github', sandbox, options);
+      const adapters = adaptersFor('github', sandbox, options, {}, app);
       const inspect = sandbox.inspect;
       return {
         adapter: adapters.github,
@@ -152,7 +214,7 @@ function gitHubHarness(variant: GitHubVariant): AdapterHarness<GitHubTarget> {
         target,
         endpoint: sandbox,
         stored: () =>
-          variant.store === 'secrets'
+          secrets
             ? Object.fromEntries(
                 inspect
                   .secretNames(variant.ref)
@@ -160,10 +222,8 @@ function gitHubHarness(variant: GitHubVariant): AdapterHarness<GitHubTarget> {
               )
             : inspect.variables(variant.ref),
         plant: (key, value) =>
-          variant.store === 'secrets'
-            ? inspect.setSecret(variant.ref, key, value)
-            : inspect.setVariable(variant.ref, key, value),
-        adapterWith: (overrides) => adaptersFor('github', sandbox, options, overrides).github,
+          secrets ? inspect.setSecret(variant.ref, key, value) : inspect.setVariable(variant.ref, key, value),
+        adapterWith: (overrides) => adaptersFor('github', sandbox, options, overrides, app).github,
         missingTarget: {
           ...target,
           scope:
@@ -189,6 +249,20 @@ export const githubEnvironmentSecrets = gitHubHarness({
   store: 'secrets',
   scope: { kind: 'environment', owner: 'acme', repo: 'web', environment: 'production' },
   ref: { repo: 'acme/web', environment: 'production' },
+});
+export const githubRepoDependabot = gitHubHarness({
+  name: 'github repo dependabot secrets (app auth)',
+  store: 'dependabot',
+  scope: { kind: 'repo', owner: 'acme', repo: 'web' },
+  ref: { repo: 'acme/web', store: 'dependabot' },
+  pageSize: 100,
+  app: true,
+});
+export const githubOrgDependabot = gitHubHarness({
+  name: 'github org dependabot secrets',
+  store: 'dependabot',
+  scope: { kind: 'org', org: 'acme', visibility: 'selected', selectedRepositoryIds: [4242] },
+  ref: { org: 'acme', store: 'dependabot' },
 });
 export const githubRepoVariables = gitHubHarness({
   name: 'github repo variables',
@@ -323,6 +397,8 @@ export const netlifyProduction: AdapterHarness<NetlifyTarget> = {
 export const ALL_HARNESSES = [
   githubOrgSecrets,
   githubEnvironmentSecrets,
+  githubRepoDependabot,
+  githubOrgDependabot,
   githubRepoVariables,
   renderService,
   renderEnvGroup,

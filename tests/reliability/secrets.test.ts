@@ -4,8 +4,9 @@
  * history record, written file, raw blob and notification (Slack and JSON, as a receiver got them)
  * is searched for the canaries and for their unsalted hashes. Only the providers (after a sync) and
  * the encrypted snapshots may hold them; the notification webhook's secret path is held nowhere.
+ * GitHub is reached as a GitHub App: its private key, its JWTs and its installation tokens are canaries too.
  */
-import { createHash } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -32,6 +33,11 @@ const CANARIES = {
   webhookPath: 'canary-slack-path-5e1f',
 };
 const ADMIRAL = 'admiral-secrets-test-token-000000';
+const APP_ID = 777;
+const APP_KEYS = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const APP_PEM = APP_KEYS.privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+/** Credentials sent to GitHub (App JWTs, installation tokens), collected as they leave. */
+const sentCredentials = new Set<string>();
 const WEBHOOK = `whsec_${Buffer.from('secrets-test-webhook-secret').toString('base64')}`;
 
 /** A canary and the ways a careless tool would show it: plain, and hashed without a key. */
@@ -74,6 +80,16 @@ beforeAll(async () => {
   });
   github.inspect.setSecret({ repo: DEMO.githubRepo }, 'GH_ONLY_SECRET', CANARIES.github);
   receiver = await slackReceiver(`T0/B0/${CANARIES.webhookPath}`);
+  github.inspect.registerApp({
+    id: APP_ID,
+    public_key: APP_KEYS.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    installations: [
+      {
+        account: 'acme',
+        permissions: { secrets: 'write', dependabot_secrets: 'write', environments: 'write' },
+      },
+    ],
+  });
   dir = await mkdtemp(path.join(tmpdir(), 'secrets-'));
   await writeFile(
     path.join(dir, 'envsync.manifest.yaml'),
@@ -83,6 +99,7 @@ beforeAll(async () => {
       '  render: { provider: render }',
       '  gh: { provider: github, store: secrets }',
       '  web: { provider: netlify, context: production }',
+      '  deps: { provider: github, store: dependabot }',
       'keys:',
       '  API_TOKEN: { secret: true }',
       'policy:',
@@ -120,7 +137,17 @@ describe('secret hygiene', () => {
       SLACK_WEBHOOK_URL: receiver.url,
       OPS_JSON_URL: `${receiver.url}/json`,
       ENVSYNC_SITE_URL: 'https://envsync.example.com',
+      // App auth wins over GITHUB_TOKEN; the key as env vars often carry it, with \n escapes.
+      GITHUB_APP_ID: String(APP_ID),
+      GITHUB_APP_PRIVATE_KEY: APP_PEM.replaceAll('\n', '\\n'),
     };
+    // Pass-through: notes each credential sent to GitHub, so the search below looks for them.
+    const realFetch = globalThis.fetch;
+    const sending = vi.spyOn(globalThis, 'fetch').mockImplementation((input, init) => {
+      const auth = new Headers(init?.headers).get('authorization') ?? '';
+      if (/^Bearer (eyJ|ghs_)/.test(auth)) sentCredentials.add(auth.slice('Bearer '.length));
+      return realFetch(input, init);
+    });
 
     // The CLI, every command that reads or writes.
     const cli = async (...args: string[]) => {
@@ -206,11 +233,25 @@ describe('secret hygiene', () => {
     await deps.blobs.close();
     logged.mockRestore();
     warned.mockRestore();
+    sending.mockRestore();
 
     // The syncs did carry the values where they belong.
     expect(session.sandbox.github.inspect.secretPlaintext({ repo: DEMO.githubRepo }, 'API_TOKEN')).toBe(
       CANARIES.render,
     );
+    expect(
+      session.sandbox.github.inspect.secretPlaintext(
+        { repo: DEMO.githubRepo, store: 'dependabot' },
+        'API_TOKEN',
+      ),
+    ).toBe(CANARIES.render);
+    // GitHub was reached as the App: JWTs bought installation tokens, which did the work.
+    const credentials = [...sentCredentials];
+    expect(credentials.some((c) => c.startsWith('eyJ'))).toBe(true);
+    expect(credentials.some((c) => c.startsWith('ghs_'))).toBe(true);
+    // Every line of the key's body, and each JWT and token.
+    const keyLines = APP_PEM.split('\n').filter((line) => /^[A-Za-z0-9+/=]{40,}$/.test(line));
+    expect(keyLines.length).toBeGreaterThan(20);
 
     // Every kind but approvals reached the notification channels, in both formats.
     const kinds = new Set(
@@ -227,7 +268,7 @@ describe('secret hygiene', () => {
     const haystack = [...seen, ...(await files(dir)).map((f) => ({ where: f.file, text: f.text }))];
     expect(haystack.length).toBeGreaterThan(60);
     const leaks: string[] = [];
-    for (const canary of Object.values(CANARIES)) {
+    for (const canary of [...Object.values(CANARIES), ...keyLines, ...credentials]) {
       const needles = forms(canary);
       for (const { where, text } of haystack) {
         for (const needle of needles)
