@@ -14,6 +14,7 @@ import { Secret } from '../core/secret.ts';
 import { ConfigError } from './env.ts';
 import type { EnvConfig } from './env.ts';
 import { parseYaml } from './yaml.ts';
+import { scopeProblems, ScopesSchema } from './scopes.ts';
 
 export const MANIFEST_NAMES = ['envsync.manifest.json', 'envsync.manifest.yaml', 'envsync.manifest.yml'];
 
@@ -120,6 +121,8 @@ const KeySchema = fields({
   secret: v.optional(v.boolean()),
   targets: v.optional(v.array(id)),
   description: v.optional(v.string()),
+  /** Netlify scopes the key must have on Netlify targets; each key keeps its own when left out. */
+  scopes: v.optional(ScopesSchema),
 });
 
 export const ManifestSchema = fields({
@@ -192,6 +195,8 @@ export function parseManifest(raw: unknown, where: string): ManifestOutput {
     for (const t of key.targets ?? []) {
       if (!(t in manifest.targets)) problems.push(`keys.${keyName}.targets: unknown target "${t}"`);
     }
+    const isNetlify = (t: string) => own(manifest.targets, t)?.provider === 'netlify';
+    problems.push(...scopeProblems(keyName, key, isNetlify, Object.keys(manifest.targets)));
   }
   if (manifest.source !== 'manifest' && !(manifest.source in manifest.targets)) {
     problems.push(`source: "${manifest.source}" is neither "manifest" nor a declared target`);
@@ -445,6 +450,7 @@ function routeKeys(
     if (undeclared) for (const t of chosen) if (plaintext(targets.get(t))) refused[t] = PLAINTEXT_REFUSAL;
     routes[key] = {
       secret,
+      ...(spec?.scopes ? { scopes: spec.scopes } : {}),
       targets: chosen.filter((t) => {
         const target = targets.get(t);
         if (Object.hasOwn(refused, t)) return false;

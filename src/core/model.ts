@@ -43,6 +43,10 @@ export const NETLIFY_CONTEXTS = [
 ] as const;
 export type NetlifyContext = (typeof NETLIFY_CONTEXTS)[number];
 
+/** Where a Netlify key is exposed, in Netlify's order (its API also answers `post_processing`). */
+export const NETLIFY_SCOPES = ['builds', 'functions', 'runtime', 'post-processing'] as const;
+export type NetlifyScopeName = (typeof NETLIFY_SCOPES)[number];
+
 export type RenderScope =
   | { readonly kind: 'service'; readonly serviceId: string }
   | { readonly kind: 'env-group'; readonly envGroupId: string };

@@ -3,11 +3,12 @@
  * context reads, the scopes in one spelling. Written from the contract; shares nothing with the sandbox.
  */
 import * as v from 'valibot';
+import { NETLIFY_SCOPES } from '../core/model.ts';
 import type { NetlifyScope } from '../core/model.ts';
 import type { WriteOp } from './adapter.ts';
 import { decode, segment } from './api-client.ts';
 import type { ApiClient } from './api-client.ts';
-import { NETLIFY_SCOPES, netlifyScopeRules } from './netlify-rules.ts';
+import { netlifyScopeRules } from './netlify-rules.ts';
 
 export const EnvVarValue = v.looseObject({
   id: v.optional(v.string()),

@@ -1,11 +1,10 @@
 /** Netlify's rules for environment variables (contracts README). */
+import { NETLIFY_SCOPES } from '../core/model.ts';
 import type { Target } from '../core/model.ts';
 import type { ScopeRules, TargetRules } from '../core/rules.ts';
 
 type NetlifyTarget = Extract<Target, { provider: 'netlify' }>;
 
-/** Netlify's scopes, in its order, as EnvSync spells them (the API also answers `post_processing`). */
-export const NETLIFY_SCOPES = ['builds', 'functions', 'runtime', 'post-processing'] as const;
 /** Netlify refuses secrets in the post-processing scope (snippet injection would expose them). */
 const SECRET_SCOPES = ['builds', 'functions', 'runtime'] as const;
 
