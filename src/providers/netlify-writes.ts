@@ -62,23 +62,29 @@ export async function rescopeOne(
   op: WriteOp,
   found: EnvVar,
 ): Promise<EnvVar | undefined> {
+  const notChanged = (why: string) =>
+    new Error(`[envsync] [netlify] the scopes of ${op.key} were not changed: ${why}`);
+  // Checked before any request: a key whose other contexts cannot be sent back is left whole.
+  const fixed = scopesFixed(found, scope).scopesFixed;
+  if (fixed) throw notChanged(fixed);
   const wanted = op.value.reveal();
   let envVar = found;
-  if (effectiveValue(envVar, scope)?.value !== wanted || envVar.is_secret === true)
+  // A secret's own value cannot be read, but the PUT carries the op's: no PATCH needed.
+  if (envVar.is_secret !== true && effectiveValue(envVar, scope)?.value !== wanted)
     envVar = (await patchValue(client, site, scope, op)) ?? found;
   const own = ownValue(envVar, scope);
-  const values = envVar.values.map((x) => {
+  const values: { context: string; context_parameter?: string; value: string }[] = [];
+  for (const x of envVar.values) {
     const value = x === own ? wanted : x.value;
-    if (typeof value !== 'string')
-      throw new Error(
-        `[envsync] [netlify] the scopes of ${op.key} were not changed: ${scopesFixed(envVar, scope).scopesFixed ?? 'a value cannot be read back'}`,
-      );
-    return {
+    if (typeof value !== 'string') throw notChanged('a value of another context cannot be read back');
+    values.push({
       context: x.context,
       ...(x.context_parameter ? { context_parameter: x.context_parameter } : {}),
       value,
-    };
-  });
+    });
+  }
+  if (!own && effectiveValue(envVar, scope)?.value !== wanted)
+    values.push({ ...contextOf(scope), value: wanted });
   const res = await client.request({
     method: 'PUT',
     path: await site.envPath(op.key),
