@@ -212,14 +212,16 @@ describe('the functions scope size limit', () => {
 });
 
 const scopeSet = fc.subarray([...NETLIFY_SCOPES] as NetlifyScopeName[], { minLength: 1 });
-const keyName = fc.stringMatching(/^[A-Z][A-Z0-9_]{0,5}$/);
+// Few names and values, so that source, target and declarations often meet on one key.
+const keyName = fc.constantFrom('A', 'B', 'C', 'D', 'E');
+const text = fc.constantFrom('1', '2');
 
 describe('scope properties', () => {
   it('applying a plan converges on the declared scopes; undeclared keys keep theirs whatever their values', () => {
     fc.assert(
       fc.property(
-        fc.dictionary(keyName, fc.record({ value: fc.string({ maxLength: 4 }), scopes: scopeSet })),
-        fc.dictionary(keyName, fc.record({ value: fc.string({ maxLength: 4 }), scopes: scopeSet })),
+        fc.dictionary(keyName, fc.record({ value: text, scopes: scopeSet })),
+        fc.dictionary(keyName, fc.record({ value: text, scopes: scopeSet })),
         fc.dictionary(keyName, scopeSet),
         (sourceSpec, targetSpec, declared) => {
           const source = new Map(Object.entries(sourceSpec).map(([k, s]) => [k, value(s.value)]));
