@@ -88,8 +88,20 @@ export function withScopes(
   );
 }
 
-const utf8 = new TextEncoder();
-const bytes = (text: string) => utf8.encode(text).length;
+/** UTF-8 length without encoding (a plan may size every key of a large target). */
+function bytes(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c < 0xdc00 && i + 1 < text.length) {
+      n += 4; // a surrogate pair: one 4-byte character
+      i += 1;
+    } else n += 3;
+  }
+  return n;
+}
 const thousands = (n: number) => n.toLocaleString('en-US');
 
 /**

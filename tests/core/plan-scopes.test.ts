@@ -200,6 +200,11 @@ describe('the functions scope size limit', () => {
     expect(warnings[0]).not.toContain(big);
   });
 
+  it('counts UTF-8 bytes, not characters', () => {
+    const { plan: p } = onNetlify(new Map([['EURO', value('€'.repeat(1400))]]), new Map());
+    expect(p.targets[0]?.warnings?.[0]).toContain('EURO (4,204 bytes)');
+  });
+
   it('says nothing when the functions scope fits, or the big keys are declared out of it', () => {
     const source = new Map([
       ['BIG_A', value(big)],
