@@ -2,6 +2,8 @@
  * The plan engine: given what the source says and what each target holds, decide per key what to
  * do and why. Pure: no I/O, no provider knowledge beyond the `TargetRules` passed in.
  */
+import { leaveToAllContext } from './all-context.ts';
+import { planExtra } from './extras.ts';
 import { nameHazard, own } from './names.ts';
 import type { Fingerprinter } from './fingerprint.ts';
 import { keySelected } from './filter.ts';
@@ -17,9 +19,8 @@ import type {
   Target,
   TargetPlan,
 } from './model.ts';
-import { entryOf, readable } from './plan-entry.ts';
+import { entryOf, readable, reviseEntry } from './plan-entry.ts';
 import type { Desired, Verdict } from './plan-entry.ts';
-import { Entry, reviseEntry } from './plan-entry.ts';
 import type { TargetRules } from './rules.ts';
 import { scopeSizeWarning, withScopes } from './scopes.ts';
 import type { Secret } from './secret.ts';
@@ -78,40 +79,6 @@ export function plan(input: PlanInput): Plan {
       ),
     ),
   };
-}
-
-/**
- * Netlify keeps one value for all contexts or one per context, never both: setting one context of
- * an `all` key splits it. When a plan has a site's `all` target and a one-context target of the same
- * site, the one-context target leaves to the `all` target every key that target keeps at the same
- * source value, which the context then reads; otherwise each sync's writes would undo the other's.
- */
-function leaveToAllContext(targets: TargetPlan[]): TargetPlan[] {
-  const allBySite = new Map<string, TargetPlan>();
-  for (const tp of targets)
-    if (tp.target.provider === 'netlify' && tp.target.scope.context === 'all')
-      allBySite.set(tp.target.scope.siteId, tp);
-  if (allBySite.size === 0) return targets;
-  return targets.map((tp) => {
-    if (tp.target.provider !== 'netlify' || tp.target.scope.context === 'all') return tp;
-    const all = allBySite.get(tp.target.scope.siteId);
-    if (!all) return tp;
-    const kept = new Map<string, string>();
-    for (const e of all.entries) {
-      const keeps =
-        e.action === 'create' || e.action === 'update' || (e.action === 'noop' && e.finding === 'in-sync');
-      if (keeps && e.sourceKey !== undefined) kept.set(e.key, e.sourceKey);
-    }
-    let changed = false;
-    const entries = tp.entries.map((e) => {
-      if ((e.action !== 'create' && e.action !== 'update') || e.secret || kept.get(e.key) !== e.sourceKey)
-        return e;
-      changed = true;
-      const reason = `${e.reason}; left to target ${all.target.id}, whose all-context value this context reads`;
-      return reviseEntry(e, { action: 'noop', value: undefined, reason });
-    });
-    return changed ? { ...tp, entries } : tp;
-  });
 }
 
 const byFirst = (a: [string, unknown], b: [string, unknown]) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
@@ -432,45 +399,4 @@ function change(policy: Policy, finding: 'conflict' | 'drifted', why: string): V
   return policy.mode === 'create-only'
     ? { action: 'noop', finding, reason: `${why}; kept because mode is create-only` }
     : { action: 'update', finding, reason: why };
-}
-
-function planExtra(
-  key: string,
-  have: EnvValue,
-  synced: LedgerEntry | undefined,
-  policy: Policy,
-  fingerprint: Fingerprinter,
-): PlanEntry {
-  const entry = (action: 'delete' | 'noop' | 'skip', reason: string) =>
-    new Entry(
-      key,
-      undefined,
-      { action, finding: 'extra', reason },
-      have.kind === 'write-only',
-      undefined,
-      have.updatedAt,
-      undefined,
-      fingerprint,
-      undefined,
-      readable(have),
-    );
-  const hazard = nameHazard(key);
-  if (hazard) return entry('skip', `not in source, and ${hazard}`);
-  const remove = (reason: string) =>
-    have.inheritedFrom === undefined
-      ? entry('delete', reason)
-      : entry(
-          'skip',
-          `not in source, but its value comes from ${have.inheritedFrom}, which this target cannot delete alone; remove it there`,
-        );
-  switch (policy.deletions) {
-    case 'all':
-      return remove('not in source; deletions are on for all keys');
-    case 'managed':
-      return synced?.created
-        ? remove('not in source any more; EnvSync created it')
-        : entry('noop', 'not in source; kept because EnvSync did not create it');
-    case 'never':
-      return entry('noop', 'not in source; kept because deletions are off');
-  }
 }
