@@ -64,9 +64,13 @@ export async function rescopeOne(
 ): Promise<EnvVar | undefined> {
   const notChanged = (why: string) =>
     new Error(`[envsync] [netlify] the scopes of ${op.key} were not changed: ${why}`);
-  // Checked before any request: a key whose other contexts cannot be sent back is left whole.
+  // A key whose other contexts cannot be sent back keeps its scopes; its value is still written
+  // (the plan cannot foresee this for a key new to this context), and the failure says both.
   const fixed = scopesFixed(found, scope).scopesFixed;
-  if (fixed) throw notChanged(fixed);
+  if (fixed) {
+    await patchValue(client, site, scope, op);
+    throw notChanged(`${fixed} (its ${scope.context} value was set)`);
+  }
   const wanted = op.value.reveal();
   let envVar = found;
   // A secret's own value cannot be read, but the PUT carries the op's: no PATCH needed.

@@ -177,7 +177,7 @@ describe('netlify scopes: writing', () => {
     });
   });
 
-  it("refuses to rescope a secret whose other contexts' values it cannot read, naming the key, no value", async () => {
+  it('sets the value but not the scopes of a secret whose other contexts it cannot read, naming the key, no value', async () => {
     const { adapter, sandbox } = await start([
       {
         key: 'TOKEN',
@@ -190,19 +190,34 @@ describe('netlify scopes: writing', () => {
       },
     ]);
     const outcomes = await adapter.write(target('production'), [
-      op('TOKEN', 'tok-prod-canary', 'update', { secret: true, scopes: ['functions'] }),
+      op('TOKEN', 'tok-prod-canary-2', 'update', { secret: true, scopes: ['functions'] }),
     ]);
     const errors = failed(outcomes);
     expect(errors).toHaveLength(1);
     expect(errors[0]).toContain('the scopes of TOKEN were not changed');
-    expect(errors[0]).toContain("change its scopes in Netlify's UI");
+    expect(errors[0]).toContain("change its scopes in Netlify's UI (its production value was set)");
     expect(errors[0]).not.toMatch(/canary/);
     expect(held(sandbox, 'TOKEN')).toEqual({
       scopes: ['builds'],
       is_secret: true,
-      values: { production: 'tok-prod-canary', 'deploy-preview': 'tok-preview-canary' },
+      values: { production: 'tok-prod-canary-2', 'deploy-preview': 'tok-preview-canary' },
     });
     expect(sandbox.log.count('PUT', '/accounts/{account_id}/env/{key}')).toBe(0);
+  });
+
+  it('gives a key new to this context its value and the declared scopes, other contexts kept', async () => {
+    const { adapter, sandbox } = await start([
+      { key: 'PREVIEW_ONLY', scopes: ['builds'], values: [{ context: 'deploy-preview', value: 'p' }] },
+    ]);
+    const outcomes = await adapter.write(target('production'), [
+      op('PREVIEW_ONLY', 'prod', 'create', { scopes: ['builds', 'functions'] }),
+    ]);
+    expect(failed(outcomes)).toEqual([]);
+    expect(held(sandbox, 'PREVIEW_ONLY')).toEqual({
+      scopes: ['builds', 'functions'],
+      is_secret: false,
+      values: { 'deploy-preview': 'p', production: 'prod' },
+    });
   });
 
   it('creates a new key with its declared scopes, and an undeclared one with all of them', async () => {
