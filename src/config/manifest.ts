@@ -18,6 +18,7 @@ import { NotificationsSchema } from './notifications.ts';
 import type { NotificationConfig } from './notifications.ts';
 import type { EnvConfig } from './env.ts';
 import { parseYaml } from './yaml.ts';
+import { scopeProblems, ScopesSchema } from './scopes.ts';
 
 export { nearest } from './fields.ts';
 
@@ -125,6 +126,8 @@ const KeySchema = fields({
   secret: v.optional(v.boolean()),
   targets: v.optional(v.array(id)),
   description: v.optional(v.string()),
+  /** Netlify scopes the key must have on Netlify targets; each key keeps its own when left out. */
+  scopes: v.optional(ScopesSchema),
 });
 
 const TargetsSchema = v.pipe(
@@ -282,6 +285,10 @@ function pipelineProblems(manifest: Pipeline, at: string): string[] {
     for (const t of key.targets ?? []) {
       if (!(t in manifest.targets)) problems.push(`${at}keys.${keyName}.targets: unknown target "${t}"`);
     }
+    const isNetlify = (t: string) => own(manifest.targets, t)?.provider === 'netlify';
+    problems.push(
+      ...scopeProblems(keyName, key, isNetlify, Object.keys(manifest.targets)).map((p) => `${at}${p}`),
+    );
   }
   if (manifest.source !== 'manifest' && !(manifest.source in manifest.targets)) {
     problems.push(`${at}source: "${manifest.source}" is neither "manifest" nor a declared target`);
@@ -459,6 +466,7 @@ function routeKeys(
     if (undeclared) for (const t of chosen) if (plaintext(targets.get(t))) refused[t] = PLAINTEXT_REFUSAL;
     routes[key] = {
       secret,
+      ...(spec?.scopes ? { scopes: spec.scopes } : {}),
       targets: chosen.filter((t) => {
         const target = targets.get(t);
         if (Object.hasOwn(refused, t)) return false;

@@ -20,7 +20,15 @@ export function applyToMap(
   for (const entry of targetPlan.entries) {
     if (entry.action === 'delete') next.delete(entry.key);
     else if ((entry.action === 'create' || entry.action === 'update') && entry.value) {
-      next.set(entry.key, { kind: 'value', value: entry.value, secret: entry.secret });
+      // Scopes: the ones planned, else the key's own (a value change keeps them), else the defaults.
+      const was = next.get(entry.key)?.scopes;
+      const scopes = rules.scopes && (entry.scopes ?? was ?? rules.scopes.defaults(entry.secret));
+      next.set(entry.key, {
+        kind: 'value',
+        value: entry.value,
+        secret: entry.secret,
+        ...(scopes ? { scopes } : {}),
+      });
     }
   }
   return next;

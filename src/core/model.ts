@@ -22,6 +22,11 @@ export type EnvValue = (
    * post-processing). Read from the target, kept in snapshots, and restored by a rollback.
    */
   readonly scopes?: readonly string[];
+  /**
+   * Why this target cannot change the key's scopes alone (Netlify rewrites every context's value to
+   * change them, and other contexts' secret values cannot be read back): a scope change is refused.
+   */
+  readonly scopesFixed?: string;
 };
 
 /** Key → value as held by one place. A `Map` so that keys like `__proto__` are plain keys. */
@@ -37,6 +42,10 @@ export const NETLIFY_CONTEXTS = [
   'branch',
 ] as const;
 export type NetlifyContext = (typeof NETLIFY_CONTEXTS)[number];
+
+/** Where a Netlify key is exposed, in Netlify's order (its API also answers `post_processing`). */
+export const NETLIFY_SCOPES = ['builds', 'functions', 'runtime', 'post-processing'] as const;
+export type NetlifyScopeName = (typeof NETLIFY_SCOPES)[number];
 
 export type RenderScope =
   | { readonly kind: 'service'; readonly serviceId: string }
@@ -107,6 +116,11 @@ export interface KeyRoute {
   readonly secret?: boolean;
   /** Targets that must not receive the key, with why: planned as `skip` there, so the refusal shows. */
   readonly refused?: Readonly<Record<string, string>>;
+  /**
+   * Where the key must be exposed on targets that scope keys (Netlify's builds, functions, runtime,
+   * post-processing); ignored by targets without scopes. Absent: existing keys keep theirs.
+   */
+  readonly scopes?: readonly string[];
 }
 
 export type DeletionPolicy = 'never' | 'managed' | 'all';
@@ -170,8 +184,12 @@ export interface PlanEntry {
   /** Desired value for create/update. A `Secret`: it prints as «redacted». */
   readonly value?: Secret;
   readonly secret: boolean;
-  /** Scopes the source asks for (a snapshot being restored); the target's defaults when absent. */
-  readonly scopes?: readonly string[];
+  /**
+   * Scopes the key must have (declared in the manifest, or a snapshot's being restored): set on a
+   * create, and changed on an update. Absent: a new key gets the target's defaults, an existing one
+   * keeps its own, whatever its value does.
+   */
+  readonly scopes?: readonly string[] | undefined;
   readonly sourceFingerprint?: string;
   readonly targetFingerprint?: string;
   /** Target's `updated_at` when planned: a sync refuses to apply if it moved since. */
@@ -181,6 +199,8 @@ export interface PlanEntry {
 export interface TargetPlan {
   readonly target: Target;
   readonly entries: readonly PlanEntry[];
+  /** What the target would accept but may break (a scope's size limit), in words naming the keys. */
+  readonly warnings?: readonly string[];
 }
 
 export interface Plan {

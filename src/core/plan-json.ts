@@ -13,6 +13,7 @@ export function entryJson(entry: PlanEntry): Record<string, unknown> {
     finding: entry.finding,
     reason: entry.reason,
     secret: entry.secret,
+    ...(entry.scopes ? { scopes: entry.scopes } : {}),
     ...(entry.sourceFingerprint ? { source_fingerprint: entry.sourceFingerprint } : {}),
     ...(entry.targetFingerprint ? { target_fingerprint: entry.targetFingerprint } : {}),
     ...(entry.targetUpdatedAt ? { target_updated_at: entry.targetUpdatedAt } : {}),
@@ -35,6 +36,7 @@ export function planJson(plan: Plan): Record<string, unknown> {
       provider: tp.target.provider,
       label: targetLabel(tp.target),
       entries: tp.entries.map(entryJson),
+      ...(tp.warnings ? { warnings: tp.warnings } : {}),
     })),
   };
 }

@@ -2,6 +2,8 @@
  * The plan engine: given what the source says and what each target holds, decide per key what to
  * do and why. Pure: no I/O, no provider knowledge beyond the `TargetRules` passed in.
  */
+import { leaveToAllContext } from './all-context.ts';
+import { planExtra } from './extras.ts';
 import { nameHazard, own } from './names.ts';
 import type { Fingerprinter } from './fingerprint.ts';
 import { keySelected } from './filter.ts';
@@ -17,8 +19,13 @@ import type {
   Target,
   TargetPlan,
 } from './model.ts';
+import { entryOf, readable, reviseEntry } from './plan-entry.ts';
+import type { Desired, Verdict } from './plan-entry.ts';
 import type { TargetRules } from './rules.ts';
+import { scopeSizeWarning, withScopes } from './scopes.ts';
 import type { Secret } from './secret.ts';
+
+export { reviseEntry } from './plan-entry.ts';
 
 export interface PlanInput {
   readonly source: Source;
@@ -60,6 +67,7 @@ export function plan(input: PlanInput): Plan {
     sourceValues: input.sourceValues,
     routed,
     normalizedBy: new Map(),
+    restoring: input.source.kind === 'snapshot',
   };
   return {
     source: input.source,
@@ -73,48 +81,8 @@ export function plan(input: PlanInput): Plan {
   };
 }
 
-/**
- * Netlify keeps one value for all contexts or one per context, never both: setting one context of
- * an `all` key splits it. When a plan has a site's `all` target and a one-context target of the same
- * site, the one-context target leaves to the `all` target every key that target keeps at the same
- * source value, which the context then reads; otherwise each sync's writes would undo the other's.
- */
-function leaveToAllContext(targets: TargetPlan[]): TargetPlan[] {
-  const allBySite = new Map<string, TargetPlan>();
-  for (const tp of targets)
-    if (tp.target.provider === 'netlify' && tp.target.scope.context === 'all')
-      allBySite.set(tp.target.scope.siteId, tp);
-  if (allBySite.size === 0) return targets;
-  return targets.map((tp) => {
-    if (tp.target.provider !== 'netlify' || tp.target.scope.context === 'all') return tp;
-    const all = allBySite.get(tp.target.scope.siteId);
-    if (!all) return tp;
-    const kept = new Map<string, string>();
-    for (const e of all.entries) {
-      const keeps =
-        e.action === 'create' || e.action === 'update' || (e.action === 'noop' && e.finding === 'in-sync');
-      if (keeps && e.sourceKey !== undefined) kept.set(e.key, e.sourceKey);
-    }
-    let changed = false;
-    const entries = tp.entries.map((e) => {
-      if ((e.action !== 'create' && e.action !== 'update') || e.secret || kept.get(e.key) !== e.sourceKey)
-        return e;
-      changed = true;
-      const reason = `${e.reason}; left to target ${all.target.id}, whose all-context value this context reads`;
-      return reviseEntry(e, { action: 'noop', value: undefined, reason });
-    });
-    return changed ? { ...tp, entries } : tp;
-  });
-}
-
 const byFirst = (a: [string, unknown], b: [string, unknown]) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
 const byKey = (a: PlanEntry, b: PlanEntry) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
-
-interface Desired {
-  readonly sourceKey: string;
-  readonly value: EnvValue;
-  readonly secret: boolean;
-}
 
 interface Shared {
   readonly policy: Policy;
@@ -126,6 +94,8 @@ interface Shared {
   readonly routed: boolean;
   /** Per normalisation: whether it leaves every selected key as it is (computed once). */
   readonly normalizedBy: Map<(key: string) => string, boolean>;
+  /** A rollback: the snapshot's scopes are the ones to restore. */
+  readonly restoring: boolean;
 }
 
 /** Whether the selected keys arrive on the target as they are: no route, rename or renaming normalisation. */
@@ -197,12 +167,17 @@ function planTarget(
   if (keysAsTheyAre(shared, target, normalize)) {
     // The usual manifest: every selected key lands as it is, in the source's sorted order. One
     // reused `want` (planKey copies what it keeps) and no map of desired keys.
-    const want = { sourceKey: '', value: selected[0]?.[1] as EnvValue, secret: false };
+    const want: { -readonly [K in keyof Desired]: Desired[K] } = {
+      sourceKey: '',
+      value: selected[0]?.[1] as EnvValue,
+      secret: false,
+    };
     for (let i = 0; i < selected.length; i++) {
       const [key, value] = selected[i]!;
       want.sourceKey = key;
       want.value = value;
       want.secret = value.kind === 'value' ? (value.secret ?? false) : true;
+      want.scopes = shared.restoring && rules.scopes ? value.scopes : undefined;
       add(planKey(key, want, have.get(key), ledger.get(key), rules, policy, fingerprint));
     }
     const source = shared.sourceValues;
@@ -237,7 +212,10 @@ function planTarget(
         collisions.push({ key, sourceKey, action: 'skip', finding: 'invalid', secret, reason });
         continue;
       }
-      desired.set(key, { sourceKey, value, secret });
+      const scopes = rules.scopes
+        ? (route?.scopes ?? (shared.restoring ? value.scopes : undefined))
+        : undefined;
+      desired.set(key, { sourceKey, value, secret, scopes });
     }
     let last = '';
     desired.forEach((want, key) => {
@@ -274,17 +252,28 @@ function planTarget(
   if (!sorted) entries.sort(byKey);
   if (extras.length > 1) extras.sort(byKey);
   if (collisions.length > 1) collisions.sort(byKey);
-  return { target, entries: mergeByKey(mergeByKey(entries, extras), collisions) };
-}
-
-/** The decision for one key, before it is dressed as an entry. */
-interface Verdict {
-  readonly action: PlanEntry['action'];
-  readonly finding: PlanEntry['finding'];
-  readonly reason: string;
+  const all = mergeByKey(mergeByKey(entries, extras), collisions);
+  const warning = rules.scopes && scopeSizeWarning(all, have, rules.scopes);
+  return { target, entries: all, ...(warning ? { warnings: [warning] } : {}) };
 }
 
 function planKey(
+  key: string,
+  want: Desired,
+  have: EnvValue | undefined,
+  synced: LedgerEntry | undefined,
+  rules: TargetRules,
+  policy: Policy,
+  fingerprint: Fingerprinter,
+): PlanEntry {
+  const entry = planValue(key, want, have, synced, rules, policy, fingerprint);
+  return rules.scopes && want.scopes
+    ? withScopes(entry, want, have, rules.scopes, policy, fingerprint)
+    : entry;
+}
+
+/** The decision a key's value alone calls for. */
+function planValue(
   key: string,
   want: Desired,
   have: EnvValue | undefined,
@@ -405,170 +394,9 @@ function planKey(
 
 const IN_SYNC: Verdict = { action: 'noop', finding: 'in-sync', reason: 'in sync' };
 
-function entryOf(
-  key: string,
-  want: Desired,
-  have: EnvValue | undefined,
-  fingerprint: Fingerprinter,
-  v: Verdict,
-  value?: Secret,
-  source?: Fingerprinted,
-  target?: Fingerprinted,
-): Entry {
-  return new Entry(
-    key,
-    want.sourceKey,
-    v,
-    want.secret,
-    want.value.scopes,
-    have?.updatedAt,
-    value,
-    fingerprint,
-    source,
-    target,
-  );
-}
-
-const readable = (v: EnvValue | undefined): Secret | undefined => (v?.kind === 'value' ? v.value : undefined);
-
-/** A value to fingerprint when asked, or a fingerprint already known (from the ledger). */
-type Fingerprinted = Secret | string | undefined;
-
-/**
- * A plan entry. Its fingerprints are computed when first read, once: a drift check shows only the
- * conflicts', and most of a 10k-key plan is never shown. Built with `new` (one shape, no spread,
- * which costs microseconds a key at 100k keys); `reviseEntry` makes a changed copy.
- */
-class Entry implements PlanEntry {
-  readonly value: Secret | undefined;
-  #source: Fingerprinted;
-  #target: Fingerprinted;
-  readonly #fingerprint: Fingerprinter;
-
-  constructor(
-    readonly key: string,
-    readonly sourceKey: string | undefined,
-    verdict: Verdict,
-    readonly secret: boolean,
-    readonly scopes: readonly string[] | undefined,
-    readonly targetUpdatedAt: string | undefined,
-    value: Secret | undefined,
-    fingerprint: Fingerprinter,
-    source: Fingerprinted,
-    target: Fingerprinted,
-  ) {
-    this.action = verdict.action;
-    this.finding = verdict.finding;
-    this.reason = verdict.reason;
-    this.value = verdict.action === 'create' || verdict.action === 'update' ? value : undefined;
-    this.#fingerprint = fingerprint;
-    this.#source = source;
-    this.#target = target;
-  }
-
-  readonly action: PlanEntry['action'];
-  readonly finding: PlanEntry['finding'];
-  readonly reason: string;
-
-  get sourceFingerprint(): string | undefined {
-    const s = this.#source;
-    return s === undefined || typeof s === 'string'
-      ? s
-      : (this.#source = this.#fingerprint(s, this.sourceKey ?? this.key));
-  }
-
-  get targetFingerprint(): string | undefined {
-    const t = this.#target;
-    return t === undefined || typeof t === 'string'
-      ? t
-      : (this.#target = this.#fingerprint(t, this.sourceKey ?? this.key));
-  }
-
-  revise(patch: EntryPatch): Entry {
-    const v = { action: this.action, finding: this.finding, reason: this.reason, ...patch };
-    return new Entry(
-      this.key,
-      this.sourceKey,
-      v,
-      this.secret,
-      this.scopes,
-      this.targetUpdatedAt,
-      'value' in patch ? patch.value : this.value,
-      this.#fingerprint,
-      this.#source,
-      this.#target,
-    );
-  }
-
-  /** What `JSON.stringify` writes: every field, fingerprints included (values print «redacted»). */
-  toJSON(): PlanEntry {
-    return {
-      key: this.key,
-      sourceKey: this.sourceKey,
-      action: this.action,
-      finding: this.finding,
-      reason: this.reason,
-      value: this.value,
-      secret: this.secret,
-      ...(this.scopes ? { scopes: this.scopes } : {}),
-      sourceFingerprint: this.sourceFingerprint,
-      targetFingerprint: this.targetFingerprint,
-      targetUpdatedAt: this.targetUpdatedAt,
-    };
-  }
-}
-
-type EntryPatch = Partial<Pick<PlanEntry, 'action' | 'finding' | 'reason' | 'value'>>;
-
-/** A copy of an entry with some of its decision changed; keeps its fingerprints. */
-export function reviseEntry(entry: PlanEntry, patch: EntryPatch): PlanEntry {
-  return entry instanceof Entry ? entry.revise(patch) : { ...entry, ...patch };
-}
-
 /** A differing value is updated, unless the mode only fills missing keys. */
 function change(policy: Policy, finding: 'conflict' | 'drifted', why: string): Verdict {
   return policy.mode === 'create-only'
     ? { action: 'noop', finding, reason: `${why}; kept because mode is create-only` }
     : { action: 'update', finding, reason: why };
-}
-
-function planExtra(
-  key: string,
-  have: EnvValue,
-  synced: LedgerEntry | undefined,
-  policy: Policy,
-  fingerprint: Fingerprinter,
-): PlanEntry {
-  const entry = (action: 'delete' | 'noop' | 'skip', reason: string) =>
-    new Entry(
-      key,
-      undefined,
-      { action, finding: 'extra', reason },
-      have.kind === 'write-only',
-      undefined,
-      have.updatedAt,
-      undefined,
-      fingerprint,
-      undefined,
-      readable(have),
-    );
-  const hazard = nameHazard(key);
-  if (hazard) return entry('skip', `not in source, and ${hazard}`);
-  const remove = (reason: string) =>
-    have.inheritedFrom === undefined
-      ? entry('delete', reason)
-      : entry(
-          'skip',
-          `not in source, but its value comes from ${have.inheritedFrom}, which this target cannot delete alone; remove it there`,
-        );
-  switch (policy.deletions) {
-    case 'all':
-      return remove('not in source; deletions are on for all keys');
-    case 'managed':
-      return synced?.created
-        ? remove('not in source any more; EnvSync created it')
-        : entry('noop', 'not in source; kept because EnvSync did not create it');
-    case 'never':
-      return entry('noop', 'not in source; kept because deletions are off');
-  }
 }

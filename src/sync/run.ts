@@ -163,6 +163,8 @@ export async function planRun(ctx: SyncContext, given: RunRequest): Promise<Plan
     fingerprint: ctx.fingerprint,
     now: ctx.now().toISOString(),
   });
+  // A target's own warnings (a scope past its size limit) name the target.
+  for (const tp of result.targets) for (const w of tp.warnings ?? []) warnings.push(`${tp.target.id}: ${w}`);
   return {
     plan: result,
     report: driftReport(result),

@@ -31,7 +31,13 @@ const CANARIES = {
   plain: 'canary-plain-c4ff33',
   /** The secret part of the notification webhook's URL: not a value, but no record may hold it. */
   webhookPath: 'canary-slack-path-5e1f',
+  // Netlify scopes: a scope change (PUT sends every context's value), a secret refused in
+  // post-processing, and a value large enough for the functions-scope size warning.
+  scoped: 'canary-scoped-9a3c11',
+  ppSecret: 'canary-ppsecret-77b0d4',
+  big: 'canary-big-5e8d20',
 };
+const BIG_VALUE = `${CANARIES.big}-${'x'.repeat(4200)}`;
 const ADMIRAL = 'admiral-secrets-test-token-000000';
 const APP_ID = 777;
 const APP_KEYS = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -90,6 +96,25 @@ beforeAll(async () => {
       },
     ],
   });
+  render.inspect.setEnvVar(DEMO.renderServiceId, 'SCOPED_FLAG', CANARIES.scoped);
+  render.inspect.setEnvVar(DEMO.renderServiceId, 'PP_SECRET', CANARIES.ppSecret);
+  render.inspect.setEnvVar(DEMO.renderServiceId, 'BIG_BLOB', BIG_VALUE);
+  netlify.inspect.setEnvVar(DEMO.netlifyAccountId, {
+    key: 'SCOPED_FLAG',
+    site_id: DEMO.netlifySiteId,
+    scopes: ['builds'],
+    values: [
+      { context: 'production', value: CANARIES.scoped },
+      { context: 'deploy-preview', value: CANARIES.scoped },
+    ],
+  });
+  netlify.inspect.setEnvVar(DEMO.netlifyAccountId, {
+    key: 'PP_SECRET',
+    site_id: DEMO.netlifySiteId,
+    is_secret: true,
+    scopes: ['builds'],
+    values: [{ context: 'production', value: CANARIES.ppSecret }],
+  });
   dir = await mkdtemp(path.join(tmpdir(), 'secrets-'));
   await writeFile(
     path.join(dir, 'envsync.manifest.yaml'),
@@ -102,8 +127,10 @@ beforeAll(async () => {
       '  deps: { provider: github, store: dependabot }',
       'keys:',
       '  API_TOKEN: { secret: true }',
+      '  SCOPED_FLAG: { scopes: [builds, functions, runtime] }',
+      '  PP_SECRET: { scopes: [builds, post-processing] }',
       'policy:',
-      '  include: [API_TOKEN, PLAIN_FLAG, NETLIFY_ONLY, GH_ONLY]',
+      '  include: [API_TOKEN, PLAIN_FLAG, NETLIFY_ONLY, GH_ONLY, SCOPED_FLAG, PP_SECRET, BIG_BLOB]',
       'notifications:',
       '  - { url_env: SLACK_WEBHOOK_URL }',
       '  - { url_env: OPS_JSON_URL, format: json }',
@@ -156,10 +183,15 @@ describe('secret hygiene', () => {
       seen.push({ where: `genesisctl ${args.join(' ')}`, text: out });
       return out;
     };
+    let planned = '';
     for (const json of [[], ['--json']]) {
       await cli(...json, 'env', 'audit');
-      await cli(...json, 'env', 'plan', '--all');
+      planned += await cli(...json, 'env', 'plan', '--all');
     }
+    // The scope paths were taken: a change, a refusal and the size warning, in names only.
+    expect(planned).toContain('scopes: builds → builds,functions,runtime');
+    expect(planned).toContain('Netlify does not allow secret values in the post-processing scope');
+    expect(planned).toMatch(/functions scope add up to [\d,]+ bytes[^\n]*BIG_BLOB/);
     await cli('env', 'sync', '--yes');
     await cli('--json', 'env', 'sync', '--yes', '--overwrite-unknown');
     await cli('env', 'verify');
@@ -234,6 +266,17 @@ describe('secret hygiene', () => {
     logged.mockRestore();
     warned.mockRestore();
     sending.mockRestore();
+
+    // The scope change reached Netlify with every context's value kept; the refused one did not.
+    const netlifyEnv = session.sandbox.netlify.inspect.env(DEMO.netlifyAccountId, DEMO.netlifySiteId);
+    expect(netlifyEnv['SCOPED_FLAG']).toMatchObject({
+      scopes: ['builds', 'functions', 'runtime'],
+      values: [
+        { context: 'production', value: CANARIES.scoped },
+        { context: 'deploy-preview', value: CANARIES.scoped },
+      ],
+    });
+    expect(netlifyEnv['PP_SECRET']?.scopes).toEqual(['builds']);
 
     // The syncs did carry the values where they belong.
     expect(session.sandbox.github.inspect.secretPlaintext({ repo: DEMO.githubRepo }, 'API_TOKEN')).toBe(
