@@ -13,6 +13,7 @@ import { loadProject, MANIFEST_NAMES, projectFromEnv } from '../config/manifest.
 import type { Project } from '../config/manifest.ts';
 import type { Target } from '../core/model.ts';
 import { openBlobStores } from '../store/blobs.ts';
+import type { BlobsKind } from '../store/blobs.ts';
 import type { Records } from '../sync/records.ts';
 import type { SyncContext } from '../sync/run.ts';
 import { fingerprintFor, syncContext } from '../sync/context.ts';
@@ -60,6 +61,8 @@ export interface CliSession {
   readonly ctx: SyncContext & { readonly records: Records };
   /** `cli:<user>`: who the audit trail says acted. */
   readonly actor: string;
+  /** Which record store this run reads and writes (`genesisctl -v` prints it). */
+  readonly records: { readonly kind: BlobsKind; readonly location: string };
   /** Stops the local Blobs server, if one was started. */
   close(): Promise<void>;
 }
@@ -86,7 +89,14 @@ export async function openSession(
     env: environment.env,
   });
   const ctx = syncContext(config, blobs, fingerprint);
-  return { config, project, ctx, actor: `cli:${userName(environment.env)}`, close: () => blobs.close() };
+  return {
+    config,
+    project,
+    ctx,
+    actor: `cli:${userName(environment.env)}`,
+    records: { kind: blobs.kind, location: blobs.location },
+    close: () => blobs.close(),
+  };
 }
 
 function userName(env: Readonly<Record<string, string | undefined>>): string {

@@ -30,10 +30,22 @@ const USAGE_ERRORS = new Set([
   'ProviderAuthError',
   'SnapshotKeyError',
   'SnapshotNotFoundError',
+  'RecordStoreError',
 ]);
 
+/** Printed after `--help`: which record store a run uses, so nobody has to guess where a sync went. */
+const RECORDS_HELP = `
+Records (snapshots, audit, history, events, locks) go to, in order:
+  ENVSYNC_BLOBS_URL set            the local Blobs server npm start runs
+  ENVSYNC_BLOBS_TOKEN set          the deployed site's Netlify Blobs: NETLIFY_SITE_ID (or
+                                   ENVSYNC_BLOBS_SITE_ID) names the site, where the page reads
+  otherwise                        the local folder .envsync/blobs (ENVSYNC_BLOBS_DIR)
+-v prints the one in use.`;
+
 export function buildProgram(
-  kit: Omit<CommandKit, 'wantsJson' | 'session'> & { session(manifest?: string): Promise<CliSession> },
+  kit: Omit<CommandKit, 'wantsJson' | 'session'> & {
+    session(manifest?: string, verbose?: boolean): Promise<CliSession>;
+  },
 ): Command {
   const program = new Command('genesisctl')
     .description('EnvSync: keep environment variables in parity across Render, Netlify and GitHub.')
@@ -42,15 +54,17 @@ export function buildProgram(
       'manifest file (default: envsync.manifest.{json,yaml,yml} in the working directory, or ENVSYNC_MANIFEST)',
     )
     .option('--json', 'machine-readable output')
+    .option('-v, --verbose', 'say which record store is in use (on stderr)')
+    .addHelpText('after', RECORDS_HELP)
     .version(VERSION, '-V, --version', 'print the version')
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => kit.io.stdout(s), writeErr: (s) => kit.io.stderr(s) });
-  const globals = () => program.opts<{ manifest?: string; json?: boolean }>();
+  const globals = () => program.opts<{ manifest?: string; json?: boolean; verbose?: boolean }>();
   const full: CommandKit = {
     ...kit,
     wantsJson: () => Boolean(globals().json),
-    session: () => kit.session(globals().manifest),
+    session: () => kit.session(globals().manifest, globals().verbose),
   };
   addEnvCommands(program, full);
   addRecordCommands(program, full);
@@ -105,6 +119,19 @@ function errorJson(error: unknown, message: string): string {
   return `${JSON.stringify({ error: { code: code || 'error', message } }, null, 2)}\n`;
 }
 
+/**
+ * With -v, names the record store; on a GitHub Actions runner, warns when it is the local folder,
+ * which vanishes with the runner.
+ */
+function sayRecords(session: CliSession, io: CliIo, verbose: boolean | undefined): CliSession {
+  if (verbose) io.stderr(`genesisctl: records: ${session.records.location}\n`);
+  if (session.records.kind === 'folder' && io.env['GITHUB_ACTIONS'] === 'true')
+    io.stderr(
+      "genesisctl: warning: records are kept on this runner and vanish with it; set ENVSYNC_BLOBS_TOKEN and NETLIFY_SITE_ID to keep them in the site's Netlify Blobs (README: The CLI's record store).\n",
+    );
+  return session;
+}
+
 /** Runs the CLI on `argv` (without node and script) and resolves to the exit code. */
 export async function runCli(argv: readonly string[], raw: CliIo): Promise<number> {
   // Everything printed passes here: a provider's name or message can hold escape sequences that
@@ -121,7 +148,8 @@ export async function runCli(argv: readonly string[], raw: CliIo): Promise<numbe
     io,
     out,
     json: (value) => out(JSON.stringify(value, null, 2)),
-    session: (manifest) => (opened ??= openSession(io, manifest)),
+    session: (manifest, verbose) =>
+      (opened ??= openSession(io, manifest).then((s) => sayRecords(s, io, verbose))),
     setExit: (code) => (exit = code),
   });
   try {
