@@ -10,6 +10,7 @@ import { checkDrift } from '../sync/drift.ts';
 import { SWEEP_FROM, planSweep } from '../sync/sweep.ts';
 import { withDeadline } from '../providers/stop.ts';
 import { deliverAfterResponse } from '../store/events.ts';
+import { terminalText } from '../core/names.ts';
 import { OUTBOX_PASS_MS, SYNC_DOOR_DEADLINE_MS } from './limits.ts';
 import type { ApiDeps } from './deps.ts';
 
@@ -35,11 +36,13 @@ export async function startSweep(deps: ApiDeps): Promise<SweepStarted> {
 
 export async function scheduledDriftCheck(
   deps: ApiDeps,
-): Promise<{ checkId: string; hasDrift: boolean; heal?: string }> {
+): Promise<{ checkId: string; hasDrift: boolean; targets: number; drifted: string[]; heal?: string }> {
   const project = await deps.project();
   const check = await checkDrift(deps.ctx, { project }, { trigger: 'schedule', actor: 'scheduler' });
   const hasDrift = check.planned.report.has_drift;
-  if (!hasDrift || !deps.renderWebhook.autoheal) return { checkId: check.record.id, hasDrift };
+  const targets = check.planned.report.targets;
+  const counts = { targets: targets.length, drifted: targets.filter((t) => t.has_drift).map((t) => t.id) };
+  if (!hasDrift || !deps.renderWebhook.autoheal) return { checkId: check.record.id, hasDrift, ...counts };
   const journal = newJournal(randomUUID(), check.planned.plan, {
     action: 'heal',
     actor: 'scheduler',
@@ -48,7 +51,7 @@ export async function scheduledDriftCheck(
   });
   await deps.records.journals.create(journal);
   await deps.startBackground(journal.id);
-  return { checkId: check.record.id, hasDrift, heal: journal.id };
+  return { checkId: check.record.id, hasDrift, ...counts, heal: journal.id };
 }
 
 /** What the scheduled door answers: the check, or that the providers did not answer in time. */
@@ -93,4 +96,21 @@ export async function runScheduledCheck(
     });
     return { timeout: true, auditSeq: entry.seq };
   }
+}
+
+/**
+ * One line saying what a scheduled run did, for the function's log: netlify-cli shows no body for
+ * a scheduled function (`functions:invoke` prints nothing), so this is what a person sees. Target
+ * ids and counts only, never a key or a value.
+ */
+export function scheduledSummary(outcome: ScheduledOutcome): string {
+  if ('timeout' in outcome)
+    return `envsync drift-check: the providers did not answer in time; recorded as audit entry ${outcome.auditSeq}`;
+  if ('sweepId' in outcome)
+    return `envsync drift-check: sweep ${outcome.sweepId} of ${outcome.targets} targets in ${outcome.batches} background batches${outcome.fits ? '' : " (more reads than the providers' hourly budgets allow)"}`;
+  const drift = outcome.hasDrift
+    ? `drift on ${outcome.drifted.length} (${outcome.drifted.map((id) => terminalText(id)).join(', ')})`
+    : 'all in parity';
+  const heal = outcome.heal ? `; heal ${outcome.heal} queued for the background sync` : '';
+  return `envsync drift-check: ${outcome.targets} target${outcome.targets === 1 ? '' : 's'} checked, ${drift}; check ${outcome.checkId}${heal}`;
 }

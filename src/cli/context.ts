@@ -34,8 +34,11 @@ export async function findProject(
   return found ? loadProject(found, config) : projectFromEnv(config, cwd);
 }
 
-/** A local key (0600, beside the local records) for a laptop with no snapshot key; never in Blobs. */
-async function localFingerprintKey(stateDir: string): Promise<string> {
+/**
+ * A local key (0600, beside the local records) for a laptop with no snapshot key; never in Blobs.
+ * `npm start` gives its functions this one too, so the CLI and the page agree across restarts.
+ */
+export async function localFingerprintKey(stateDir: string): Promise<string> {
   const file = path.join(stateDir, 'fingerprint.key');
   try {
     return (await readFile(file, 'utf8')).trim();

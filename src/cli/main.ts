@@ -3,7 +3,6 @@
  * 1 drift or sync problems, 2 bad usage or configuration, 3 a provider could not be reached.
  */
 import { readFileSync } from 'node:fs';
-import { untilStopped } from './stop.ts';
 import { Command, CommanderError } from 'commander';
 import { terminalText } from '../core/names.ts';
 import { openSession } from './context.ts';
@@ -12,6 +11,7 @@ import { addEnvCommands } from './env-commands.ts';
 import { addRecordCommands } from './record-commands.ts';
 import { addLockCommands } from './lock-commands.ts';
 import { addTokenCommands } from './token-commands.ts';
+import { addSandboxCommands } from './sandbox-commands.ts';
 import { EXIT } from './kit.ts';
 import type { CliIo, CommandKit } from './kit.ts';
 
@@ -70,25 +70,7 @@ export function buildProgram(
   addRecordCommands(program, full);
   addTokenCommands(program, full);
   addLockCommands(program, full);
-  program
-    .command('sandbox')
-    .description(
-      'start the Render, Netlify and GitHub sandboxes (seeded with drift) and print the variables to use them',
-    )
-    .action(async () => {
-      const { exportLines, startDemoSandbox } = await import('./sandbox-session.ts');
-      const session = await startDemoSandbox();
-      full.out(
-        [
-          '# EnvSync sandbox: paste these into another shell, then run genesisctl there.',
-          exportLines(session.env),
-          '# Ctrl-C stops the sandbox.',
-        ].join('\n'),
-      );
-      await untilStopped();
-      await session.close();
-      full.setExit(EXIT.ok);
-    });
+  addSandboxCommands(program, full);
   return program;
 }
 
