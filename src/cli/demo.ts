@@ -55,7 +55,7 @@ export async function runDemo(
         '  eval "$(npx genesisctl sandbox --print-env)"      # the CLI on this sandbox and these records',
         `                                                   # (or: . .envsync/${SANDBOX_ENV_FILE})`,
         '  npx genesisctl env plan',
-        `  npx netlify functions:invoke drift-check --port ${port} --offline   # its summary prints here`,
+        `  npx netlify functions:invoke drift-check --port ${port} --offline   # what it did prints in this window`,
         '',
         'Then heal:',
         '  npx genesisctl env sync --dry-run',
