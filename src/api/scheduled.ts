@@ -13,6 +13,7 @@ import { checkDrift } from '../sync/drift.ts';
 import { SWEEP_FROM, planSweep } from '../sync/sweep.ts';
 import { withDeadline } from '../providers/stop.ts';
 import { deliverAfterResponse } from '../store/events.ts';
+import { terminalText } from '../core/names.ts';
 import { OUTBOX_PASS_MS, SYNC_DOOR_DEADLINE_MS } from './limits.ts';
 import type { ApiDeps } from './deps.ts';
 
@@ -39,6 +40,9 @@ export async function startSweep(deps: ApiDeps): Promise<SweepStarted> {
 /** One environment's scheduled check (and, with ENVSYNC_AUTOHEAL, its heal queued). */
 export interface ScheduledCheck {
   readonly environment?: string;
+  /** Targets checked, and the ids of those that drifted (for the one-line log). */
+  readonly targets: number;
+  readonly drifted: readonly string[];
   readonly checkId: string;
   readonly hasDrift: boolean;
   readonly heal?: string;
@@ -55,13 +59,24 @@ export async function scheduledDriftCheck(
   const [first] = checks;
   if (!first) throw new Error('no environment to check');
   if (checks.length === 1) return first;
-  return { checkId: first.checkId, hasDrift: checks.some((c) => c.hasDrift), environments: checks };
+  return {
+    checkId: first.checkId,
+    hasDrift: checks.some((c) => c.hasDrift),
+    targets: checks.reduce((n, c) => n + c.targets, 0),
+    drifted: checks.flatMap((c) => c.drifted),
+    environments: checks,
+  };
 }
 
 async function checkOne(deps: ApiDeps, project: Project): Promise<ScheduledCheck> {
   const check = await checkDrift(deps.ctx, { project }, { trigger: 'schedule', actor: 'scheduler' });
   const hasDrift = check.planned.report.has_drift;
-  const env = project.environment !== undefined ? { environment: project.environment } : {};
+  const targets = check.planned.report.targets;
+  const env = {
+    ...(project.environment !== undefined ? { environment: project.environment } : {}),
+    targets: targets.length,
+    drifted: targets.filter((t) => t.has_drift).map((t) => t.id),
+  };
   if (!hasDrift || !deps.renderWebhook.autoheal) return { ...env, checkId: check.record.id, hasDrift };
   const spec = project.environment !== undefined ? { env: project.environment } : {};
   // Under approvals, the heal waits as a plan for an admiral to approve.
@@ -123,4 +138,21 @@ export async function runScheduledCheck(
     });
     return { timeout: true, auditSeq: entry.seq };
   }
+}
+
+/**
+ * One line saying what a scheduled run did, for the function's log: netlify-cli shows no body for
+ * a scheduled function (`functions:invoke` prints nothing), so this is what a person sees. Target
+ * ids and counts only, never a key or a value.
+ */
+export function scheduledSummary(outcome: ScheduledOutcome): string {
+  if ('timeout' in outcome)
+    return `envsync drift-check: the providers did not answer in time; recorded as audit entry ${outcome.auditSeq}`;
+  if ('sweepId' in outcome)
+    return `envsync drift-check: sweep ${outcome.sweepId} of ${outcome.targets} targets in ${outcome.batches} background batches${outcome.fits ? '' : " (more reads than the providers' hourly budgets allow)"}`;
+  const drift = outcome.hasDrift
+    ? `drift on ${outcome.drifted.length} (${outcome.drifted.map((id) => terminalText(id)).join(', ')})`
+    : 'all in parity';
+  const heal = outcome.heal ? `; heal ${outcome.heal} queued for the background sync` : '';
+  return `envsync drift-check: ${outcome.targets} target${outcome.targets === 1 ? '' : 's'} checked, ${drift}; check ${outcome.checkId}${heal}`;
 }

@@ -13,6 +13,7 @@ import { loadProject, MANIFEST_NAMES, projectFromEnv } from '../config/manifest.
 import type { Project } from '../config/manifest.ts';
 import type { Target } from '../core/model.ts';
 import { openBlobStores } from '../store/blobs.ts';
+import type { BlobsKind } from '../store/blobs.ts';
 import type { Records } from '../sync/records.ts';
 import type { SyncContext } from '../sync/run.ts';
 import { fingerprintFor, syncContext } from '../sync/context.ts';
@@ -35,8 +36,11 @@ export async function findProject(
   return found ? loadProject(found, config) : projectFromEnv(config, cwd);
 }
 
-/** A local key (0600, beside the local records) for a laptop with no snapshot key; never in Blobs. */
-async function localFingerprintKey(stateDir: string): Promise<string> {
+/**
+ * A local key (0600, beside the local records) for a laptop with no snapshot key; never in Blobs.
+ * `npm start` gives its functions this one too, so the CLI and the page agree across restarts.
+ */
+export async function localFingerprintKey(stateDir: string): Promise<string> {
   const file = path.join(stateDir, 'fingerprint.key');
   try {
     return (await readFile(file, 'utf8')).trim();
@@ -62,8 +66,8 @@ export interface CliSession {
   readonly ctx: SyncContext & { readonly records: Records };
   /** `cli:<user>`: who the audit trail says acted. */
   readonly actor: string;
-  /** Where the records live: the local folder, a Blobs server's URL, or `netlify`. */
-  readonly recordStore: string;
+  /** Which record store this run reads and writes (`genesisctl -v` prints it). */
+  readonly records: { readonly kind: BlobsKind; readonly location: string };
   /** Stops the local Blobs server, if one was started. */
   close(): Promise<void>;
 }
@@ -102,7 +106,7 @@ export async function openSession(
     project: ready,
     ctx,
     actor: `cli:${userName(environment.env)}`,
-    recordStore: blobs.location,
+    records: { kind: blobs.kind, location: blobs.location },
     close: () => blobs.close(),
   };
 }

@@ -8,7 +8,20 @@ import { untilStopped } from './stop.ts';
 import { runCli } from './main.ts';
 import type { CliIo } from './main.ts';
 import { startDevStack } from './dev-stack.ts';
-import { exportLines } from './sandbox-session.ts';
+import { SANDBOX_ENV_FILE } from './dev-session.ts';
+
+/** The drift-check function's summary line in netlify dev's output, shown here (names and counts only). */
+function functionSummaries(io: CliIo): (chunk: string) => void {
+  let partial = '';
+  return (chunk) => {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      const at = line.indexOf('envsync drift-check:');
+      if (at >= 0) io.stdout(`${line.slice(at)}\n`);
+    }
+  };
+}
 
 export async function runDemo(
   io: CliIo,
@@ -16,7 +29,7 @@ export async function runDemo(
   options: { once?: boolean; port?: number } = {},
 ): Promise<number> {
   io.stdout('Starting the Render, Netlify and GitHub sandboxes, local Blobs and netlify dev (offline)…\n');
-  const stack = await startDevStack({ repoRoot, port: options.port });
+  const stack = await startDevStack({ repoRoot, port: options.port, log: functionSummaries(io) });
   try {
     const sub: CliIo = { ...io, env: { ...io.env, ...stack.env }, confirm: undefined };
     io.stdout('\n$ genesisctl env audit   (manifest: docs/examples/sandbox.manifest.yaml)\n');
@@ -26,24 +39,28 @@ export async function runDemo(
     );
     const plan = await runCli(['env', 'plan'], sub);
     io.stdout(`(exit ${plan})\n\n`);
+    const port = new URL(stack.url).port;
     io.stdout(
       [
         `Parity page:  ${stack.url}/`,
         `API:          ${stack.url}/api/history`,
         '',
-        'Tokens for this session (paste one into the page):',
+        `Tokens (kept in .envsync/: the same after a restart; paste one into the page):`,
         `  admiral   (writes)           ${stack.tokens.admiral}`,
         `  architect (plans, reports)   ${stack.tokens.architect}`,
         `  viewer    (history only)     ${stack.tokens.viewer}`,
         '',
-        'Try, in another terminal:',
-        `  npx netlify functions:invoke drift-check --port ${new URL(stack.url).port} --offline`,
-        `  curl -s -X POST ${stack.url}/api/sync -H 'authorization: Bearer ${stack.tokens.admiral}' -H 'content-type: application/json' -d '{}'`,
+        'Look first, in another terminal from this folder:',
+        `  open ${stack.url}/ and paste the viewer token`,
+        '  eval "$(npx genesisctl sandbox --print-env)"      # the CLI on this sandbox and these records',
+        `                                                   # (or: . .envsync/${SANDBOX_ENV_FILE})`,
+        '  npx genesisctl env plan',
+        `  npx netlify functions:invoke drift-check --port ${port} --offline   # what it did prints in this window`,
         '',
-        'or the CLI against the same sandbox and records:',
-        exportLines(stack.env),
-        'npm run genesisctl -- env sync --dry-run',
-        'npm run genesisctl -- env sync --yes',
+        'Then heal:',
+        '  npx genesisctl env sync --dry-run',
+        '  npx genesisctl env sync --yes',
+        `  curl -s -X POST ${stack.url}/api/sync -H 'authorization: Bearer ${stack.tokens.admiral}' -H 'content-type: application/json' -d '{}'`,
         '',
       ].join('\n'),
     );

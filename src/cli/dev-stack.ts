@@ -1,15 +1,17 @@
 /**
  * The local stack `npm start` runs: the provider sandboxes seeded with drift, a Blobs server
  * shared by the functions and the CLI, and `netlify dev --offline` serving the functions and the
- * page, configured with fresh tokens and keys for the session.
+ * page, with the keys, tokens and records kept in `.envsync/` from one start to the next.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { digestToken } from '../auth/tokens.ts';
 import { copyVendor } from '../build/vendor.ts';
 import { startLocalBlobs } from '../store/blobs.ts';
+import { localFingerprintKey } from './context.ts';
+import { devSecrets, publishSandboxEnv } from './dev-session.ts';
+import type { DevSecrets } from './dev-session.ts';
 import { startDemoSandbox } from './sandbox-session.ts';
 import type { SandboxSession } from './sandbox-session.ts';
 
@@ -20,6 +22,8 @@ export interface DevStack {
   /** The environment the functions run with (and the CLI should, to share their records). */
   readonly env: Readonly<Record<string, string>>;
   readonly sandbox: SandboxSession;
+  /** Where the keys, tokens and `sandbox.env` are kept. */
+  readonly stateDir: string;
   close(): Promise<void>;
 }
 
@@ -27,14 +31,14 @@ export interface DevStackOptions {
   readonly repoRoot: string;
   /** @default 8888 */
   readonly port?: number;
-  /** Blobs folder. @default `.envsync/blobs` under the repository */
+  /** Blobs folder. @default `blobs` in the state folder */
   readonly blobsDir?: string;
+  /** Where keys, tokens and the running sandbox's variables are kept. @default `.envsync` under the repository */
+  readonly stateDir?: string;
   /** Where `netlify dev` writes its output. @default inherited */
   readonly log?: (chunk: string) => void;
   readonly extraEnv?: Readonly<Record<string, string>>;
 }
-
-const token = (prefix: string) => `${prefix}_${randomBytes(18).toString('base64url')}`;
 
 async function waitFor(
   url: string,
@@ -57,24 +61,48 @@ async function waitFor(
   throw new Error(`netlify dev did not answer ${url} within ${timeoutMs / 1000} s`);
 }
 
+/** The environment of the functions and the CLI: the sandbox's, the shared Blobs, the kept keys and tokens. */
+export function devStackEnv(input: {
+  readonly repoRoot: string;
+  readonly url: string;
+  readonly secrets: DevSecrets;
+  readonly fingerprintKey: string;
+  readonly sandboxEnv: Readonly<Record<string, string>>;
+  readonly blobs: { readonly url: string; readonly token: string };
+}): Record<string, string> {
+  return {
+    ...input.sandboxEnv,
+    ENVSYNC_MANIFEST: path.join(input.repoRoot, 'docs/examples/sandbox.manifest.yaml'),
+    ENVSYNC_BLOBS_URL: input.blobs.url,
+    ENVSYNC_BLOBS_TOKEN: input.blobs.token,
+    ENVSYNC_SNAPSHOT_KEY: input.secrets.snapshotKey,
+    ENVSYNC_FINGERPRINT_KEY: input.fingerprintKey,
+    ENVSYNC_TOKENS: Object.entries(input.secrets.tokens)
+      .map(([role, t]) => `${role}-session:${role}:${digestToken(t)}`)
+      .join(','),
+    ENVSYNC_SITE_URL: input.url,
+    RENDER_WEBHOOK_SECRET: input.secrets.webhookSecret,
+  };
+}
+
 export async function startDevStack(options: DevStackOptions): Promise<DevStack> {
   const port = options.port ?? 8888;
   const url = `http://localhost:${port}`;
-  const sandbox = await startDemoSandbox();
-  const blobs = await startLocalBlobs(options.blobsDir ?? path.join(options.repoRoot, '.envsync/blobs'));
-  const tokens = { admiral: token('admiral'), architect: token('architect'), viewer: token('viewer') };
-  const webhookSecret = `whsec_${randomBytes(24).toString('base64')}`;
+  const stateDir = options.stateDir ?? path.join(options.repoRoot, '.envsync');
+  const secrets = await devSecrets(stateDir);
+  const fingerprintKey = await localFingerprintKey(stateDir);
+  const sandbox = await startDemoSandbox({ snapshotKey: secrets.snapshotKey });
+  const blobs = await startLocalBlobs(options.blobsDir ?? path.join(stateDir, 'blobs'));
+  const { tokens, webhookSecret } = secrets;
   const env: Record<string, string> = {
-    ...sandbox.env,
-    ENVSYNC_MANIFEST: path.join(options.repoRoot, 'docs/examples/sandbox.manifest.yaml'),
-    ENVSYNC_BLOBS_URL: blobs.url,
-    ENVSYNC_BLOBS_TOKEN: blobs.token,
-    ENVSYNC_FINGERPRINT_KEY: randomBytes(24).toString('base64url'),
-    ENVSYNC_TOKENS: Object.entries(tokens)
-      .map(([role, t]) => `${role}-session:${role}:${digestToken(t)}`)
-      .join(','),
-    ENVSYNC_SITE_URL: url,
-    RENDER_WEBHOOK_SECRET: webhookSecret,
+    ...devStackEnv({
+      repoRoot: options.repoRoot,
+      url,
+      secrets,
+      fingerprintKey,
+      sandboxEnv: sandbox.env,
+      blobs,
+    }),
     ...options.extraEnv,
   };
   await copyVendor(options.repoRoot); // the page's chart library, as the build ships it
@@ -90,6 +118,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     },
   );
   const forward = (chunk: Buffer) => options.log?.(chunk.toString());
+  let unpublish: (() => Promise<void>) | undefined;
   child.stdout?.on('data', forward);
   child.stderr?.on('data', forward);
   const close = async () => {
@@ -101,13 +130,14 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       }
       await new Promise((resolve) => child.once('exit', resolve));
     }
-    await Promise.all([sandbox.close(), blobs.close()]);
+    await Promise.all([sandbox.close(), blobs.close(), unpublish?.()]);
   };
   try {
     await waitFor(`${url}/api/targets`, { authorization: `Bearer ${tokens.viewer}` }, child, 90_000);
+    unpublish = await publishSandboxEnv(stateDir, env);
   } catch (error) {
     await close();
     throw error;
   }
-  return { url, tokens, webhookSecret, env, sandbox, close };
+  return { url, tokens, webhookSecret, env, sandbox, stateDir, close };
 }

@@ -38,8 +38,11 @@ export async function providerChecks(
   adapters: Adapters,
   options: { readonly timeoutMs: number; readonly sourceId: string | undefined },
 ): Promise<Check[]> {
-  const token = tokenOf(provider, config);
+  // A GitHub App stands in for a token: installation tokens are bought per run.
+  const app = provider === 'github' && !config.github.token ? config.github.app : undefined;
+  const token = tokenOf(provider, config) || (app ? `github-app:${app.appId}` : '');
   const variable = PROVIDER_CREDENTIALS[provider].join(', ');
+  const tokenVariable = provider === 'github' ? 'GITHUB_TOKEN' : variable;
   // A provider neither configured nor used is not a problem: nothing would talk to it.
   if (!token && targets.length === 0) return [];
   const row = (check: string, status: CheckStatus, detail: string, fix?: string): Check => ({
@@ -59,7 +62,15 @@ export async function providerChecks(
       ),
     ];
   // Its length only: a token, or any part of it, never reaches the output.
-  const checks = [row('credentials', 'ok', `${variable} set (${token.length} characters)`)];
+  const checks = [
+    row(
+      'credentials',
+      'ok',
+      app
+        ? `GitHub App ${app.appId} (GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY set): installation tokens`
+        : `${tokenVariable} set (${token.length} characters)`,
+    ),
+  ];
   // The targets of a provider that failed a step are named, not silently left out.
   const unchecked = (step: string): Check[] =>
     targets.map((t) => ({

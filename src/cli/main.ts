@@ -3,7 +3,6 @@
  * 1 drift or sync problems, 2 bad usage or configuration, 3 a provider could not be reached.
  */
 import { readFileSync } from 'node:fs';
-import { untilStopped } from './stop.ts';
 import { Command, CommanderError } from 'commander';
 import { terminalText } from '../core/names.ts';
 import { openSession } from './context.ts';
@@ -14,6 +13,7 @@ import { addLockCommands } from './lock-commands.ts';
 import { addTokenCommands } from './token-commands.ts';
 import { addDoctorCommands } from './doctor-commands.ts';
 import { addStatusCommands } from './status-commands.ts';
+import { addSandboxCommands } from './sandbox-commands.ts';
 import { EXIT } from './kit.ts';
 import type { CliIo, CommandKit, Span } from './kit.ts';
 
@@ -37,10 +37,22 @@ const USAGE_ERRORS = new Set([
   'SnapshotNotFoundError',
   'ApprovalRequiredError',
   'ApprovalError',
+  'RecordStoreError',
 ]);
 
+/** Printed after `--help`: which record store a run uses, so nobody has to guess where a sync went. */
+const RECORDS_HELP = `
+Records (snapshots, audit, history, events, locks) go to, in order:
+  ENVSYNC_BLOBS_URL set            the local Blobs server npm start runs
+  ENVSYNC_BLOBS_TOKEN set          the deployed site's Netlify Blobs: NETLIFY_SITE_ID (or
+                                   ENVSYNC_BLOBS_SITE_ID) names the site, where the page reads
+  otherwise                        the local folder .envsync/blobs (ENVSYNC_BLOBS_DIR)
+-v prints the one in use.`;
+
 export function buildProgram(
-  kit: Omit<CommandKit, 'wantsJson' | 'session'> & { session(manifest?: string): Promise<CliSession> },
+  kit: Omit<CommandKit, 'wantsJson' | 'session'> & {
+    session(manifest?: string, verbose?: boolean): Promise<CliSession>;
+  },
 ): Command {
   const program = new Command('genesisctl')
     .description('EnvSync: keep environment variables in parity across Render, Netlify and GitHub.')
@@ -49,15 +61,17 @@ export function buildProgram(
       'manifest file (default: envsync.manifest.{json,yaml,yml} in the working directory, or ENVSYNC_MANIFEST)',
     )
     .option('--json', 'machine-readable output')
+    .option('-v, --verbose', 'say which record store is in use (on stderr)')
+    .addHelpText('after', RECORDS_HELP)
     .version(VERSION, '-V, --version', 'print the version')
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => kit.io.stdout(s), writeErr: (s) => kit.io.stderr(s) });
-  const globals = () => program.opts<{ manifest?: string; json?: boolean }>();
+  const globals = () => program.opts<{ manifest?: string; json?: boolean; verbose?: boolean }>();
   const full: CommandKit = {
     ...kit,
     wantsJson: () => Boolean(globals().json),
-    session: () => kit.session(globals().manifest),
+    session: () => kit.session(globals().manifest, globals().verbose),
   };
   addEnvCommands(program, full);
   addRecordCommands(program, full);
@@ -66,25 +80,7 @@ export function buildProgram(
   addStatusCommands(program, full);
   // Doctor opens no session: it checks the parts a session is built from, one by one.
   addDoctorCommands(program, full, () => globals().manifest);
-  program
-    .command('sandbox')
-    .description(
-      'start the Render, Netlify and GitHub sandboxes (seeded with drift) and print the variables to use them',
-    )
-    .action(async () => {
-      const { exportLines, startDemoSandbox } = await import('./sandbox-session.ts');
-      const session = await startDemoSandbox();
-      full.out(
-        [
-          '# EnvSync sandbox: paste these into another shell, then run genesisctl there.',
-          exportLines(session.env),
-          '# Ctrl-C stops the sandbox.',
-        ].join('\n'),
-      );
-      await untilStopped();
-      await session.close();
-      full.setExit(EXIT.ok);
-    });
+  addSandboxCommands(program, full);
   return program;
 }
 
@@ -113,6 +109,19 @@ function errorJson(error: unknown, message: string): string {
     .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
     .toLowerCase();
   return `${JSON.stringify({ error: { code: code || 'error', message } }, null, 2)}\n`;
+}
+
+/**
+ * With -v, names the record store; on a GitHub Actions runner, warns when it is the local folder,
+ * which vanishes with the runner.
+ */
+function sayRecords(session: CliSession, io: CliIo, verbose: boolean | undefined): CliSession {
+  if (verbose) io.stderr(`genesisctl: records: ${session.records.location}\n`);
+  if (session.records.kind === 'folder' && io.env['GITHUB_ACTIONS'] === 'true')
+    io.stderr(
+      "genesisctl: warning: records are kept on this runner and vanish with it; set ENVSYNC_BLOBS_TOKEN and NETLIFY_SITE_ID to keep them in the site's Netlify Blobs (README: The CLI's record store).\n",
+    );
+  return session;
 }
 
 /** Runs the CLI on `argv` (without node and script) and resolves to the exit code. */
@@ -146,7 +155,8 @@ export async function runCli(argv: readonly string[], raw: CliIo): Promise<numbe
     out,
     outSpans,
     json: (value) => out(JSON.stringify(value, null, 2)),
-    session: (manifest) => (opened ??= openSession(io, manifest)),
+    session: (manifest, verbose) =>
+      (opened ??= openSession(io, manifest).then((s) => sayRecords(s, io, verbose))),
     setExit: (code) => (exit = code),
   });
   try {

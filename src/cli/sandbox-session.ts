@@ -15,7 +15,11 @@ export interface SandboxSession {
 }
 
 export async function startDemoSandbox(
-  options: { port?: { github?: number; render?: number; netlify?: number } } = {},
+  options: {
+    port?: { github?: number; render?: number; netlify?: number };
+    /** A key kept between runs (`npm start`), so earlier snapshots still decrypt. @default a new one */
+    snapshotKey?: string;
+  } = {},
 ): Promise<SandboxSession> {
   const sandbox = await startSandbox({
     fixture: DEMO_FIXTURE,
@@ -36,14 +40,7 @@ export async function startDemoSandbox(
     NETLIFY_API_URL: sandbox.netlify.url,
     NETLIFY_AUTH_TOKEN: DEMO.tokens.netlify,
     NETLIFY_SITE_ID: DEMO.netlifySiteId,
-    ENVSYNC_SNAPSHOT_KEY: randomBytes(32).toString('base64'),
+    ENVSYNC_SNAPSHOT_KEY: options.snapshotKey ?? randomBytes(32).toString('base64'),
   };
   return { sandbox, env, close: () => sandbox.close() };
-}
-
-/** `export NAME='value'` lines for a shell. */
-export function exportLines(env: Readonly<Record<string, string>>): string {
-  return Object.entries(env)
-    .map(([k, v]) => `export ${k}='${v.replace(/'/g, `'\\''`)}'`)
-    .join('\n');
 }

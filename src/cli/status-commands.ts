@@ -54,10 +54,10 @@ export function addStatusCommands(program: Command, kit: CommandKit): void {
       ]);
       const now = s.ctx.now();
       const open = journals.map((j) => journalStatus(j, now));
-      const store = recordStoreName(s.recordStore, kit.io.env);
+      const store = s.records.location;
       if (kit.wantsJson())
         kit.json({
-          record_store: store,
+          record_store: s.records,
           targets,
           locks: locks.map(({ target, lock }) => ({ target, ...lock })),
           journals: open,
@@ -65,12 +65,6 @@ export function addStatusCommands(program: Command, kit: CommandKit): void {
       else kit.out(statusText(store, targets, locks, open));
       kit.setExit(EXIT.ok);
     });
-}
-
-function recordStoreName(location: string, env: Readonly<Record<string, string | undefined>>): string {
-  if (location !== 'netlify') return location;
-  const site = env['SITE_ID'] ?? env['NETLIFY_SITE_ID'];
-  return site ? `netlify (site ${site})` : 'netlify';
 }
 
 async function targetStatuses(s: CliSession): Promise<TargetStatus[]> {

@@ -1,7 +1,8 @@
 /**
  * Where EnvSync keeps its state: Netlify Blobs, through `@netlify/blobs`. On Netlify the function's
- * environment carries the Blobs context; everywhere else a local `BlobsServer` serves a folder
- * (default `.envsync/blobs`), so the same code path runs in both.
+ * environment carries the Blobs context; elsewhere the deployed site's Blobs when
+ * ENVSYNC_BLOBS_TOKEN and a site id are set (blobs-site.ts), else a local `BlobsServer` serves a
+ * folder (default `.envsync/blobs`), so the same code path runs in all of them.
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -9,6 +10,7 @@ import { getStore } from '@netlify/blobs';
 import type { Store } from '@netlify/blobs';
 import type * as BlobsServerModule from '@netlify/blobs/server';
 import { lateImport } from '../runtime/late-import.ts';
+import { parseBlobsEnv, probeSite, siteBlobsFrom, siteStore } from './blobs-site.ts';
 
 const LOCAL_BLOBS_DIR = ['.envsync', 'blobs'];
 
@@ -29,9 +31,13 @@ export const STORE_NAMES = [
 ] as const;
 export type StoreName = (typeof STORE_NAMES)[number];
 
+/** Which record store is in use: `site` is the deployed site's Blobs reached from outside it. */
+export type BlobsKind = 'netlify' | 'site' | 'server' | 'folder';
+
 export interface BlobStores {
   store(name: StoreName): Store;
-  /** Where the blobs live, for messages: `netlify` or the local folder. */
+  readonly kind: BlobsKind;
+  /** Where the blobs live, in words, for messages (`genesisctl -v`); never a token. */
   readonly location: string;
   close(): Promise<void>;
 }
@@ -51,25 +57,43 @@ function hasNetlifyContext(env: Readonly<Record<string, string | undefined>>): b
   );
 }
 
-/** Stores on Netlify (inside a function or `netlify dev`), else on a local BlobsServer. */
+/**
+ * In order: a shared local Blobs server (ENVSYNC_BLOBS_URL, set by `npm start`); the Blobs context
+ * of a function or `netlify dev`; the deployed site's Blobs (ENVSYNC_BLOBS_TOKEN with
+ * NETLIFY_SITE_ID or ENVSYNC_BLOBS_SITE_ID), checked with one request before any work; else a
+ * local BlobsServer on a folder.
+ */
 export async function openBlobStores(options: OpenBlobsOptions = {}): Promise<BlobStores> {
   const env = options.env ?? process.env;
+  const blobsEnv = parseBlobsEnv(env);
   const prefix = options.prefix ?? 'envsync';
   // A Blobs server started for local runs (`npm start`), shared by `netlify dev`'s functions and the CLI.
-  const localUrl = env['ENVSYNC_BLOBS_URL'];
+  const localUrl = blobsEnv.ENVSYNC_BLOBS_URL;
   if (localUrl) {
-    const token = env['ENVSYNC_BLOBS_TOKEN'] ?? '';
+    const token = blobsEnv.ENVSYNC_BLOBS_TOKEN;
     return {
       store: (name) =>
         getStore({ name: `${prefix}-${name}`, edgeURL: localUrl, token, siteID: 'envsync-local' }),
-      location: localUrl,
+      kind: 'server',
+      location: `the local Blobs server at ${localUrl} (ENVSYNC_BLOBS_URL)`,
       close: () => Promise.resolve(),
     };
   }
   if (hasNetlifyContext(env)) {
     return {
       store: (name) => getStore({ name: `${prefix}-${name}`, consistency: 'strong' }),
-      location: 'netlify',
+      kind: 'netlify',
+      location: "this site's Netlify Blobs",
+      close: () => Promise.resolve(),
+    };
+  }
+  const site = siteBlobsFrom(blobsEnv);
+  if (site) {
+    await probeSite(site, `${prefix}-locks`);
+    return {
+      store: (name) => siteStore(site, `${prefix}-${name}`),
+      kind: 'site',
+      location: `Netlify Blobs of site ${site.siteID} (${site.siteVariable}, ENVSYNC_BLOBS_TOKEN${site.edgeURL ? `, ENVSYNC_BLOBS_EDGE_URL ${site.edgeURL}` : ''})`,
       close: () => Promise.resolve(),
     };
   }
@@ -93,7 +117,8 @@ export async function startLocalBlobs(
   const edgeURL = `http://127.0.0.1:${port}`;
   return {
     store: (name) => getStore({ name: `${prefix}-${name}`, edgeURL, token, siteID: 'envsync-local' }),
-    location: directory,
+    kind: 'folder',
+    location: `the local folder ${directory}`,
     url: edgeURL,
     token,
     close: () => server.stop(),

@@ -99,7 +99,7 @@ describe('genesisctl status', () => {
   it('an empty store: every target never checked, no lock, no journal', async () => {
     const r = await cli(['status']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(`Record store: ${path.join(dir, 'blobs')}`);
+    expect(r.stdout).toContain(`Record store: the local folder ${path.join(dir, 'blobs')}`);
     expect(r.stdout).toMatch(
       /local\s+file \S*local\.env\s+never\s+—\s+never checked: run `genesisctl env audit`/,
     );
@@ -132,12 +132,15 @@ describe('genesisctl status', () => {
     expect(r.stdout).not.toContain(done.id);
 
     const json = JSON.parse((await cli(['--json', 'status'])).stdout) as {
-      record_store: string;
+      record_store: { kind: string; location: string };
       targets: { id: string; last_check?: Record<string, unknown> }[];
       locks: { target: string; holder: string }[];
       journals: { id: string; status: string; writes_done: number; writes_planned: number }[];
     };
-    expect(json.record_store).toBe(path.join(dir, 'blobs'));
+    expect(json.record_store).toEqual({
+      kind: 'folder',
+      location: `the local folder ${path.join(dir, 'blobs')}`,
+    });
     expect(json.targets.find((t) => t.id === 'local')?.last_check).toMatchObject({
       trigger: 'manual',
       has_drift: true,

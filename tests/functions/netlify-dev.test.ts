@@ -21,6 +21,7 @@ beforeAll(async () => {
     repoRoot: ROOT,
     port: PORT,
     blobsDir: path.join(ROOT, `.envsync/test-blobs-${PORT}`),
+    stateDir: path.join(ROOT, `.envsync/test-state-${PORT}`),
     log: (c) => (log += c),
   });
 }, 120_000);
@@ -28,6 +29,7 @@ afterAll(async () => {
   await stack.close();
   const { rm } = await import('node:fs/promises');
   await rm(path.join(ROOT, `.envsync/test-blobs-${PORT}`), { recursive: true, force: true });
+  await rm(path.join(ROOT, `.envsync/test-state-${PORT}`), { recursive: true, force: true });
 });
 
 async function api(method: string, url: string, token?: string, body?: unknown) {
@@ -54,9 +56,9 @@ function signed(id: string, payload: string, secret: string) {
 }
 
 describe('functions through netlify dev', () => {
-  it('the scheduled drift check runs through `netlify functions:invoke` and is recorded', async () => {
+  it('the scheduled drift check runs through `netlify functions:invoke`, is recorded and logs what it did', async () => {
     const run = promisify(execFile);
-    await run(
+    const invoked = await run(
       path.join(ROOT, 'node_modules/.bin/netlify'),
       ['functions:invoke', 'drift-check', '--port', String(PORT), '--offline'],
       {
@@ -67,6 +69,12 @@ describe('functions through netlify dev', () => {
     );
     const history = await api('GET', '/api/history', stack.tokens.viewer);
     expect(history.body['items']).toMatchObject([{ trigger: 'schedule', has_drift: true }]);
+    // netlify-cli prints no body for a scheduled function; the function's log says what it did.
+    expect(invoked.stdout.trim()).toBe('');
+    const checkId = (history.body['items'] as { id: string }[])[0]?.id ?? '?';
+    expect(log).toMatch(
+      new RegExp(`envsync drift-check: 4 targets checked, drift on \\d \\([\\w, -]+\\); check ${checkId}`),
+    );
   }, 90_000);
 
   it('a signed Render webhook runs a check; a forged one does nothing', async () => {

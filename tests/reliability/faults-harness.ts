@@ -229,6 +229,7 @@ function scenarioBlobs(server: { url: string; token: string; location: string },
   return {
     store: (name) =>
       getStore({ name: `s${n}-${name}`, edgeURL: server.url, token: server.token, siteID: 'envsync-local' }),
+    kind: 'server',
     location: server.location,
     close: () => Promise.resolve(),
   };

@@ -16,7 +16,10 @@ import { createApiDeps } from '../../src/api/deps.ts';
 import { routes } from '../../src/api/index.ts';
 import { dispatch } from '../../src/api/router.ts';
 import { digestToken } from '../../src/auth/tokens.ts';
+import { runScheduledCheck, scheduledSummary } from '../../src/api/scheduled.ts';
+import { publishSandboxEnv } from '../../src/cli/dev-session.ts';
 import { runCli } from '../../src/cli/main.ts';
+import { startLocalBlobs } from '../../src/store/blobs.ts';
 import { startDemoSandbox } from '../../src/cli/sandbox-session.ts';
 import type { SandboxSession } from '../../src/cli/sandbox-session.ts';
 import { DEMO } from '../../src/sandbox/demo.ts';
@@ -209,6 +212,31 @@ describe('secret hygiene', () => {
       await cli(...json, 'status');
     }
 
+    // The CLI on a deployed site's Blobs (siteID/token mode; its raw blobs are under dir too).
+    const siteBlobs = await startLocalBlobs(path.join(dir, 'site-blobs'));
+    const onSite = async (...args: string[]) => {
+      let out = '';
+      const siteEnv = {
+        ...env,
+        NETLIFY_SITE_ID: 'secrets-site',
+        ENVSYNC_BLOBS_TOKEN: siteBlobs.token,
+        ENVSYNC_BLOBS_EDGE_URL: siteBlobs.url,
+      };
+      await runCli(args, { env: siteEnv, cwd: dir, stdout: (t) => (out += t), stderr: (t) => (out += t) });
+      seen.push({ where: `genesisctl (site) ${args.join(' ')}`, text: out });
+    };
+    await onSite('-v', 'env', 'sync', '--yes', '--overwrite-unknown');
+    await onSite('-v', '--json', 'env', 'audit');
+    await onSite('audit', 'log');
+    await siteBlobs.close();
+    expect(seen.at(-3)?.text).toContain('records: Netlify Blobs of site secrets-site');
+    expect((await files(path.join(dir, 'site-blobs'))).length).toBeGreaterThan(3);
+
+    // What another shell gets from a running sandbox: keys, never a provider's value.
+    const unpublish = await publishSandboxEnv(path.join(dir, '.envsync'), session.env);
+    await cli('sandbox', '--print-env');
+    await unpublish();
+
     // The HTTP API, through the same records.
     const deps = await createApiDeps({
       env,
@@ -262,6 +290,8 @@ describe('secret hygiene', () => {
     for (const s of snapshots.items)
       await http('POST', '/api/rollback', { target: s.target, snapshot_id: s.id, dry_run: true });
     for (const s of snapshots.items) await http('GET', `/api/snapshots/${s.id}`);
+    // The scheduled function's log line.
+    seen.push({ where: 'drift-check log', text: scheduledSummary(await runScheduledCheck(deps)) });
     await deps.blobs.close();
     logged.mockRestore();
     warned.mockRestore();

@@ -4,6 +4,7 @@
  * sandbox.
  */
 import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -13,6 +14,7 @@ import { load as parse } from 'js-yaml';
 import { startDemoSandbox } from '../../src/cli/sandbox-session.ts';
 import type { SandboxSession } from '../../src/cli/sandbox-session.ts';
 import { DEMO } from '../../src/sandbox/demo.ts';
+import { openBlobStores, startLocalBlobs } from '../../src/store/blobs.ts';
 
 const ROOT = path.resolve('.');
 const WORKFLOW = path.join(ROOT, '.github/workflows/env-sync.yml');
@@ -23,10 +25,13 @@ interface Step {
   uses?: string;
   run?: string;
   if?: string;
+  env?: Record<string, string>;
+  with?: Record<string, unknown>;
 }
 interface Workflow {
   on: Record<string, unknown>;
   permissions: Record<string, string>;
+  env?: Record<string, string>;
   jobs: Record<string, { env: Record<string, string>; steps: Step[] }>;
 }
 
@@ -58,13 +63,14 @@ describe('the env-sync workflow', () => {
     const job = Object.values(workflow.jobs)[0];
     for (const step of job?.steps ?? [])
       if (step.uses) expect(step.uses, step.name).toMatch(/^[\w-]+\/[\w-]+@[0-9a-f]{40}$/);
+    const sync = job?.steps.find((s) => s.name === 'Sync Render → GitHub');
     for (const name of [
       'GITHUB_TOKEN',
       'RENDER_API_KEY',
       'ENVSYNC_SNAPSHOT_KEY',
       'ENVSYNC_FINGERPRINT_KEY',
     ]) {
-      expect(job?.env[name], name).toMatch(/^\$\{\{ secrets\.\w+ \}\}$/);
+      expect(sync?.env?.[name], name).toMatch(/^\$\{\{ secrets\.\w+ \}\}$/);
     }
     const names = (job?.steps ?? []).map((s) => s.name);
     expect(names.indexOf('Verify parity')).toBeGreaterThan(names.indexOf('Sync Render → GitHub'));
@@ -73,13 +79,38 @@ describe('the env-sync workflow', () => {
     ).toEqual(['always()', 'always()']);
   });
 
+  it('secrets reach the genesisctl steps only: none job- or workflow-wide, none for install or upload', () => {
+    const secret = /\$\{\{\s*secrets\./;
+    expect(JSON.stringify(workflow.env ?? {})).not.toMatch(secret);
+    for (const job of Object.values(workflow.jobs)) {
+      expect(JSON.stringify(job.env ?? {}), 'job-level env').not.toMatch(secret);
+      for (const step of job.steps) {
+        const sees = secret.test(JSON.stringify({ env: step.env, with: step.with }));
+        expect(sees, step.name).toBe(Boolean(step.run?.includes('genesisctl')));
+      }
+      const install = job.steps.find((s) => s.run?.includes('npm ci'));
+      expect(install?.run).toContain('--omit=dev');
+      expect(install?.run).toContain('--ignore-scripts');
+      // Records to the deployed site's Blobs: the site from a variable, the token a secret.
+      expect(job.env['ENVSYNC_BLOBS_SITE_ID']).toMatch(/^\$\{\{ vars\.\w+ \}\}$/);
+      for (const step of job.steps.filter((s) => s.run?.includes('genesisctl')))
+        expect(step.env?.['ENVSYNC_BLOBS_TOKEN'], step.name).toBe('${{ secrets.ENVSYNC_BLOBS_TOKEN }}');
+    }
+  });
+
   describe('its commands, in order, against the sandbox', () => {
     let session: SandboxSession;
+    // The deployed site's Blobs, where the workflow's records go.
+    let siteBlobs: Awaited<ReturnType<typeof startLocalBlobs>>;
     beforeAll(async () => {
       session = await startDemoSandbox();
       session.sandbox.render.inspect.setEnvVar(DEMO.renderServiceId, 'API_TOKEN', CANARY);
+      siteBlobs = await startLocalBlobs(await mkdtemp(path.join(tmpdir(), 'workflow-site-')));
     });
-    afterAll(() => session.close());
+    afterAll(async () => {
+      await session.close();
+      await siteBlobs.close();
+    });
 
     it('sync, export, verify and the audit document: exit 0, artifacts written, no value in them', async () => {
       const job = Object.values(workflow.jobs)[0];
@@ -88,8 +119,12 @@ describe('the env-sync workflow', () => {
         RENDER_API_KEY: session.env['RENDER_API_KEY'] ?? '',
         ENVSYNC_SNAPSHOT_KEY: session.env['ENVSYNC_SNAPSHOT_KEY'] ?? '',
         ENVSYNC_FINGERPRINT_KEY: 'workflow-test',
+        ENVSYNC_BLOBS_TOKEN: siteBlobs.token,
       };
-      const vars: Record<string, string> = { RENDER_SERVICE_ID: DEMO.renderServiceId };
+      const vars: Record<string, string> = {
+        RENDER_SERVICE_ID: DEMO.renderServiceId,
+        ENVSYNC_SITE_ID: 'envsync-site',
+      };
       const expand = (value: string) =>
         value
           .replace(/\$\{\{ secrets\.(\w+) \}\}/g, (_, name: string) => secrets[name] ?? '')
@@ -100,6 +135,7 @@ describe('the env-sync workflow', () => {
         // The only difference from a real run: the APIs are the sandbox's.
         GITHUB_API_URL: session.env['GITHUB_API_URL'] ?? '',
         RENDER_API_URL: session.env['RENDER_API_URL'] ?? '',
+        ENVSYNC_BLOBS_EDGE_URL: siteBlobs.url,
         GITHUB_RUN_ID: '4242',
         GITHUB_REPOSITORY: DEMO.githubRepo,
         GITHUB_WORKFLOW: 'env-sync',
@@ -116,7 +152,8 @@ describe('the env-sync workflow', () => {
           `node ${path.join(ROOT, 'src/cli/genesisctl.mjs')}`,
         );
         // Asynchronously: the sandbox answers from this process's event loop.
-        const result = await runScript(script, dir, env);
+        const stepEnv = Object.fromEntries(Object.entries(step.env ?? {}).map(([k, v]) => [k, expand(v)]));
+        const result = await runScript(script, dir, { ...env, ...stepEnv });
         ran.push(`${step.name}: ${String(result.status)}`);
         expect(result.output).not.toContain(CANARY);
         if (result.status !== 0) failed = true;
@@ -145,6 +182,17 @@ describe('the env-sync workflow', () => {
         expect(await readFile(path.join(dir, 'env_sync_report', file), 'utf8'), file).not.toContain(CANARY);
       }
       expect(doc).not.toContain(CANARY);
+      // The records went to the site's Blobs, not to the runner's folder.
+      expect(existsSync(path.join(dir, '.envsync', 'blobs'))).toBe(false);
+      const site = await openBlobStores({
+        env: {
+          ENVSYNC_BLOBS_TOKEN: siteBlobs.token,
+          ENVSYNC_BLOBS_SITE_ID: 'envsync-site',
+          ENVSYNC_BLOBS_EDGE_URL: siteBlobs.url,
+        },
+      });
+      expect((await site.store('audit').list()).blobs.length).toBeGreaterThan(0);
+      expect((await site.store('snapshots').list()).blobs.length).toBeGreaterThan(0);
     }, 60_000);
   });
 });
