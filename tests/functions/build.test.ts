@@ -73,7 +73,11 @@ async function invokeBundled(
     env: { PATH: process.env['PATH'] ?? '', ...env },
     timeout: 60_000,
   });
-  return JSON.parse(stdout) as { status: number; body: Record<string, unknown> };
+  // The door may log a line of its own (drift-check's summary): the answer is the last line.
+  return JSON.parse(stdout.trim().split('\n').pop() ?? '') as {
+    status: number;
+    body: Record<string, unknown>;
+  };
 }
 
 async function bundledEnv(): Promise<Record<string, string>> {
