@@ -36,6 +36,7 @@ async function route({ full = false } = {}) {
   session.generation += 1;
   const view = currentView();
   document.body.dataset.view = view;
+  if (session.targets) renderStatus();
   for (const a of document.querySelectorAll('nav.views a')) {
     if (a.dataset.view === view) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');

@@ -1,9 +1,9 @@
 // Events as delivered to webhooks, as readable rows: what happened, to which targets, how many
 // keys, whether each subscriber got it; the raw JSON behind a toggle.
-import { api } from './api.js';
+import { api, post } from './api.js';
 import { fmtNumber, h, own, put, timeEl } from './dom.js';
 import { correlationFilter } from './audit.js';
-import { correlationLink, pagedTable, params, viewEl } from './shared.js';
+import { can, correlationLink, explain, pagedTable, params, viewEl } from './shared.js';
 
 const list = (v) => (Array.isArray(v) ? v : []);
 const n = (count, one, many = `${one}s`) => `${fmtNumber(count)} ${count === 1 ? one : many}`;
@@ -112,7 +112,7 @@ export function renderEvents() {
       h(
         'p',
         { class: 'muted' },
-        'What EnvSync told webhooks and notification channels (envsync.init, envsync.commit, envsync.drift, envsync.sync_failed, envsync.approval_needed): names and counts, never values.',
+        'What EnvSync told webhooks and notification channels: names and counts, never values.',
       ),
       correlationFilter(correlation),
       pagedTable({
@@ -145,7 +145,12 @@ export function renderEvents() {
                 : '—',
             ),
             h('td', {}, delivery(e.deliveries)),
-            h('td', {}, correlationLink('audit', e.correlation_id)),
+            h(
+              'td',
+              {},
+              correlationLink('audit', e.correlation_id),
+              e.type === 'envsync.approval_needed' && can('write') ? approveButton(e.correlation_id) : null,
+            ),
             h(
               'td',
               {},
@@ -156,4 +161,22 @@ export function renderEvents() {
       }),
     ),
   );
+}
+
+// Approve a waiting plan (an admiral, not its author).
+function approveButton(id) {
+  const out = h('span', { role: 'status' });
+  const approve = async () => {
+    try {
+      const a = await post(`plans/${encodeURIComponent(id)}/approve`);
+      put(out, ` Approved (${a.approvals.length} of ${a.required}).`);
+    } catch (error) {
+      put(out, ` ${explain(error, 'the approval')}`);
+    }
+  };
+  return [
+    ' ',
+    h('button', { type: 'button', class: 'secondary', onclick: () => void approve() }, 'Approve'),
+    out,
+  ];
 }

@@ -1,4 +1,4 @@
-// The history view: the chart, then the history table (filters, sort within the page, API cursors).
+// The history view: the chart, then the table (filters, sort in the page, cursors).
 import { api } from './api.js';
 import { fmtDuration, fmtNumber, h, put, stateBox, statusPill, timeEl, triggerName } from './dom.js';
 import { chartPanel, dropChart, loadChart, syncChartControls } from './history-chart.js';

@@ -1,4 +1,4 @@
-// The status strip: one tile per target (its state, when it was last checked), and who the token is.
+// The status strip: a tile per target (state, last check), and who the token is.
 import { api } from './api.js';
 import { fmtClock, h, put, stateBox, statusPill, timeEl, triggerName } from './dom.js';
 import {
@@ -65,7 +65,7 @@ export function renderStatus() {
           'li',
           { class: `tile tile-${t.status}` },
           h('h3', {}, h('span', { class: 'provider' }, t.provider), ' ', t.label),
-          t.environment && !env ? h('p', { class: 'meta' }, 'Environment: ', t.environment) : null,
+          t.environment && !env ? h('p', { class: 'meta' }, t.environment) : null,
           h('p', {}, statusPill(t.status)),
           h(
             'p',
@@ -99,7 +99,7 @@ export function renderStatus() {
   );
 }
 
-/** Environment: All / production / staging — kept in the URL (`?env=`), like every filter. */
+// The environment shown (?env=, like every filter).
 function environmentFilter(environments, env) {
   return h(
     'form',

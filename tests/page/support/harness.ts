@@ -20,8 +20,14 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(options: { checks?: number } = {}): Promise<Harness> {
-  const fixture = await startPageFixture({ checks: options.checks ?? 0 });
+export async function startHarness(
+  options: { checks?: number; manifest?: string; realChecks?: boolean } = {},
+): Promise<Harness> {
+  const fixture = await startPageFixture({
+    checks: options.checks ?? 0,
+    ...(options.manifest ? { manifest: options.manifest } : {}),
+    ...(options.realChecks === false ? { realChecks: false } : {}),
+  });
   const browser = await launchChromium();
   const pageErrors: string[] = [];
   return {
