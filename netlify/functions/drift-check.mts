@@ -1,4 +1,4 @@
-// Scheduled drift check (ENVSYNC_SCHEDULE documents how to change @hourly): reads only.
+// Scheduled drift check (change the schedule in `config` below): reads only.
 import type { Config, Context } from '@netlify/functions';
 import { apiDeps } from '../../src/api/index.ts';
 import { runScheduledCheck, scheduledSummary } from '../../src/api/scheduled.ts';

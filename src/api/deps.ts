@@ -3,12 +3,13 @@
  * environment: configuration, tokens, the project, adapters and the records in Blobs.
  */
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { signInternal } from '../auth/internal.ts';
 import { parseTokens } from '../auth/tokens.ts';
 import { loadEnvConfig } from '../config/env.ts';
 import type { EnvConfig } from '../config/env.ts';
-import { loadProject, projectFromEnv } from '../config/manifest.ts';
+import { loadProject, MANIFEST_NAMES, projectFromEnv } from '../config/manifest.ts';
 import type { Project } from '../config/manifest.ts';
 import type { TransportOptions } from '../providers/index.ts';
 import { getJson, openBlobStores } from '../store/blobs.ts';
@@ -78,11 +79,16 @@ export async function createApiDeps(options: DepsOptions = {}): Promise<ApiDeps>
   });
   const fingerprint = await fingerprintFor(config, { legacy: () => legacyFingerprintKey(blobs) });
   let project: Promise<Project> | undefined;
+  // ENVSYNC_MANIFEST, else the manifest at the repository root (shipped with the functions), as
+  // the CLI finds it; only without either do the targets come from the environment.
+  const manifestFile = config.manifestPath
+    ? path.resolve(config.manifestPath)
+    : MANIFEST_NAMES.map((name) => path.resolve(name)).find((file) => existsSync(file));
   const loadProjectOnce = () =>
     (project ??= options.project
       ? Promise.resolve(options.project)
-      : config.manifestPath
-        ? loadProject(path.resolve(config.manifestPath), config)
+      : manifestFile
+        ? loadProject(manifestFile, config)
         : Promise.resolve(projectFromEnv(config, process.cwd())));
   const ctx = syncContext(config, blobs, fingerprint, {
     fetch: options.fetch,

@@ -7,10 +7,11 @@
  * function that meets a YAML text the build did not parse says so and names the fix.
  */
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError } from '../config/env.ts';
-import { parseManifestText } from '../config/manifest.ts';
+import { MANIFEST_NAMES, parseManifestText } from '../config/manifest.ts';
 
 export interface BuiltManifest {
   /** Relative to the project root. */
@@ -69,4 +70,18 @@ export async function parseYaml(text, file) {
   );
 }
 `;
+}
+
+/**
+ * What the build log says when the deploy ships no manifest: the functions then take their targets
+ * from the environment, which should be a choice, not a surprise. Undefined when there is one.
+ */
+export function manifestNotice(root: string, manifestEnv: string | undefined): string | undefined {
+  if (manifestEnv) return undefined;
+  if (MANIFEST_NAMES.some((name) => existsSync(path.join(root, name)))) return undefined;
+  return (
+    `EnvSync: no manifest (${MANIFEST_NAMES.join(', ')}) at the repository root and ENVSYNC_MANIFEST is unset: ` +
+    'the deployed functions will take their targets from RENDER_SERVICE_ID, NETLIFY_SITE_ID and GITHUB_REPO. ' +
+    'Commit a manifest (genesisctl init writes one) to declare the targets and keys.'
+  );
 }

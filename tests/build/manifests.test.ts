@@ -4,7 +4,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { yamlManifests } from '../../src/build/manifests.ts';
+import { manifestNotice, yamlManifests } from '../../src/build/manifests.ts';
 
 const VALID = 'source: manifest\ntargets:\n  web: { provider: render, service: srv-abc }\n';
 
@@ -38,5 +38,14 @@ describe('yamlManifests', () => {
     await expect(yamlManifests(none, 'missing.yaml')).rejects.toThrow(
       /ENVSYNC_MANIFEST names missing\.yaml, which the build cannot read \(ENOENT\)/,
     );
+  });
+
+  it('says in the build log when the deploy ships no manifest, and only then', async () => {
+    const bare = await project({ 'README.md': '# x\n' });
+    expect(manifestNotice(bare, undefined)).toMatch(
+      /no manifest \(envsync.manifest.json, envsync.manifest.yaml, envsync.manifest.yml\) at the repository root[\s\S]*RENDER_SERVICE_ID, NETLIFY_SITE_ID and GITHUB_REPO/,
+    );
+    expect(manifestNotice(bare, 'ops/m.yaml')).toBeUndefined();
+    expect(manifestNotice(await project({ 'envsync.manifest.yaml': VALID }), undefined)).toBeUndefined();
   });
 });
