@@ -9,7 +9,8 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { scheduledDriftCheck } from '../../src/api/scheduled.ts';
 import { digestToken } from '../../src/auth/tokens.ts';
-import { apiHarness, TOKENS } from '../api/helpers.ts';
+import { rawFiles } from '../store/helpers.ts';
+import { apiHarness, CANARY, TOKENS } from '../api/helpers.ts';
 import type { ApiHarness } from '../api/helpers.ts';
 
 const SECOND = 'second-admiral-token-0123456789';
@@ -24,7 +25,12 @@ beforeEach(async () => {
     .join(',');
   api = await apiHarness(MANIFEST, { ENVSYNC_TOKENS: tokens, ENVSYNC_AUTOHEAL: 'true' });
 });
-afterEach(() => api.close());
+afterEach(async () => {
+  // Canary: the seed's TOKEN value reaches no record (plans, approvals, audit, events, history).
+  for (const { file, text } of await rawFiles(api.env['ENVSYNC_BLOBS_DIR'] ?? ''))
+    expect(text, file).not.toContain(CANARY);
+  await api.close();
+});
 
 const plan = async () => {
   const r = await api.call('POST', '/api/plan', { token: TOKENS.admiral, body: {} });

@@ -13,6 +13,7 @@ import { loadEnvConfig } from '../../src/config/env.ts';
 import { environmentsOf, loadProject } from '../../src/config/manifest.ts';
 import { runCli } from '../../src/cli/main.ts';
 import type { CliIo } from '../../src/cli/main.ts';
+import { rawFiles } from '../store/helpers.ts';
 import { apiHarness, CANARY, TOKENS } from '../api/helpers.ts';
 import type { ApiHarness } from '../api/helpers.ts';
 
@@ -42,7 +43,12 @@ beforeEach(async () => {
   // Staging's value differs from production's by design: in parity with its own source.
   await writeFile(path.join(api.dir, 'web-staging.env'), 'API_URL=https://old-staging.example.com\n');
 });
-afterEach(() => api.close());
+afterEach(async () => {
+  // Canary: the seed's TOKEN value reaches no record (plans, approvals, audit, events, history).
+  for (const { file, text } of await rawFiles(api.env['ENVSYNC_BLOBS_DIR'] ?? ''))
+    expect(text, file).not.toContain(CANARY);
+  await api.close();
+});
 
 async function cli(args: string[]) {
   let stdout = '';
