@@ -190,7 +190,7 @@ export async function runInit(
   let seedSkipped: string[] = [];
   let seedText: string | undefined;
   if (seedPath) {
-    const source = held.get(sourceId) ?? new Map();
+    const source: EnvMap = held.get(sourceId) ?? new Map<string, never>();
     const values = new Map<string, string>();
     for (const key of draft.keys) {
       const value = source.get(key.name);
