@@ -4,7 +4,7 @@
  * source's non-secret values into a seed file. Values are read into memory only to compare them
  * and, for the seed file, to write the non-secret ones.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
 import path from 'node:path';
 import * as v from 'valibot';
 import { ConfigError, credentialsFor, loadEnvConfig } from '../config/env.ts';
@@ -126,7 +126,8 @@ function manifestPathFor(cwd: string, flag: string | undefined, config: EnvConfi
 }
 
 function refuseExisting(file: string, force: boolean): void {
-  if (!force && existsSync(file))
+  // lstat, not exists: a dangling symlink at the path is something there too.
+  if (!force && lstatSync(file, { throwIfNoEntry: false }) !== undefined)
     throw new ConfigError(
       `${file} already exists; init does not overwrite it. Pass --force to replace it, or --manifest <other path>.`,
     );

@@ -4,7 +4,7 @@
  * file, only when asked, and only the non-secret ones.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -114,12 +114,19 @@ describe('genesisctl init', () => {
     const plan = await cli(['env', 'plan']);
     expect(plan.stdout).toContain('0 to create, 0 to update, 0 to delete');
     expect(plan.code, plan.stdout).toBe(0);
+    const help = await cli(['init', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('destination  the target keeps its value');
     expect((await cli(['init', '--prefer', 'sideways', '--force'])).stderr).toContain(
       'prefer: must be source or destination',
     );
   });
 
   it('refuses to overwrite without --force (exit 2, nothing read), replaces with it', async () => {
+    await symlink(path.join(dir, 'nowhere.yaml'), path.join(dir, 'dangling.yaml'));
+    const dangling = await cli(['init', '--manifest', 'dangling.yaml']);
+    expect(dangling.code).toBe(2);
+    expect(existsSync(path.join(dir, 'nowhere.yaml'))).toBe(false);
     await writeFile(manifestFile(), '# mine\n');
     const refused = await cli(['init']);
     expect(refused.code).toBe(2);
