@@ -14,6 +14,7 @@ import { addTokenCommands } from './token-commands.ts';
 import { addDoctorCommands } from './doctor-commands.ts';
 import { addStatusCommands } from './status-commands.ts';
 import { addSandboxCommands } from './sandbox-commands.ts';
+import { addInitCommands } from './init-commands.ts';
 import { EXIT } from './kit.ts';
 import type { CliIo, CommandKit, Span } from './kit.ts';
 
@@ -73,6 +74,8 @@ export function buildProgram(
     wantsJson: () => Boolean(globals().json),
     session: () => kit.session(globals().manifest, globals().verbose),
   };
+  // Init opens no session: there is no manifest yet, it writes one.
+  addInitCommands(program, full, () => globals().manifest);
   addEnvCommands(program, full);
   addRecordCommands(program, full);
   addTokenCommands(program, full);

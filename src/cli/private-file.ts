@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
+import { link, mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
@@ -13,23 +13,42 @@ import path from 'node:path';
  * symlink itself rather than writing where it points, and an existing file's mode never applies.
  */
 export async function writePrivateFile(file: string, text: string): Promise<void> {
+  await writeFileWhole(file, text, { mode: 0o600, replace: true });
+}
+
+/**
+ * `text` into `file` whole or not at all, through a fresh temporary file of `mode`. With `replace`
+ * false the file is put in place by a hard link, which fails (EEXIST) if something appeared at the
+ * path meanwhile: a file another process wrote is never overwritten.
+ */
+export async function writeFileWhole(
+  file: string,
+  text: string,
+  options: { readonly mode: number; readonly replace: boolean },
+): Promise<void> {
   const dir = path.dirname(file);
   const temp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
   const handle = await open(
     temp,
     constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-    0o600,
+    options.mode,
   );
   try {
     await handle.writeFile(text);
     await handle.sync();
+    await handle.chmod(options.mode);
   } catch (error) {
     await handle.close();
     await rm(temp, { force: true });
     throw error;
   }
   await handle.close();
-  await rename(temp, file);
+  if (options.replace) return rename(temp, file);
+  try {
+    await link(temp, file);
+  } finally {
+    await rm(temp, { force: true });
+  }
 }
 
 /**

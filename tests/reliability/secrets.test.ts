@@ -182,10 +182,28 @@ describe('secret hygiene', () => {
     // The CLI, every command that reads or writes.
     const cli = async (...args: string[]) => {
       let out = '';
-      await runCli(args, { env, cwd: dir, stdout: (t) => (out += t), stderr: (t) => (out += t) });
+      // init reads GitHub's variables too, which the App installation here may not: it uses the token.
+      const withToken = { ...env, GITHUB_APP_ID: '', GITHUB_APP_PRIVATE_KEY: '' };
+      const runEnv = args.includes('init') ? withToken : env;
+      await runCli(args, { env: runEnv, cwd: dir, stdout: (t) => (out += t), stderr: (t) => (out += t) });
       seen.push({ where: `genesisctl ${args.join(' ')}`, text: out });
       return out;
     };
+    // init reads every target: its manifest and outputs are searched below (they are under dir);
+    // its seed file, which holds non-secret values by design, is checked on its own.
+    const initDir = await mkdtemp(path.join(tmpdir(), 'secrets-init-'));
+    for (const json of [[], ['--json']])
+      await cli(...json, 'init', '--force', '--manifest', path.join(dir, 'init.manifest.yaml'));
+    const initOut = await cli('init', '--seed', '--manifest', path.join(initDir, 'envsync.manifest.yaml'));
+    expect(initOut).toContain('non-secret values from render');
+    const seedFile = await readFile(path.join(initDir, 'seed.env'), 'utf8');
+    expect(seedFile).toContain(CANARIES.plain);
+    for (const secret of [CANARIES.render, CANARIES.netlify, CANARIES.github, CANARIES.ppSecret])
+      for (const needle of forms(secret)) expect(seedFile).not.toContain(needle);
+    seen.push({
+      where: 'init manifest (with --seed)',
+      text: await readFile(path.join(initDir, 'envsync.manifest.yaml'), 'utf8'),
+    });
     let planned = '';
     for (const json of [[], ['--json']]) {
       await cli(...json, 'env', 'audit');
