@@ -131,7 +131,13 @@ export function historyText(items: readonly CheckRecord[], total: number): strin
   const rows = [['CHECKED', 'TRIGGER', 'STATUS', 'TARGETS IN DRIFT', 'ID']];
   for (const c of items) {
     const drifted = c.targets.filter((t) => t.has_drift).map((t) => t.id);
-    rows.push([c.checked_at, c.trigger, c.has_drift ? 'drift' : 'parity', drifted.join(', ') || '—', c.id]);
+    rows.push([
+      c.checked_at,
+      c.trigger,
+      c.has_drift ? 'drift' : 'parity',
+      drifted.map(escapeName).join(', ') || '—',
+      c.id,
+    ]);
   }
-  return `${table(rows)}\n(${items.length} of ${total})`;
+  return `${table(rows)}\n(${items.length} of ${plural(total, 'check', 'checks')})`;
 }

@@ -2,7 +2,9 @@
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import { ConfigError } from '../config/env.ts';
+import { escapeName } from '../core/names.ts';
 import { historyText } from './format.ts';
+import { cursorOf, limitOf, nextPageHint } from './paging.ts';
 import type { CommandKit } from './kit.ts';
 import { EXIT } from './kit.ts';
 
@@ -15,23 +17,42 @@ export function addHistoryCommand(env: Command, kit: CommandKit): void {
     .addOption(
       new Option('--status <status>', 'only drifted or in-parity checks').choices(['drift', 'parity']),
     )
-    .option('--limit <n>', 'at most this many', '20')
-    .action(async (opts: { target?: string; since?: string; status?: 'drift' | 'parity'; limit: string }) => {
-      const s = await kit.session();
-      const limit = Number(opts.limit);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 500)
-        throw new ConfigError('--limit must be a whole number from 1 to 500.');
-      const since = parseSince(opts.since, s.ctx.now());
-      const page = await s.ctx.records.history.list({
-        target: opts.target,
-        since,
-        status: opts.status,
-        limit,
-      });
-      if (kit.wantsJson()) kit.json(page);
-      else kit.out(historyText(page.items, page.total));
-      kit.setExit(EXIT.ok);
-    });
+    .option('--limit <n>', 'at most this many (1 to 500)', '20')
+    .option('--cursor <id>', 'the page after this one: the --cursor the previous page printed')
+    .action(
+      async (opts: {
+        target?: string;
+        since?: string;
+        status?: 'drift' | 'parity';
+        limit: string;
+        cursor?: string;
+      }) => {
+        const limit = limitOf(opts.limit);
+        const cursor = cursorOf('check', opts.cursor);
+        const s = await kit.session();
+        const since = parseSince(opts.since, s.ctx.now());
+        const page = await s.ctx.records.history.list({
+          target: opts.target,
+          since,
+          status: opts.status,
+          limit,
+          ...(cursor !== undefined ? { cursor } : {}),
+        });
+        // The next page's command keeps the filters; `--since` as given, so "7d" stays 7 days.
+        const filters = [
+          ...(opts.target ? ['--target', escapeName(opts.target)] : []),
+          ...(opts.since ? ['--since', escapeName(opts.since)] : []),
+          ...(opts.status ? ['--status', opts.status] : []),
+        ];
+        if (kit.wantsJson()) kit.json(page);
+        else
+          kit.out(
+            historyText(page.items, page.total) +
+              nextPageHint(['genesisctl env history', ...filters].join(' '), limit, page.next),
+          );
+        kit.setExit(EXIT.ok);
+      },
+    );
 }
 
 /** `2026-11-01T00:00:00Z`, or a duration back from now: `90m`, `24h`, `7d`. */

@@ -15,6 +15,7 @@ import { addDoctorCommands } from './doctor-commands.ts';
 import { addStatusCommands } from './status-commands.ts';
 import { addSandboxCommands } from './sandbox-commands.ts';
 import { EXIT } from './kit.ts';
+import { addExamples } from './examples.ts';
 import { inWords } from './words.ts';
 import type { CliIo, CommandKit, Span } from './kit.ts';
 
@@ -90,6 +91,7 @@ export function buildProgram(
   // Doctor opens no session: it checks the parts a session is built from, one by one.
   addDoctorCommands(program, full, () => globals().manifest);
   addSandboxCommands(program, full);
+  addExamples(program);
   return program;
 }
 
