@@ -337,7 +337,10 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
       });
       const again = `genesisctl env sync${flagsOf(opts)}`;
       if (outcomes.has('problems'))
-        nextStep(kit, `fix what failed above, then ${again} again: it writes only what still differs.`);
+        nextStep(
+          kit,
+          `see the failed or skipped keys above, then ${again} again: it writes only what still differs.`,
+        );
       else if (outcomes.has('dry-run')) nextStep(kit, `${again} (without --dry-run) writes it.`);
       else if (outcomes.has('done'))
         nextStep(
