@@ -16,7 +16,7 @@ export function limitOf(raw: string): number {
 /** What each listing's cursor looks like: the `next` its previous page printed. */
 const CURSORS = {
   audit: v.pipe(v.string(), v.regex(/^[1-9]\d{0,15}$/), v.transform(Number)),
-  snapshot: v.pipe(v.string(), v.regex(/^[a-z0-9][\w-]{0,62}\.\d{4}-\d{2}-\d{2}T[\d-]{12}Z\.[0-9a-f]{8}$/)),
+  snapshot: v.pipe(v.string(), v.regex(/^[a-z0-9][\w-]{0,62}\/\d{4}-\d{2}-\d{2}T[\d-]{12}Z\.[0-9a-f]{8}$/)),
   check: v.pipe(v.string(), v.regex(/^chk_\d{4}-\d{2}-\d{2}T[\d-]{12}Z_[0-9a-f]{8}$/)),
 } as const;
 
