@@ -4,12 +4,11 @@ import path from 'node:path';
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import { isWrite } from '../core/apply.ts';
-import { paritySentence } from '../core/report.ts';
+import { plural } from '../core/report.ts';
 import { dict } from '../core/names.ts';
-import type { DeletionPolicy, Policy, Target } from '../core/model.ts';
 import { targetLabel } from '../core/model.ts';
 import { ConfigError } from '../config/env.ts';
-import { environmentOfTarget, environmentsOf } from '../config/manifest.ts';
+import { environmentOfTarget } from '../config/manifest.ts';
 import { adapterFor } from '../providers/adapter.ts';
 import { checkDrift } from '../sync/drift.ts';
 import { executeSync } from '../sync/execute.ts';
@@ -25,184 +24,59 @@ import {
   StalePlanError,
 } from '../sync/approvals.ts';
 import { planRollback } from '../sync/rollback.ts';
-import { notConfigured, planRun, resolveRun } from '../sync/run.ts';
+import { planRun } from '../sync/run.ts';
 import { privateDirectory, writePrivateFile } from './private-file.ts';
-import type { PlannedRun, RunRequest } from '../sync/run.ts';
-import { requireCredentials } from './context.ts';
+import type { PlannedRun } from '../sync/run.ts';
 import type { CliSession } from './context.ts';
 import { planJson } from '../core/plan-json.ts';
-import { historyText, planText, reportText, syncJson, syncText } from './format.ts';
+import { planText, reportLines, syncJson, syncText, verdictLine } from './format.ts';
+import { addHistoryCommand } from './history-command.ts';
+import {
+  addRunOptions,
+  flagsOf,
+  nextStep,
+  perEnvironment,
+  prepare,
+  specOf,
+  usableTarget,
+} from './run-options.ts';
+import type { RunOptions } from './run-options.ts';
 import type { CommandKit } from './kit.ts';
 import { EXIT } from './kit.ts';
-
-interface RunOptions {
-  env?: string;
-  target?: string[];
-  from?: string;
-  source?: string;
-  include?: string;
-  exclude?: string;
-  deletions?: DeletionPolicy;
-  createOnly?: boolean;
-  overwriteUnknown?: boolean;
-}
-
-function prefixes(raw: string | undefined): string[] | undefined {
-  return raw === undefined
-    ? undefined
-    : raw
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean);
-}
-
-function runRequest(project: RunRequest['project'], opts: RunOptions): RunRequest {
-  const policy: { -readonly [K in keyof Policy]?: Policy[K] } = {};
-  const include = prefixes(opts.include);
-  const exclude = prefixes(opts.exclude);
-  if (include) policy.include = include;
-  if (exclude) policy.exclude = [...project.policy.exclude, ...exclude];
-  if (opts.deletions) policy.deletions = opts.deletions;
-  if (opts.createOnly) policy.mode = 'create-only';
-  if (opts.overwriteUnknown) policy.overwriteUnknown = true;
-  if (opts.from && opts.source && opts.from !== opts.source) {
-    throw new ConfigError(`--from ${opts.from} and --source ${opts.source} disagree; give one of them.`);
-  }
-  return { project, from: opts.from ?? opts.source, targets: opts.target, policy };
-}
-
-function addRunOptions(cmd: Command): Command {
-  return cmd
-    .option('-e, --env <name>', "the manifest's environment (default: each environment in turn)")
-    .option(
-      '-t, --target <id...>',
-      'target ids (default: every target but the source; "all" for every target)',
-    )
-    .option('--from <id>', 'source: "manifest" or a target id (default: the manifest\'s source)')
-    .addOption(new Option('--source <id>', 'same as --from (the seed spells it both ways)'))
-    .option(
-      '--include <prefixes>',
-      'only keys with these comma-separated prefixes (ENVSYNC_INCLUDE_PREFIXES)',
-    )
-    .option(
-      '--exclude <prefixes>',
-      'skip keys with these comma-separated prefixes (ENVSYNC_EXCLUDE_PREFIXES)',
-    )
-    .addOption(
-      new Option(
-        '--deletions <policy>',
-        'delete extra keys: never, managed (only keys EnvSync created) or all',
-      ).choices(['never', 'managed', 'all']),
-    )
-    .option('--create-only', 'only fill missing keys; never change an existing value')
-    .option(
-      '--overwrite-unknown',
-      'rewrite write-only values EnvSync never synced (they cannot be compared)',
-    );
-}
-
-/** A target named on the command line, known and with credentials, or a usage error saying which exist. */
-function usableTarget(s: CliSession, id: string): Target {
-  const target = s.project.targets.get(id);
-  if (!target)
-    throw new ConfigError(
-      notConfigured(id) ??
-        `Unknown target "${id}". Known targets: ${[...s.project.targets.keys()].join(', ')}.`,
-    );
-  requireCredentials(s.config, [target]);
-  return target;
-}
-
-/** What a journal keeps of the command line, enough to plan the same run again on resume. */
-function specOf(opts: RunOptions): RunSpec {
-  const include = prefixes(opts.include);
-  const exclude = prefixes(opts.exclude);
-  const from = opts.from ?? opts.source;
-  return {
-    ...(opts.env ? { env: opts.env } : {}),
-    ...(from ? { from } : {}),
-    ...(opts.target ? { targets: opts.target } : {}),
-    ...(include ? { include } : {}),
-    ...(exclude ? { exclude } : {}),
-    ...(opts.deletions ? { deletions: opts.deletions } : {}),
-    ...(opts.createOnly ? { mode: 'create-only' as const } : {}),
-    ...(opts.overwriteUnknown ? { overwrite_unknown: true } : {}),
-  };
-}
-
-/**
- * Runs a command once per manifest environment: the one `--env` names, the one `--target`s belong
- * to, or each in turn, under a heading. With --json the answers are one object keyed by
- * environment; the exit code is the worst of them.
- */
-async function perEnvironment(
-  kit: CommandKit,
-  opts: RunOptions,
-  run: (kit: CommandKit) => Promise<void>,
-): Promise<void> {
-  const s = await kit.session();
-  if (!s.project.environments) {
-    environmentsOf(s.project, opts.env); // naming one without environments is a usage error
-    return run(kit);
-  }
-  const projects =
-    opts.env === undefined && opts.target && opts.target.length > 0
-      ? [environmentOfTarget(s.project, opts.target[0] ?? '')]
-      : environmentsOf(s.project, opts.env);
-  const answers: Record<string, unknown> = {};
-  let exit: number = EXIT.ok;
-  for (const project of projects) {
-    const name = project.environment ?? '';
-    if (!kit.wantsJson() && projects.length > 1) kit.out(`== ${name} ==`);
-    await run({
-      ...kit,
-      session: () => Promise.resolve({ ...s, project }),
-      json: (value) => {
-        if (projects.length > 1) answers[name] = value;
-        else kit.json(value);
-      },
-      setExit: (code) => {
-        exit = Math.max(exit, code);
-      },
-    });
-  }
-  if (kit.wantsJson() && projects.length > 1) kit.json({ environments: answers });
-  kit.setExit(exit);
-}
-
-/** Resolves the request and checks credentials before any provider is called. */
-function prepare(s: CliSession, opts: RunOptions): RunRequest {
-  const request = runRequest(s.project, opts);
-  const { source, targets } = resolveRun(request);
-  requireCredentials(s.config, source.kind === 'target' ? [source.target, ...targets] : targets);
-  return request;
-}
 
 export function addEnvCommands(program: Command, kit: CommandKit): void {
   const env = program.command('env').description('audit, plan, sync and restore variables').exitOverride();
 
-  const driftCheck = async (kit: CommandKit, opts: RunOptions) => {
+  // `audit` leaves an audit entry; `verify`, the gate CI runs on every push, records its check in
+  // the parity history only (README: What is audited).
+  const driftCheck = async (kit: CommandKit, opts: RunOptions, audit: boolean) => {
     const s = await kit.session();
-    return checkDrift(s.ctx, prepare(s, opts), { trigger: 'manual', actor: s.actor });
+    return checkDrift(s.ctx, prepare(s, opts), { trigger: 'manual', actor: s.actor, audit });
   };
 
   addRunOptions(
     env
       .command('audit')
       .description('drift report across targets, recorded in the parity history (exit 1 on drift)'),
-  ).action((opts: RunOptions) =>
-    perEnvironment(kit, opts, async (kit) => {
-      const { planned } = await driftCheck(kit, opts);
+  ).action(async (opts: RunOptions) => {
+    const exit = await perEnvironment(kit, opts, async (kit) => {
+      const { planned } = await driftCheck(kit, opts, true);
       if (kit.wantsJson()) kit.json(planned.report);
-      else kit.out(reportText(planned.report));
+      else for (const line of reportLines(planned.report)) kit.outSpans(line);
       kit.setExit(planned.report.has_drift ? EXIT.drift : EXIT.ok);
-    }),
-  );
+    });
+    nextStep(
+      kit,
+      exit === EXIT.drift
+        ? `genesisctl env plan${flagsOf(opts)} shows what a sync would change.`
+        : 'nothing to do; genesisctl env history lists the earlier checks.',
+    );
+  });
 
   addRunOptions(env.command('verify').description('the verifier: exit 0 in parity, 1 on drift')).action(
-    (opts: RunOptions) =>
-      perEnvironment(kit, opts, async (kit) => {
-        const { planned, record } = await driftCheck(kit, opts);
+    async (opts: RunOptions) => {
+      await perEnvironment(kit, opts, async (kit) => {
+        const { planned, record } = await driftCheck(kit, opts, false);
         const { report } = planned;
         if (kit.wantsJson()) {
           kit.json({
@@ -212,11 +86,10 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
             summary: report.summary,
             targets: report.targets.map((t) => ({ id: t.id, has_drift: t.has_drift })),
           });
-        } else {
-          kit.out(`${report.has_drift ? 'Drift found' : 'No drift'}: ${paritySentence(report.summary)}.`);
-        }
+        } else kit.outSpans(verdictLine(report.has_drift, report.summary));
         kit.setExit(report.has_drift ? EXIT.drift : EXIT.ok);
-      }),
+      });
+    },
   );
 
   /** Warnings of a planned run go to stderr: they never mix with --json output. */
@@ -229,8 +102,10 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
     env.command('plan').description('what a sync would do: target, key, action, reason (values masked)'),
   )
     .option('--all', 'also list keys already in sync')
-    .action((opts: RunOptions & { all?: boolean }) =>
-      perEnvironment(kit, opts, async (kit) => {
+    .action(async (opts: RunOptions & { all?: boolean }) => {
+      let writes = false;
+      let awaitingApproval = false;
+      await perEnvironment(kit, opts, async (kit) => {
         const s = await kit.session();
         const planned = warned(await planRun(s.ctx, prepare(s, opts)));
         // Where approvals are required, the plan is kept so that someone else can approve it.
@@ -249,26 +124,41 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
             : undefined;
         if (stored)
           kit.io.stderr(
-            `Plan ${stored.id} needs ${required} approval${required === 1 ? '' : 's'}: genesisctl env approve ${stored.id} (by someone else), then genesisctl env sync --plan ${stored.id}\n`,
+            `Plan ${stored.id} needs ${plural(required, 'approval', 'approvals')}: genesisctl env approve ${stored.id} (by someone else), then genesisctl env sync --plan ${stored.id}\n`,
           );
-        await s.ctx.records.audit.append({
-          action: 'plan',
-          actor: s.actor,
-          correlation_id: stored?.id ?? randomUUID(),
-          source: planned.plan.source.id,
-          targets: planned.plan.targets.map((tp) => tp.target.id),
-          counts: Object.fromEntries(
-            planned.plan.targets.map((tp) => [tp.target.id, tp.entries.filter(isWrite).length]),
-          ),
-          outcome: planned.report.has_drift ? 'drift' : 'ok',
-        });
+        writes ||= planned.plan.targets.some((tp) => tp.entries.some(isWrite));
+        awaitingApproval ||= stored !== undefined;
+        // Only a kept plan is a decision others act on: a plan that is only looked at reads, and
+        // is not audited (README: What is audited).
+        if (stored)
+          await s.ctx.records.audit.append({
+            action: 'plan',
+            actor: s.actor,
+            correlation_id: stored.id,
+            source: planned.plan.source.id,
+            targets: planned.plan.targets.map((tp) => tp.target.id),
+            counts: Object.fromEntries(
+              planned.plan.targets.map((tp) => [tp.target.id, tp.entries.filter(isWrite).length]),
+            ),
+            outcome: planned.report.has_drift ? 'drift' : 'ok',
+          });
         if (kit.wantsJson()) kit.json(planJson(planned.plan));
         else kit.out(planText(planned.plan, { all: opts.all }));
         kit.setExit(planned.report.has_drift ? EXIT.drift : EXIT.ok);
-      }),
-    );
+      });
+      if (!awaitingApproval)
+        nextStep(
+          kit,
+          writes
+            ? `genesisctl env sync${flagsOf(opts)} applies this plan (it asks first; --dry-run previews).`
+            : 'nothing to apply; genesisctl env verify checks parity again at any time.',
+        );
+    });
 
-  /** Applies a plan after confirmation (unless `--yes` or `heal`), and reports. */
+  /**
+   * Applies a plan after confirmation (unless `--yes` or `heal`), and reports. Says how it ended,
+   * for the next-step hint.
+   */
   const apply = async (
     kit: CommandKit,
     s: CliSession,
@@ -277,10 +167,11 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
     action: ExecuteOptions['action'],
     run: { spec: RunSpec; rollback?: Journal['rollback'] },
     notes: string[] = [],
-  ) => {
+  ): Promise<'declined' | 'dry-run' | 'done' | 'problems'> => {
     const dryRun = Boolean(opts.dryRun) || s.config.dryRun;
     const writes = planned.plan.targets.some((tp) => tp.entries.some(isWrite));
-    if (!dryRun && writes && !opts.yes && action !== 'heal') {
+    const asks = !dryRun && writes && !opts.yes && action !== 'heal';
+    if (asks) {
       if (!kit.io.confirm)
         throw new ConfigError('Refusing to write without confirmation: add --yes (or --dry-run to preview).');
       // The plan and the question go to stderr: stdout stays the result (valid JSON with --json).
@@ -288,20 +179,20 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
       if (!(await kit.io.confirm('Apply these changes?'))) {
         kit.out('Nothing was written.');
         kit.setExit(EXIT.drift);
-        return;
+        return 'declined';
       }
     }
     const result =
       dryRun || !writes
         ? await executeSync(s.ctx, planned, { dryRun, actor: s.actor, action })
-        : await journaled(s, planned, action, run);
-    report(
-      kit,
-      result,
-      notes,
-      dryRun ? (planned.report.has_drift ? EXIT.drift : EXIT.ok) : undefined,
+        : await journaled(kit, s, planned, action, run);
+    // The plan was shown once, with the question: the result does not repeat it.
+    report(kit, result, notes, {
+      ...(dryRun ? { exit: planned.report.has_drift ? EXIT.drift : EXIT.ok } : {}),
       action,
-    );
+      showPlan: !asks,
+    });
+    return dryRun ? 'dry-run' : result.ok ? 'done' : 'problems';
   };
 
   /**
@@ -311,6 +202,7 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
    * audit entry and says how to resume; a second one quits at once.
    */
   const journaled = async (
+    kit: CommandKit,
     s: CliSession,
     planned: PlannedRun,
     action: ExecuteOptions['action'],
@@ -324,10 +216,11 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
       now: s.ctx.now(),
     });
     await s.ctx.records.journals.create(journal);
-    return resumeJournal(s, journal.id, planned);
+    return resumeJournal(kit, s, journal.id, planned);
   };
 
   const resumeJournal = async (
+    kit: CommandKit,
     s: CliSession,
     id: string,
     planned?: PlannedRun,
@@ -343,7 +236,10 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
         stop: stop.signal,
         takeOver,
         ...(planned ? { planned } : {}),
+        // A counter on a terminal, rewritten in place; nothing when the output is piped.
+        onWrite: (done, total) => kit.progress(`Writing ${done}/${total}`),
       });
+      kit.progress(undefined);
       if (!ran.result) {
         const why =
           ran.journal.status === 'done'
@@ -355,10 +251,11 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
       }
       if (ran.result.interrupted)
         kit.io.stderr(
-          `Interrupted: ${Object.keys(ran.journal.done).length} writes made and recorded. Resume with: genesisctl env resume ${id}\n`,
+          `Interrupted: ${plural(Object.keys(ran.journal.done).length, 'write', 'writes')} made and recorded. Resume with: genesisctl env resume ${id}\n`,
         );
       return { ...ran.result, action: ran.journal.action };
     } finally {
+      kit.progress(undefined);
       stopListening?.();
     }
   };
@@ -367,8 +264,7 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
     kit: CommandKit,
     result: ExecutedSync,
     notes: string[],
-    exit?: number,
-    action?: ExecuteOptions['action'],
+    options: { exit?: number; action?: ExecuteOptions['action']; showPlan?: boolean } = {},
   ) => {
     if (kit.wantsJson())
       kit.json({
@@ -381,15 +277,16 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
     else {
       const followUps = Object.entries(result.followUps).map(([target, did]) => `${target}: ${did}`);
       kit.out(
-        [syncText(result, action), ...followUps, ...notes, `Correlation id: ${result.correlationId}`].join(
-          '\n',
-        ),
+        syncText(result, options.action, {
+          showPlan: options.showPlan !== false,
+          extra: [...followUps, ...notes, `Correlation id: ${result.correlationId}`],
+        }),
       );
     }
     const unreachable = result.targets.some((t) =>
       t.failed.some((f) => f.error === 'ProviderUnreachableError'),
     );
-    kit.setExit(exit ?? (result.ok ? EXIT.ok : unreachable ? EXIT.unreachable : EXIT.drift));
+    kit.setExit(options.exit ?? (result.ok ? EXIT.ok : unreachable ? EXIT.unreachable : EXIT.drift));
   };
 
   env
@@ -404,7 +301,7 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
         kit.json({ plan_id: planId, approvals: approved.approvals, required: approved.required });
       else
         kit.out(
-          `Approved plan ${planId}: ${approved.approvals} of ${approved.required} approval${approved.required === 1 ? '' : 's'}.` +
+          `Approved plan ${planId}: ${approved.approvals} of ${plural(approved.required, 'approval', 'approvals')}.` +
             (done ? ` Apply it: genesisctl env sync --plan ${planId}` : ''),
         );
       kit.setExit(EXIT.ok);
@@ -414,8 +311,9 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
     .option('--dry-run', 'everything but the writes (also HUBSYNC_DRYRUN=true)')
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--plan <id>', 'apply this approved plan (where the manifest requires approvals)')
-    .action((opts: RunOptions & { dryRun?: boolean; yes?: boolean; plan?: string }) =>
-      perEnvironment(kit, opts, async (kit) => {
+    .action(async (opts: RunOptions & { dryRun?: boolean; yes?: boolean; plan?: string }) => {
+      const outcomes = new Set<string>();
+      await perEnvironment(kit, opts, async (kit) => {
         const s = await kit.session();
         if (opts.plan) {
           const stored = await s.ctx.records.plans.get(opts.plan);
@@ -428,25 +326,39 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
               );
             throw error;
           });
-          await apply(kit, s, fresh, { ...opts, yes: true }, 'sync', { spec: stored.spec });
+          outcomes.add(await apply(kit, s, fresh, { ...opts, yes: true }, 'sync', { spec: stored.spec }));
           return;
         }
         const spec = specOf({ ...opts, env: s.project.environment });
         if (!opts.dryRun) assertNoApprovalNeeded(s.project, spec);
-        await apply(kit, s, warned(await planRun(s.ctx, prepare(s, opts))), opts, 'sync', { spec });
-      }),
-    );
+        outcomes.add(
+          await apply(kit, s, warned(await planRun(s.ctx, prepare(s, opts))), opts, 'sync', { spec }),
+        );
+      });
+      const again = `genesisctl env sync${flagsOf(opts)}`;
+      if (outcomes.has('problems'))
+        nextStep(
+          kit,
+          `see the failed or skipped keys above, then ${again} again: it writes only what still differs.`,
+        );
+      else if (outcomes.has('dry-run')) nextStep(kit, `${again} (without --dry-run) writes it.`);
+      else if (outcomes.has('done'))
+        nextStep(
+          kit,
+          `genesisctl env verify${flagsOf(opts)} confirms parity; genesisctl snapshots list shows the snapshot to roll back to.`,
+        );
+    });
 
   addRunOptions(env.command('heal').description('sync every drifted target from the source, without asking'))
     .option('--dry-run', 'everything but the writes (also HUBSYNC_DRYRUN=true)')
-    .action((opts: RunOptions & { dryRun?: boolean }) =>
-      perEnvironment(kit, opts, async (kit) => {
+    .action(async (opts: RunOptions & { dryRun?: boolean }) => {
+      await perEnvironment(kit, opts, async (kit) => {
         const s = await kit.session();
         const spec = specOf({ ...opts, env: s.project.environment });
         if (!opts.dryRun) assertNoApprovalNeeded(s.project, spec);
         await apply(kit, s, warned(await planRun(s.ctx, prepare(s, opts))), opts, 'heal', { spec });
-      }),
-    );
+      });
+    });
 
   env
     .command('rollback')
@@ -456,8 +368,7 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
     .option('--dry-run', 'show the restoration plan, write nothing')
     .option('-y, --yes', 'do not ask for confirmation')
     .action(async (opts: { target: string; to: string; dryRun?: boolean; yes?: boolean }) => {
-      const s = await kit.session();
-      usableTarget(s, opts.target);
+      const { s } = await usableTarget(kit, opts.target);
       const planned = await planRollback(s.ctx, s.project, opts.target, opts.to);
       const notes =
         planned.unrestorable.length > 0
@@ -498,8 +409,8 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
         }
         journalId = newest.id;
       }
-      const resumed = await resumeJournal(s, journalId, undefined, opts.takeOver === true);
-      report(kit, resumed, [], undefined, resumed.action);
+      const resumed = await resumeJournal(kit, s, journalId, undefined, opts.takeOver === true);
+      report(kit, resumed, [], { action: resumed.action });
     });
 
   env
@@ -518,8 +429,7 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
         out?: string;
         includeValues?: boolean;
       }) => {
-        const s = await kit.session();
-        const target = usableTarget(s, opts.target);
+        const { s, target } = await usableTarget(kit, opts.target);
         const values = await adapterFor(s.ctx.adapters, target).list(target);
         const source = opts.source ?? opts.from ?? environmentOfTarget(s.project, target.id).sourceId;
         const variables = dict<string>();
@@ -565,7 +475,7 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
         if (kit.wantsJson()) kit.json(summary);
         else {
           kit.out(
-            `Exported ${summary.keys} keys of ${target.id} to ${file}${summary.values_included ? ' (with values, mode 0600)' : ' (fingerprints only)'}.`,
+            `Exported ${plural(summary.keys, 'key', 'keys')} of ${target.id} to ${file}${summary.values_included ? ' (with values, mode 0600)' : ' (fingerprints only)'}.`,
           );
           kit.out(
             recorded
@@ -576,44 +486,5 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
         kit.setExit(EXIT.ok);
       },
     );
-
-  env
-    .command('history')
-    .description('the parity history: one line per drift check, newest first')
-    .option('-t, --target <id>', 'only checks of this target')
-    .option('--since <time>', 'only checks at or after this ISO time (or e.g. 24h, 7d)')
-    .addOption(
-      new Option('--status <status>', 'only drifted or in-parity checks').choices(['drift', 'parity']),
-    )
-    .option('--limit <n>', 'at most this many', '20')
-    .action(async (opts: { target?: string; since?: string; status?: 'drift' | 'parity'; limit: string }) => {
-      const s = await kit.session();
-      const limit = Number(opts.limit);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 500)
-        throw new ConfigError('--limit must be a whole number from 1 to 500.');
-      const since = parseSince(opts.since, s.ctx.now());
-      const page = await s.ctx.records.history.list({
-        target: opts.target,
-        since,
-        status: opts.status,
-        limit,
-      });
-      if (kit.wantsJson()) kit.json(page);
-      else kit.out(historyText(page.items, page.total));
-      kit.setExit(EXIT.ok);
-    });
-}
-
-/** `2026-11-01T00:00:00Z`, or a duration back from now: `90m`, `24h`, `7d`. */
-export function parseSince(raw: string | undefined, now: Date): string | undefined {
-  if (!raw) return undefined;
-  const m = /^(\d+)([mhd])$/.exec(raw);
-  if (m)
-    return new Date(
-      now.getTime() - Number(m[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'm' | 'h' | 'd'],
-    ).toISOString();
-  const t = Date.parse(raw);
-  if (Number.isNaN(t))
-    throw new ConfigError(`--since "${raw}" is neither an ISO time nor a duration like 24h or 7d.`);
-  return new Date(t).toISOString();
+  addHistoryCommand(env, kit);
 }

@@ -35,6 +35,11 @@ export interface CommandKit {
   /** One line of spans, each escaped like everything printed; colour never carries outside text unescaped. */
   outSpans(spans: readonly Span[]): void;
   json(value: unknown): void;
+  /**
+   * A status line on stderr, rewritten in place (`Writing 12/40`); undefined clears it. Only on a
+   * terminal: piped output gets nothing extra.
+   */
+  progress(line: string | undefined): void;
   /** True when `--json` was given. */
   wantsJson(): boolean;
   session(): Promise<CliSession>;

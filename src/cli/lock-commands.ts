@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import type { CommandKit } from './kit.ts';
 import { EXIT } from './kit.ts';
 import { table } from './format.ts';
+import { escapeName } from '../core/names.ts';
 
 export function addLockCommands(program: Command, kit: CommandKit): void {
   const lock = program.command('lock').description('locks that keep two syncs off one target');
@@ -20,7 +21,8 @@ export function addLockCommands(program: Command, kit: CommandKit): void {
         kit.out(
           table([
             ['TARGET', 'HELD BY', 'SINCE', 'EXPIRES'],
-            ...held.map(({ target, lock: l }) => [target, l.holder, l.acquired_at, l.expires_at]),
+            // Escaped before padding: a holder's name is outside text.
+            ...held.map(({ target, lock: l }) => [target, escapeName(l.holder), l.acquired_at, l.expires_at]),
           ]),
         );
       kit.setExit(EXIT.ok);

@@ -16,6 +16,8 @@ import { addStatusCommands } from './status-commands.ts';
 import { addSandboxCommands } from './sandbox-commands.ts';
 import { addInitCommands } from './init-commands.ts';
 import { EXIT } from './kit.ts';
+import { addExamples } from './examples.ts';
+import { inWords } from './words.ts';
 import type { CliIo, CommandKit, Span } from './kit.ts';
 
 export { EXIT } from './kit.ts';
@@ -51,7 +53,9 @@ Records (snapshots, audit, history, events, locks) go to, in order:
 -v prints the one in use.`;
 
 export function buildProgram(
-  kit: Omit<CommandKit, 'wantsJson' | 'session'> & {
+  kit: Omit<CommandKit, 'wantsJson' | 'session' | 'outSpans' | 'progress'> & {
+    outSpans(spans: readonly Span[], colour: boolean): void;
+    progress(line: string | undefined, colour: boolean): void;
     session(manifest?: string, verbose?: boolean): Promise<CliSession>;
   },
 ): Command {
@@ -63,14 +67,20 @@ export function buildProgram(
     )
     .option('--json', 'machine-readable output')
     .option('-v, --verbose', 'say which record store is in use (on stderr)')
+    .option('--no-color', 'no colour, even on a terminal (also NO_COLOR)')
     .addHelpText('after', RECORDS_HELP)
     .version(VERSION, '-V, --version', 'print the version')
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()
+    // Every subcommand's help lists these options too: they go before or after the subcommand.
+    .configureHelp({ showGlobalOptions: true })
     .configureOutput({ writeOut: (s) => kit.io.stdout(s), writeErr: (s) => kit.io.stderr(s) });
-  const globals = () => program.opts<{ manifest?: string; json?: boolean; verbose?: boolean }>();
+  const globals = () =>
+    program.opts<{ manifest?: string; json?: boolean; verbose?: boolean; color?: boolean }>();
   const full: CommandKit = {
     ...kit,
+    outSpans: (spans) => kit.outSpans(spans, globals().color !== false),
+    progress: (line) => kit.progress(line, globals().color !== false),
     wantsJson: () => Boolean(globals().json),
     session: () => kit.session(globals().manifest, globals().verbose),
   };
@@ -84,6 +94,7 @@ export function buildProgram(
   // Doctor opens no session: it checks the parts a session is built from, one by one.
   addDoctorCommands(program, full, () => globals().manifest);
   addSandboxCommands(program, full);
+  addExamples(program);
   return program;
 }
 
@@ -100,7 +111,7 @@ function describe(error: unknown): { code: number; message: string } {
       : err.name === 'ProviderUnreachableError'
         ? EXIT.unreachable
         : EXIT.drift,
-    message: `${err.name}: ${err.message}`,
+    message: inWords(err.message),
   };
 }
 
@@ -139,9 +150,10 @@ export async function runCli(argv: readonly string[], raw: CliIo): Promise<numbe
   let exit: number = EXIT.ok;
   let opened: Promise<CliSession> | undefined;
   const out = (text: string) => io.stdout(text.endsWith('\n') ? text : `${text}\n`);
-  // https://no-color.org: any non-empty NO_COLOR turns colour off.
-  const colour = raw.isTTY === true && !raw.env['NO_COLOR'];
-  const outSpans = (spans: readonly Span[]) =>
+  // https://no-color.org: any non-empty NO_COLOR turns colour off, as --no-color does.
+  const colourable = raw.isTTY === true && !raw.env['NO_COLOR'];
+  const outSpans = (spans: readonly Span[], wanted: boolean) => {
+    const colour = colourable && wanted;
     raw.stdout(
       `${spans
         .map((s) =>
@@ -153,10 +165,19 @@ export async function runCli(argv: readonly string[], raw: CliIo): Promise<numbe
         )
         .join('')}\n`,
     );
+  };
+  // Rewritten in place with a carriage return, so only where a terminal shows it as one line.
+  let shown = false;
+  const progress = (line: string | undefined) => {
+    if (raw.isTTY !== true || (line === undefined && !shown)) return;
+    shown = line !== undefined;
+    raw.stderr(`\r\u001b[2K${line === undefined ? '' : terminalText(line)}`);
+  };
   const program = buildProgram({
     io,
     out,
     outSpans,
+    progress,
     json: (value) => out(JSON.stringify(value, null, 2)),
     session: (manifest, verbose) =>
       (opened ??= openSession(io, manifest).then((s) => sayRecords(s, io, verbose))),
@@ -169,8 +190,15 @@ export async function runCli(argv: readonly string[], raw: CliIo): Promise<numbe
     const { code, message } = describe(error);
     // With --json an error is JSON too, on stdout, so `genesisctl --json … > out.json` stays valid.
     if (argv.includes('--json') && code !== EXIT.ok)
-      io.stdout(errorJson(error, message.replace(/^\w+: /, '') || 'bad usage; see --help'));
-    else if (message) io.stderr(`genesisctl: ${message}\n`);
+      io.stdout(errorJson(error, message || 'bad usage; see --help'));
+    // One line per problem, each naming the program, as a shell user expects.
+    else if (message)
+      io.stderr(
+        message
+          .split('\n')
+          .map((line) => `genesisctl: ${line}\n`)
+          .join(''),
+      );
     return code;
   } finally {
     if (opened) await opened.then((s) => s.close()).catch(() => undefined);

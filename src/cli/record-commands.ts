@@ -6,15 +6,14 @@ import { ConfigError } from '../config/env.ts';
 import { plural } from '../core/report.ts';
 import { formatAnchor, parseAnchor } from '../store/audit.ts';
 import { auditDoc } from './audit-doc.ts';
+import { table } from './format.ts';
+import { cursorOf, limitOf, nextPageHint } from './paging.ts';
+import { escapeName } from '../core/names.ts';
 import type { CommandKit } from './kit.ts';
 import { EXIT } from './kit.ts';
 
-function limitOf(raw: string): number {
-  const limit = Number(raw);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 500)
-    throw new ConfigError('--limit must be a whole number from 1 to 500.');
-  return limit;
-}
+/** A table cell from outside text: escaped before padding, so the columns stay straight. */
+const cell = (text: string) => escapeName(text);
 
 export function addRecordCommands(program: Command, kit: CommandKit): void {
   const audit = program
@@ -25,22 +24,36 @@ export function addRecordCommands(program: Command, kit: CommandKit): void {
   audit
     .command('log')
     .description('audit entries, newest first')
-    .option('--limit <n>', 'at most this many', '20')
+    .option('--limit <n>', 'at most this many (1 to 500)', '20')
+    .option('--cursor <seq>', 'the page after this one: the --cursor the previous page printed')
     .option('--correlation-id <id>', 'only entries of one run')
-    .action(async (opts: { limit: string; correlationId?: string }) => {
+    .action(async (opts: { limit: string; cursor?: string; correlationId?: string }) => {
+      const limit = limitOf(opts.limit);
+      const before = cursorOf('audit', opts.cursor);
       const s = await kit.session();
       const page = await s.ctx.records.audit.list({
-        limit: limitOf(opts.limit),
+        limit,
         correlationId: opts.correlationId,
+        ...(before !== undefined ? { before } : {}),
       });
       if (kit.wantsJson()) kit.json(page);
+      else if (page.items.length === 0) kit.out('The audit trail is empty.');
       else {
-        for (const e of page.items) {
-          kit.out(
-            `#${e.seq}  ${e.at}  ${e.action.padEnd(11)} ${e.outcome.padEnd(8)} ${e.actor}  ${e.source ?? '-'} → ${e.targets.join(', ') || '-'}  ${e.correlation_id}`,
-          );
-        }
-        if (page.items.length === 0) kit.out('The audit trail is empty.');
+        const rows = page.items.map((e) => [
+          `#${e.seq}`,
+          e.at,
+          e.action,
+          e.outcome,
+          cell(e.actor),
+          cell(e.source ?? '—'),
+          cell(e.targets.join(', ') || '—'),
+          cell(e.correlation_id),
+        ]);
+        const filter = opts.correlationId ? ` --correlation-id ${cell(opts.correlationId)}` : '';
+        kit.out(
+          table([['SEQ', 'AT', 'ACTION', 'OUTCOME', 'ACTOR', 'FROM', 'TO', 'CORRELATION ID'], ...rows]) +
+            nextPageHint(`genesisctl audit log${filter}`, limit, page.next),
+        );
       }
       kit.setExit(EXIT.ok);
     });
@@ -111,22 +124,39 @@ export function addRecordCommands(program: Command, kit: CommandKit): void {
     .command('list')
     .description('snapshots, newest first')
     .option('-t, --target <id>', 'only snapshots of this target')
-    .option('--limit <n>', 'at most this many', '20')
-    .action(async (opts: { target?: string; limit: string }) => {
+    .option('--limit <n>', 'at most this many (1 to 500)', '20')
+    .option('--cursor <id>', 'the page after this one: the --cursor the previous page printed')
+    .action(async (opts: { target?: string; limit: string; cursor?: string }) => {
+      const limit = limitOf(opts.limit);
+      const cursor = cursorOf('snapshot', opts.cursor);
       const s = await kit.session();
-      const page = await s.ctx.records.snapshots.list({ target: opts.target, limit: limitOf(opts.limit) });
+      const page = await s.ctx.records.snapshots.list({
+        target: opts.target,
+        limit,
+        ...(cursor !== undefined ? { cursor } : {}),
+      });
       const rows = page.items.map(({ values: _sealed, ...meta }) => ({
         ...meta,
         keys: Object.keys(meta.variables).length,
         variables: undefined,
       }));
       if (kit.wantsJson()) kit.json({ items: rows, next: page.next });
+      else if (rows.length === 0) kit.out('No snapshots yet: a sync writes one before its first write.');
       else {
-        for (const r of rows)
-          kit.out(
-            `${r.id}  ${r.phase.padEnd(8)} ${r.synced_at}  ${r.keys} keys (${r.restorable.length} restorable)  ${r.correlation_id}`,
-          );
-        if (rows.length === 0) kit.out('No snapshots yet: a sync writes one before its first write.');
+        const filter = opts.target ? ` --target ${cell(opts.target)}` : '';
+        kit.out(
+          table([
+            ['ID', 'PHASE', 'TAKEN', 'KEYS', 'RESTORABLE', 'CORRELATION ID'],
+            ...rows.map((r) => [
+              cell(r.id),
+              r.phase,
+              r.synced_at,
+              String(r.keys),
+              String(r.restorable.length),
+              cell(r.correlation_id),
+            ]),
+          ]) + nextPageHint(`genesisctl snapshots list${filter}`, limit, page.next),
+        );
       }
       kit.setExit(EXIT.ok);
     });

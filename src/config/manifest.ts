@@ -642,6 +642,9 @@ function projectFromManifest(
 }
 
 /** Without a manifest, the seed's environment variables describe one target per configured provider. */
+/** Neither a manifest nor a provider in the environment: a command naming a provider says that one. */
+export class NoProjectError extends ConfigError {}
+
 export function projectFromEnv(env: EnvConfig, cwd: string): Project {
   const targets = new Map<string, Target>();
   if (env.render.serviceId)
@@ -667,7 +670,7 @@ export function projectFromEnv(env: EnvConfig, cwd: string): Project {
     });
   }
   if (targets.size === 0) {
-    throw new ConfigError(
+    throw new NoProjectError(
       `No manifest (${MANIFEST_NAMES.join(', ')}) in ${cwd} and no provider configured. ` +
         'Create a manifest (see docs/examples/envsync.manifest.yaml) or set RENDER_SERVICE_ID, NETLIFY_SITE_ID or GITHUB_REPO.',
     );

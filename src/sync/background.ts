@@ -149,6 +149,8 @@ export async function runJournalWith(
     readonly takeOver?: boolean;
     /** See `ExecuteOptions.announceInterruption`. @default true */
     readonly announceInterruption?: boolean;
+    /** Called as each write is recorded: writes done (earlier attempts' included) of planned. */
+    readonly onWrite?: (done: number, total: number) => void;
   } = {},
 ): Promise<JournalRun> {
   const { journals } = ctx.records;
@@ -178,6 +180,10 @@ export async function runJournalWith(
     });
     return saving;
   };
+  const plannedWrites = journal.targets.reduce(
+    (n, t) => n + t.entries.filter((e) => ['create', 'update', 'delete'].includes(e.action)).length,
+    0,
+  );
   const hooks: SyncJournal = {
     resumed: journal.attempts > 1,
     before: (target) => journal.before[target],
@@ -186,15 +192,17 @@ export async function runJournalWith(
       const was = journal.done[doneKey(target, key)];
       return was && { ...(was.updated_at ? { updatedAt: was.updated_at } : {}) };
     },
-    done: (target, outcome) =>
-      update((j) => ({
+    done: async (target, outcome) => {
+      await update((j) => ({
         ...j,
         done: {
           ...j.done,
           [doneKey(target, outcome.key)]:
             outcome.ok && outcome.updatedAt ? { updated_at: outcome.updatedAt } : {},
         },
-      })),
+      }));
+      options.onWrite?.(Object.keys(journal.done).length, plannedWrites);
+    },
     get audited() {
       return journal.audited;
     },

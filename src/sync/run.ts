@@ -80,6 +80,8 @@ export function notConfigured(id: string): string | undefined {
 export function inEnvironment(request: RunRequest): RunRequest {
   const { project } = request;
   if (!project.environments) return request;
+  const missing = missingIds(project, request, request.from);
+  if (missing.length > 0) throw new ConfigError(missing.join('\n'));
   const named = (request.targets ?? []).filter((t) => t !== 'all');
   const homes = new Set(named.map((t) => environmentOfTarget(project, t)));
   const [home] = homes;
@@ -92,22 +94,38 @@ export function inEnvironment(request: RunRequest): RunRequest {
   );
 }
 
+/**
+ * Every id a request names that the project lacks, each with what to do: the targets first, then
+ * the source, so `--target github --from render` with neither configured names both, GitHub first.
+ */
+function missingIds(project: Project, request: RunRequest, sourceId: string | undefined): string[] {
+  const known = [...project.targets.keys()];
+  // Keyed by id, so an id named twice (or as source and target) is said once.
+  const problems = new Map<string, string>();
+  for (const id of request.targets ?? []) {
+    if (id === 'all' || project.targets.has(id) || problems.has(id)) continue;
+    problems.set(id, notConfigured(id) ?? `Unknown target "${id}". Known targets: ${known.join(', ')}.`);
+  }
+  if (sourceId !== undefined && sourceId !== 'manifest' && !project.targets.has(sourceId))
+    if (!problems.has(sourceId))
+      problems.set(
+        sourceId,
+        notConfigured(sourceId) ??
+          `Unknown source "${sourceId}". Use "manifest" or one of: ${known.join(', ')}.`,
+      );
+  return [...problems.values()];
+}
+
 export function resolveRun(request: RunRequest): { source: Source; targets: Target[] } {
   const { project } = inEnvironment(request);
   const known = [...project.targets.keys()];
   const sourceId = request.from ?? project.sourceId;
+  const missing = missingIds(project, request, sourceId);
+  if (missing.length > 0) throw new ConfigError(missing.join('\n'));
   let source: Source;
-  if (sourceId === 'manifest') {
-    source = { kind: 'manifest', id: 'manifest' };
-  } else {
-    const target = project.targets.get(sourceId);
-    if (!target)
-      throw new ConfigError(
-        notConfigured(sourceId) ??
-          `Unknown source "${sourceId}". Use "manifest" or one of: ${known.join(', ')}.`,
-      );
-    source = { kind: 'target', id: sourceId, target };
-  }
+  const sourceTarget = project.targets.get(sourceId);
+  if (sourceId === 'manifest' || !sourceTarget) source = { kind: 'manifest', id: 'manifest' };
+  else source = { kind: 'target', id: sourceId, target: sourceTarget };
   const wanted =
     request.targets && request.targets.length > 0 && !request.targets.includes('all')
       ? request.targets
@@ -115,11 +133,7 @@ export function resolveRun(request: RunRequest): { source: Source; targets: Targ
   const targets: Target[] = [];
   for (const id of wanted) {
     const target = project.targets.get(id);
-    if (!target)
-      throw new ConfigError(
-        notConfigured(id) ?? `Unknown target "${id}". Known targets: ${known.join(', ')}.`,
-      );
-    if (id !== sourceId) targets.push(target);
+    if (target && id !== sourceId) targets.push(target);
   }
   if (targets.length === 0)
     throw new ConfigError(

@@ -84,8 +84,9 @@ describe('records through the CLI', () => {
   });
 
   it('audit verify names an edited and a deleted entry', async () => {
+    // Three drift checks: `env plan` leaves no audit entry (README: What is audited).
     await cli('env', 'audit');
-    await cli('env', 'plan');
+    await cli('env', 'audit');
     await cli('env', 'audit');
     const files = (await allFiles(path.join(dir, '.envsync/blobs/entries')))
       .filter((f) => /envsync-audit.*entries.*\d{12}$/.test(f))
@@ -121,7 +122,7 @@ describe('records through the CLI', () => {
     ) as { total: number };
     expect(drifted.total).toBe(1);
     expect((await cli('env', 'history', '--since', 'yesterday')).code).toBe(2);
-    expect((await cli('env', 'history', '--since', '1h')).stdout).toContain('(3 of 3)');
+    expect((await cli('env', 'history', '--since', '1h')).stdout).toContain('(3 of 3 checks)');
 
     expect((await cli('audit', 'doc')).code).toBe(0);
     const doc = await readFile(path.join(dir, 'docs/audit/GITHUB_ENV_AUDIT.md'), 'utf8');

@@ -213,12 +213,26 @@ describe('secret hygiene', () => {
     expect(planned).toContain('scopes: builds → builds,functions,runtime');
     expect(planned).toContain('Netlify does not allow secret values in the post-processing scope');
     expect(planned).toMatch(/functions scope add up to [\d,]+ bytes[^\n]*BIG_BLOB/);
-    await cli('env', 'sync', '--yes');
+    // On a terminal: colour, the plan shown with the question, the write counter, the hints.
+    const onTerminal = async (...args: string[]) => {
+      let out = '';
+      const write = (t: string) => (out += t);
+      const io = { env, cwd: dir, isTTY: true, confirm: () => Promise.resolve(true) };
+      await runCli(args, { ...io, stdout: write, stderr: write });
+      seen.push({ where: `genesisctl (terminal) ${args.join(' ')}`, text: out });
+      return out;
+    };
+    await onTerminal('env', 'audit');
+    expect(await onTerminal('env', 'sync')).toContain('\r\u001b[2KWriting 1/');
     await cli('--json', 'env', 'sync', '--yes', '--overwrite-unknown');
     await cli('env', 'verify');
     await cli('env', 'export', '--target', 'web', '--out', 'export.json');
     await cli('env', 'history');
     await cli('audit', 'log');
+    // The listings a page at a time, with the next page's command.
+    expect(await cli('audit', 'log', '--limit', '1')).toContain('--cursor');
+    await cli('snapshots', 'list', '--limit', '1');
+    await cli('env', 'history', '--limit', '1');
     await cli('audit', 'verify');
     await cli('audit', 'doc', '--out', 'audit.md');
     const list = await cli('--json', 'snapshots', 'list');
