@@ -37,6 +37,7 @@ const EXAMPLES: ReadonlyMap<string, readonly string[]> = new Map([
   ['token create', ['genesisctl token create --name ci-bot --role architect']],
   ['doctor', ['genesisctl doctor --timeout 10']],
   ['status', ['genesisctl status --json']],
+  ['init', ['genesisctl init --render-service srv-123 --github-repo acme/web --prefer destination']],
   ['sandbox', ['eval "$(npx genesisctl sandbox --print-env)"']],
 ]);
 
