@@ -2,6 +2,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { DraftKey } from '../core/manifest-draft.ts';
+import { plural } from '../core/report.ts';
 import { escapeName } from '../core/names.ts';
 import { table } from './format.ts';
 import { DEFAULT_MANIFEST, runInit } from './init.ts';
@@ -112,7 +113,9 @@ function initText(r: InitResult, cwd: string, explicit: boolean): string {
     );
   lines.push('', 'Targets read:');
   for (const t of r.targets)
-    lines.push(`  ${t.id}${t.id === r.sourceId ? ' (source)' : ''}: ${t.label}, ${t.keys} keys`);
+    lines.push(
+      `  ${t.id}${t.id === r.sourceId ? ' (source)' : ''}: ${t.label}, ${plural(t.keys, 'key', 'keys')}`,
+    );
   lines.push('');
   if (r.draft.keys.length === 0) lines.push('No keys found.');
   else {
@@ -140,8 +143,8 @@ function initText(r: InitResult, cwd: string, explicit: boolean): string {
   else {
     lines.push(
       r.prefer === 'source'
-        ? `${differing.length} keys differ from ${r.sourceId}; the first sync overwrites them there (--prefer source):`
-        : `${differing.length} keys differ from ${r.sourceId}; the targets keep their values (--prefer destination), left out of the keys' targets:`,
+        ? `${plural(differing.length, 'key differs', 'keys differ')} from ${r.sourceId}; the first sync overwrites ${differing.length === 1 ? 'it' : 'them'} there (--prefer source):`
+        : `${plural(differing.length, 'key differs', 'keys differ')} from ${r.sourceId}; the targets keep their values (--prefer destination), left out of the keys' targets:`,
     );
     for (const k of differing) lines.push(`  ${escapeName(k.name)}: ${k.differs.join(', ')}`);
   }

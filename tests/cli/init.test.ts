@@ -105,7 +105,7 @@ describe('genesisctl init', () => {
     const init = await cli(['init', '--prefer', 'destination']);
     expect(init.code, init.stderr).toBe(0);
     expect(init.stdout).toContain(
-      "1 keys differ from render; the targets keep their values (--prefer destination), left out of the keys' targets:\n  REACT_APP_API_URL: netlify",
+      "1 key differs from render; the targets keep their values (--prefer destination), left out of the keys' targets:\n  REACT_APP_API_URL: netlify",
     );
     const text = await readFile(manifestFile(), 'utf8');
     expect(text).toContain(
