@@ -5,13 +5,18 @@
  */
 import { randomUUID } from 'node:crypto';
 import * as v from 'valibot';
-import { isWrite } from '../core/apply.ts';
 import { driftReport } from '../core/report.ts';
 import { planJson } from '../core/plan-json.ts';
-import { isJournalId, isPlanId, plannedEntries } from '../store/journals.ts';
+import { isJournalId, isPlanId } from '../store/journals.ts';
 import type { RunSpec } from '../store/journals.ts';
 import { newJournal, specRequest, staleKeys } from '../sync/background.ts';
-import { approvePlan, assertApproved, assertNoApprovalNeeded, StalePlanError } from '../sync/approvals.ts';
+import {
+  approvePlan,
+  assertApproved,
+  assertNoApprovalNeeded,
+  keepPlan,
+  StalePlanError,
+} from '../sync/approvals.ts';
 import { checkDrift } from '../sync/drift.ts';
 import { lockHolder } from '../sync/execute.ts';
 import { planRollback } from '../sync/rollback.ts';
@@ -173,21 +178,7 @@ export const actionRoutes: readonly Route[] = [
       const spec: RunSpec = withEnv(ctx, await body(ctx, PlanBody));
       const { deps } = ctx;
       const planned = await planRun(deps.ctx, specRequest(await deps.project(), spec));
-      const stored = await deps.records.plans.save(
-        { actor: actor(ctx), spec, source: planned.plan.source.id, targets: plannedEntries(planned.plan) },
-        deps.now(),
-      );
-      await deps.records.audit.append({
-        action: 'plan',
-        actor: actor(ctx),
-        correlation_id: stored.id,
-        source: planned.plan.source.id,
-        targets: planned.plan.targets.map((t) => t.target.id),
-        counts: Object.fromEntries(
-          planned.plan.targets.map((t) => [t.target.id, t.entries.filter(isWrite).length]),
-        ),
-        outcome: planned.report.has_drift ? 'drift' : 'ok',
-      });
+      const stored = await keepPlan(deps.ctx, planned, { actor: actor(ctx), spec });
       return json(200, { plan_id: stored.id, plan: planJson(planned.plan), report: planned.report });
     },
   },

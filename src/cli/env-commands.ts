@@ -14,11 +14,11 @@ import { checkDrift } from '../sync/drift.ts';
 import { executeSync } from '../sync/execute.ts';
 import type { ExecutedSync, ExecuteOptions } from '../sync/execute.ts';
 import { newJournal, runJournalWith } from '../sync/background.ts';
-import { plannedEntries } from '../store/journals.ts';
 import type { Journal, RunSpec } from '../store/journals.ts';
 import {
   approvePlan,
   assertApproved,
+  keepPlan,
   assertNoApprovalNeeded,
   replanFresh,
   StalePlanError,
@@ -110,17 +110,15 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
         const planned = warned(await planRun(s.ctx, prepare(s, opts)));
         // Where approvals are required, the plan is kept so that someone else can approve it.
         const required = s.project.approvals?.required ?? 0;
+        // Only a kept plan is a decision others act on: a plan that is only looked at reads, and
+        // is not audited (README: What is audited).
         const stored =
           required > 0 && planned.report.has_drift
-            ? await s.ctx.records.plans.save(
-                {
-                  actor: s.actor,
-                  spec: specOf({ ...opts, env: s.project.environment }),
-                  source: planned.plan.source.id,
-                  targets: plannedEntries(planned.plan),
-                },
-                s.ctx.now(),
-              )
+            ? await keepPlan(s.ctx, planned, {
+                actor: s.actor,
+                spec: specOf({ ...opts, env: s.project.environment }),
+                awaiting: required,
+              })
             : undefined;
         if (stored)
           kit.io.stderr(
@@ -128,20 +126,6 @@ export function addEnvCommands(program: Command, kit: CommandKit): void {
           );
         writes ||= planned.plan.targets.some((tp) => tp.entries.some(isWrite));
         awaitingApproval ||= stored !== undefined;
-        // Only a kept plan is a decision others act on: a plan that is only looked at reads, and
-        // is not audited (README: What is audited).
-        if (stored)
-          await s.ctx.records.audit.append({
-            action: 'plan',
-            actor: s.actor,
-            correlation_id: stored.id,
-            source: planned.plan.source.id,
-            targets: planned.plan.targets.map((tp) => tp.target.id),
-            counts: Object.fromEntries(
-              planned.plan.targets.map((tp) => [tp.target.id, tp.entries.filter(isWrite).length]),
-            ),
-            outcome: planned.report.has_drift ? 'drift' : 'ok',
-          });
         if (kit.wantsJson()) kit.json(planJson(planned.plan));
         else kit.out(planText(planned.plan, { all: opts.all }));
         kit.setExit(planned.report.has_drift ? EXIT.drift : EXIT.ok);

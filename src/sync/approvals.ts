@@ -119,10 +119,14 @@ export async function approvePlan(
  * A heal the schedule or a Render deploy wants where approvals are required: a plan awaiting
  * approval, announced by an `envsync.approval` event (and the notifications that follow it).
  */
-export async function queueForApproval(
+/**
+ * Keeps a plan (so it can be approved and applied by its id) and audits it: a kept plan is a
+ * decision others act on. The API's plans, the CLI's under approvals and the heals awaiting one.
+ */
+export async function keepPlan(
   ctx: SyncContext & { readonly records: Records },
   planned: PlannedRun,
-  options: { readonly actor: string; readonly spec: StoredPlan['spec']; readonly required: number },
+  options: { readonly actor: string; readonly spec: StoredPlan['spec']; readonly awaiting?: number },
 ): Promise<StoredPlan> {
   const stored = await ctx.records.plans.save(
     {
@@ -139,12 +143,28 @@ export async function queueForApproval(
     correlation_id: stored.id,
     source: stored.source,
     targets: stored.targets.map((t) => t.id),
-    outcome: 'drift',
+    counts: Object.fromEntries(
+      planned.plan.targets.map((tp) => [tp.target.id, tp.entries.filter(isWrite).length]),
+    ),
+    outcome: planned.report.has_drift ? 'drift' : 'ok',
     detail: {
       plan_id: stored.id,
-      awaiting_approval: options.required,
+      ...(options.awaiting ? { awaiting_approval: options.awaiting } : {}),
       ...(options.spec.env ? { environment: options.spec.env } : {}),
     },
+  });
+  return stored;
+}
+
+export async function queueForApproval(
+  ctx: SyncContext & { readonly records: Records },
+  planned: PlannedRun,
+  options: { readonly actor: string; readonly spec: StoredPlan['spec']; readonly required: number },
+): Promise<StoredPlan> {
+  const stored = await keepPlan(ctx, planned, {
+    actor: options.actor,
+    spec: options.spec,
+    awaiting: options.required,
   });
   await requestApproval(ctx.records.events, {
     correlationId: stored.id,
