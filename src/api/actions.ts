@@ -152,14 +152,15 @@ async function refusedUnless(
   }
 }
 
-/** `?env=` names the environment too; the body's and the query's must agree. */
+/**
+ * `?env=` names the environment too (the query is validated by `EnvQuery` before this); the
+ * body's and the query's must agree.
+ */
 function withEnv(ctx: RouteContext, spec: RunSpec): RunSpec {
   const query = ctx.url.searchParams.get('env') ?? undefined;
   if (query !== undefined && spec.env !== undefined && query !== spec.env)
     throw new ApiError(400, 'invalid_request', `?env=${query} and the body's env disagree; give one of them`);
   const env = query ?? spec.env;
-  if (env !== undefined && !/^[a-z0-9][a-z0-9_-]{0,62}$/.test(env))
-    throw new ApiError(400, 'invalid_request', 'env: must be an environment name of the manifest');
   return env === undefined ? spec : { ...spec, env };
 }
 

@@ -149,6 +149,11 @@ describe('environments', () => {
         { environment: 'staging', report: { has_drift: true } },
       ],
     });
+    const hostile = await api.call('POST', '/api/verify?env=..%2F__proto__', {
+      token: TOKENS.architect,
+      body: {},
+    });
+    expect(hostile.status).toBe(400);
     const plan = await api.call('POST', '/api/plan', { token: TOKENS.architect, body: {} });
     expect(plan.status).toBe(400);
     expect(plan.text).toContain('choose one with --env (or ?env=)');
